@@ -1,0 +1,91 @@
+using System.Runtime.InteropServices;
+using TorchSharp;
+
+namespace Ristretto.Engine;
+
+/// <summary>
+/// Loads libtorch before the first torch call. By default TorchSharp-cpu's own libtorch (shipped in the
+/// build output) is used. When <c>TORCH_LIB_DIR</c> names the <c>lib</c> folder of a PyTorch install,
+/// that libtorch (CUDA-enabled) is loaded instead, in dependency order, followed by LibTorchSharp.
+/// </summary>
+public static class TorchRuntime
+{
+    /// <summary>The environment variable naming a PyTorch <c>lib</c> folder.</summary>
+    public const string LibDirVariable = "TORCH_LIB_DIR";
+
+    private static readonly string[] PyTorchLibraries =
+        ["libc10.so", "libc10_cuda.so", "libtorch_cpu.so", "libtorch_cuda.so", "libtorch.so"];
+
+    private static readonly Lock Gate = new();
+    private static bool _initialized;
+
+    /// <summary>Where libtorch came from, for diagnostics ("TorchSharp-cpu package" or the PyTorch folder).</summary>
+    public static string Source { get; private set; } = "TorchSharp-cpu package";
+
+    /// <summary>
+    /// Idempotent: preloads the PyTorch libtorch when <c>TORCH_LIB_DIR</c> is set, then checks that
+    /// torch answers. Throws <see cref="RistrettoException"/> with one clear line when loading fails.
+    /// </summary>
+    public static void Initialize()
+    {
+        lock (Gate)
+        {
+            if (_initialized)
+                return;
+            string? dir = Environment.GetEnvironmentVariable(LibDirVariable);
+            if (!string.IsNullOrWhiteSpace(dir))
+                PreloadPyTorch(dir);
+            try
+            {
+                // The first call into LibTorchSharp: forces TorchSharp's own loader to run.
+                _ = torch.get_num_threads();
+            }
+            catch (Exception e) when (e is DllNotFoundException or NotSupportedException or TypeInitializationException)
+            {
+                throw new RistrettoException($"cannot load libtorch ({Source}): {FirstLine(e)}", e);
+            }
+            _initialized = true;
+        }
+    }
+
+    private static void PreloadPyTorch(string dir)
+    {
+        if (!Directory.Exists(dir))
+            throw new RistrettoException($"{LibDirVariable}={dir} is not a folder; unset it to use the CPU libtorch, or point it at a PyTorch install's torch/lib folder");
+        foreach (string name in PyTorchLibraries)
+        {
+            string path = Path.Combine(dir, name);
+            if (!File.Exists(path))
+                throw new RistrettoException($"{LibDirVariable}={dir} lacks {name}; point it at the torch/lib folder of a CUDA-enabled PyTorch install");
+            Load(path);
+        }
+        Load(FindLibTorchSharp());
+        Source = dir;
+    }
+
+    private static void Load(string path)
+    {
+        try
+        {
+            NativeLibrary.Load(path);
+        }
+        catch (DllNotFoundException e)
+        {
+            throw new RistrettoException($"cannot load {path}: {FirstLine(e)}", e);
+        }
+    }
+
+    private static string FindLibTorchSharp()
+    {
+        string baseDir = AppContext.BaseDirectory;
+        string[] candidates =
+        [
+            Path.Combine(baseDir, "libLibTorchSharp.so"),
+            Path.Combine(baseDir, "runtimes", "linux-x64", "native", "libLibTorchSharp.so"),
+        ];
+        return candidates.FirstOrDefault(File.Exists)
+            ?? throw new RistrettoException($"libLibTorchSharp.so is not beside the application in {baseDir}; rebuild the project");
+    }
+
+    private static string FirstLine(Exception e) => e.Message.Split('\n', 2)[0].Trim();
+}
