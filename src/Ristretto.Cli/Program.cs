@@ -1,3 +1,27 @@
-using TorchSharp;
-var t = torch.ones(2, 2).matmul(torch.ones(2, 2));
-Console.WriteLine(t.sum().item<float>());
+using System.CommandLine;
+using Ristretto.Cli.Commands;
+
+namespace Ristretto.Cli;
+
+/// <summary>Entry point of the <c>ristretto</c> command.</summary>
+public static class Program
+{
+    /// <summary>Builds the command tree; exposed for tests.</summary>
+    public static RootCommand BuildRoot()
+    {
+        var root = new RootCommand(
+            "Ristretto.NET: simulate custom-accelerator arithmetic on CNNs, find the smallest bit-widths within an accuracy margin, and see what the hardware saves.");
+        root.Subcommands.Add(TrainCommand.Create());
+        root.Subcommands.Add(TestCommand.Create());
+        root.Subcommands.Add(QuantizeCommand.Create());
+        return root;
+    }
+
+    /// <summary>Runs the command line; returns the process exit code.</summary>
+    public static int Main(string[] args)
+    {
+        var root = BuildRoot();
+        var parsed = root.Parse(args);
+        return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    }
+}

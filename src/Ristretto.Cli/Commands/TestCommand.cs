@@ -1,0 +1,52 @@
+using System.CommandLine;
+using Ristretto.Cli.Infrastructure;
+using Ristretto.Data;
+using Ristretto.Engine;
+using Ristretto.Evaluation;
+
+namespace Ristretto.Cli.Commands;
+
+/// <summary><c>ristretto test --model PATH --data mnist</c>: top-1 and top-5 accuracy on the test set.</summary>
+public static class TestCommand
+{
+    /// <summary>Builds the verb.</summary>
+    public static Command Create()
+    {
+        var model = new Option<string>("--model") { Description = "Model file (.rstm), or 'lenet' for the embedded default (trained and cached on first use).", Required = true };
+        var iterations = new Option<int?>("--iterations") { Description = "Score only the first N batches (default: the whole test set)." };
+        var batch = CommonOptions.PositiveInt("--batch-size", "Test batch size.", 100);
+        var device = CommonOptions.Device();
+        var data = CommonOptions.Data();
+        var json = CommonOptions.Json();
+        var command = new Command("test", "Score a model's top-1 and top-5 accuracy on the test set.")
+        {
+            model, iterations, batch, device, data, json,
+        };
+        command.SetAction(r => CommandRunner.Run(_ =>
+        {
+            int? n = r.GetValue(iterations);
+            if (n is < 1)
+                throw new RistrettoException($"--iterations must be ≥ 1, got {n}");
+            var dev = DeviceSelector.Resolve(r.GetValue(device));
+            var (network, _, path) = ModelReference.Load(r.GetValue(model), dev);
+            using (network)
+            {
+                var files = DatasetFiles.Resolve(r.GetValue(data), Log.Info);
+                using var testSet = new TensorImageSet(files.LoadTest(), dev);
+                int size = r.GetValue(batch);
+                int total = Math.Min((testSet.Count + size - 1) / size, n ?? int.MaxValue);
+                var score = ProgressDisplay.Run("test", total, report =>
+                    Evaluator.Evaluate(network, testSet, size, n, new Progress(report)));
+                Console.WriteLine($"{path} ({dev}): {JsonReport.Describe(score)}");
+                JsonReport.Write(r.GetValue(json), JsonReport.Accuracy(score));
+                return 0;
+            }
+        }));
+        return command;
+    }
+
+    private sealed class Progress(Action<int, string> report) : IProgress<(int Done, int Total)>
+    {
+        public void Report((int Done, int Total) value) => report(value.Done, "");
+    }
+}

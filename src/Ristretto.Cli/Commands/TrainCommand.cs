@@ -1,0 +1,123 @@
+using System.CommandLine;
+using Ristretto.Cli.Infrastructure;
+using Ristretto.Data;
+using Ristretto.Engine;
+using Ristretto.Evaluation;
+using Ristretto.Models;
+using Ristretto.Training;
+using Ristretto.Zoo;
+using TorchSharp;
+
+namespace Ristretto.Cli.Commands;
+
+/// <summary>
+/// <c>ristretto train --model lenet --data mnist --out PATH</c>: trains a zoo network with Caffe's SGD,
+/// checkpoints atomically every <c>--snapshot</c> iterations to <c>PATH.ckpt</c>, resumes with
+/// <c>--resume</c>, and scores the result on the test set.
+/// </summary>
+public static class TrainCommand
+{
+    /// <summary>Builds the verb.</summary>
+    public static Command Create()
+    {
+        var defaults = new SolverSettings();
+        var model = new Option<string>("--model") { Description = $"Zoo architecture to train: {string.Join(", ", ModelZoo.Names)}.", DefaultValueFactory = _ => LeNet.ArchitectureName };
+        var output = new Option<string>("--out") { Description = "Model file to write (.rstm); checkpoints go to OUT.ckpt.", Required = true };
+        var iterations = CommonOptions.PositiveInt("--iterations", "Training iterations (batches).", defaults.Iterations);
+        var batch = CommonOptions.PositiveInt("--batch-size", "Training batch size.", defaults.BatchSize);
+        var lr = new Option<double>("--lr") { Description = "Base learning rate.", DefaultValueFactory = _ => defaults.BaseLr };
+        var policy = new Option<LearningRatePolicy>("--lr-policy") { Description = "Learning-rate schedule (Caffe's): Fixed, Inv, Step.", DefaultValueFactory = _ => defaults.Policy };
+        var momentum = new Option<double>("--momentum") { Description = "SGD momentum.", DefaultValueFactory = _ => defaults.Momentum };
+        var decay = new Option<double>("--weight-decay") { Description = "L2 weight decay.", DefaultValueFactory = _ => defaults.WeightDecay };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of initial weights and data order.", DefaultValueFactory = _ => defaults.Seed };
+        var snapshot = new Option<int>("--snapshot") { Description = "Write a checkpoint every N iterations (0: only on Ctrl+C).", DefaultValueFactory = _ => 1000 };
+        var resume = new Option<bool>("--resume") { Description = "Continue from OUT.ckpt (or OUT) with its settings and state." };
+        var device = CommonOptions.Device();
+        var data = CommonOptions.Data();
+        var json = CommonOptions.Json();
+        var command = new Command("train", "Train a zoo network (LeNet: Caffe's lenet_solver by default) and score it on the test set.")
+        {
+            model, output, iterations, batch, lr, policy, momentum, decay, seed, snapshot, resume, device, data, json,
+        };
+        command.SetAction(r => CommandRunner.Run(cancel =>
+        {
+            var settings = new SolverSettings
+            {
+                Iterations = r.GetValue(iterations), BatchSize = r.GetValue(batch), BaseLr = r.GetValue(lr),
+                Policy = r.GetValue(policy), Momentum = r.GetValue(momentum), WeightDecay = r.GetValue(decay), Seed = r.GetValue(seed),
+            }.Validate();
+            bool iterationsGiven = r.GetResult(iterations) is { Implicit: false };
+            return Execute(r.GetValue(model)!, r.GetValue(output)!, settings, iterationsGiven, r.GetValue(snapshot), r.GetValue(resume),
+                r.GetValue(device)!, r.GetValue(data)!, r.GetValue(json), cancel);
+        }));
+        return command;
+    }
+
+    private static int Execute(string architecture, string output, SolverSettings settings, bool iterationsGiven, int snapshot,
+        bool resume, string deviceSpec, string dataSpec, string? json, CancellationToken cancel)
+    {
+        if (snapshot < 0)
+            throw new RistrettoException($"--snapshot must be ≥ 0, got {snapshot}");
+        string outPath = Path.GetFullPath(output);
+        string checkpointPath = outPath + ".ckpt";
+        Directory.CreateDirectory(Path.GetDirectoryName(outPath)!);
+        var device = DeviceSelector.Resolve(deviceSpec);
+
+        ModelData? resumeFrom = null;
+        int start = 0;
+        if (resume)
+        {
+            string from = File.Exists(checkpointPath) ? checkpointPath : File.Exists(outPath) ? outPath
+                : throw new RistrettoException($"--resume: neither {checkpointPath} nor {outPath} exists");
+            resumeFrom = ModelFile.Load(from);
+            var (iteration, saved) = TrainingCheckpoint.ReadState(resumeFrom, from);
+            settings = saved with { Iterations = iterationsGiven ? settings.Iterations : saved.Iterations };
+            start = iteration;
+            architecture = resumeFrom.Architecture;
+            if (start >= settings.Iterations)
+                throw new RistrettoException($"--resume: {from} already has {start} of {settings.Iterations} iterations; pass a larger --iterations to continue");
+            Log.Info($"Resuming from {from} at iteration {start:N0} of {settings.Iterations:N0}");
+        }
+
+        var files = DatasetFiles.Resolve(dataSpec, Log.Info);
+        using var trainSet = new TensorImageSet(files.LoadTrain(), device);
+        using var testSet = new TensorImageSet(files.LoadTest(), device);
+        using var network = resumeFrom is null
+            ? ModelZoo.Create(architecture, trainSet.Source.Classes, settings.Seed)
+            : ModelStore.Instantiate(resumeFrom, torch.CPU, "checkpoint");
+        network.to(device);
+        var trainer = new Trainer(network, settings);
+        using var solver = trainer.Solver;
+        if (resumeFrom?.Solver is { } state)
+            solver.ImportState(state.Tensors);
+
+        var metadata = new Dictionary<string, string> { ["dataset"] = dataSpec };
+        void Checkpoint(int iteration) =>
+            TrainingCheckpoint.Save(checkpointPath, architecture, trainSet.Source.Classes, network, solver, settings, iteration, metadata);
+
+        Log.Info($"Training {architecture} on {trainSet.Count:N0} images ({device}): {settings.Iterations:N0} iterations, batch {settings.BatchSize}, " +
+                 $"lr {settings.BaseLr} ({settings.Policy}), momentum {settings.Momentum}, weight decay {settings.WeightDecay}");
+        var outcome = ProgressDisplay.Run("train", settings.Iterations, report =>
+            trainer.Run(trainSet, start, ProgressDisplay.ForTraining(report), snapshot, Checkpoint, cancel));
+        if (outcome.Cancelled)
+        {
+            Log.Info($"Stopped at iteration {outcome.Iteration:N0}; checkpoint written to {checkpointPath}. Continue with --resume.");
+            return CommandRunner.Interrupted;
+        }
+
+        var score = Evaluator.Evaluate(network, testSet);
+        TrainingCheckpoint.Save(outPath, architecture, trainSet.Source.Classes, network, solver, settings, outcome.Iteration, metadata);
+        if (File.Exists(checkpointPath))
+            File.Delete(checkpointPath);
+        Console.WriteLine($"trained {architecture} for {outcome.Iteration - start:N0} iterations in {outcome.Seconds:F1} s (final batch loss {outcome.LastLoss:F4})");
+        if (trainer.Recomputed > 0)
+            Log.Info($"warning: {trainer.Recomputed} batch(es) gave a non-finite loss once and were recomputed before updating the weights");
+        Console.WriteLine($"test: {JsonReport.Describe(score)}");
+        Console.WriteLine($"model written to {outPath}");
+        var report = JsonReport.Accuracy(score);
+        report["train_seconds"] = Math.Round(outcome.Seconds, 3);
+        report["iterations"] = outcome.Iteration;
+        JsonReport.Write(json, report);
+        return 0;
+    }
+}

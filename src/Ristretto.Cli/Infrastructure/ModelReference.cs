@@ -1,0 +1,33 @@
+using Ristretto.Models;
+using Ristretto.Zoo;
+using static TorchSharp.torch;
+
+namespace Ristretto.Cli.Infrastructure;
+
+/// <summary>
+/// Resolves <c>--model</c>: a model file (.rstm), or <c>lenet</c> for the embedded default (the zoo
+/// LeNet trained on MNIST, trained once and cached).
+/// </summary>
+public static class ModelReference
+{
+    /// <summary>Loads the model named by <paramref name="spec"/> onto <paramref name="device"/>.</summary>
+    public static (nn.Module<Tensor, Tensor> Model, ModelData Data, string Path) Load(string? spec, Device device)
+    {
+        string path = ResolvePath(spec, device);
+        var (model, data) = ModelStore.Load(path, device);
+        return (model, data, path);
+    }
+
+    /// <summary>The model file behind <paramref name="spec"/>, training the default first if needed.</summary>
+    public static string ResolvePath(string? spec, Device device)
+    {
+        if (string.IsNullOrWhiteSpace(spec) || (spec.Equals(LeNet.ArchitectureName, StringComparison.OrdinalIgnoreCase) && !File.Exists(spec)))
+        {
+            if (File.Exists(DefaultModels.LeNetMnistPath))
+                return DefaultModels.LeNetMnistPath;
+            return ProgressDisplay.Run("training default LeNet", 10_000, report =>
+                DefaultModels.EnsureLeNetMnist(device, Log.Info, ProgressDisplay.ForTraining(report)));
+        }
+        return spec;
+    }
+}

@@ -1,0 +1,67 @@
+using System.Diagnostics;
+using System.Globalization;
+using Ristretto.Training;
+using Spectre.Console;
+
+namespace Ristretto.Cli.Infrastructure;
+
+/// <summary>
+/// Shows progress of long work on standard error: a Spectre.Console progress bar in a terminal, or a
+/// plain line about every 5 % (and at least every 30 s) when output is redirected
+/// (CI logs, pipes).
+/// </summary>
+public static class ProgressDisplay
+{
+    /// <summary>
+    /// Runs <paramref name="work"/>, which reports (steps done, detail text) through the callback it is given.
+    /// </summary>
+    public static T Run<T>(string title, int total, Func<Action<int, string>, T> work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        if (Console.IsErrorRedirected || Environment.GetEnvironmentVariable("CI") is not null || Environment.GetEnvironmentVariable("TERM") is "dumb")
+            return RunPlain(title, total, work);
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        T result = default!;
+        console.Progress()
+            .AutoClear(false)
+            .HideCompleted(false)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(),
+                new RemainingTimeColumn(), new SpinnerColumn())
+            .Start(ctx =>
+            {
+                var task = ctx.AddTask(Markup.Escape(title), maxValue: Math.Max(total, 1));
+                result = work((done, detail) =>
+                {
+                    task.Value = done;
+                    task.Description = Markup.Escape(detail.Length == 0 ? title : $"{title} {detail}");
+                });
+                task.Value = task.MaxValue;
+            });
+        return result;
+    }
+
+    /// <summary>Adapts training reports to <see cref="Run{T}"/>'s callback.</summary>
+    public static IProgress<TrainProgress> ForTraining(Action<int, string> report) => new TrainingReporter(report);
+
+    private static T RunPlain<T>(string title, int total, Func<Action<int, string>, T> work)
+    {
+        var watch = Stopwatch.StartNew();
+        int every = Math.Max(1, total / 20);
+        TimeSpan lastPrint = TimeSpan.Zero;
+        return work((done, detail) =>
+        {
+            bool due = done == total || done % every == 0 || watch.Elapsed - lastPrint > TimeSpan.FromSeconds(30);
+            if (!due)
+                return;
+            lastPrint = watch.Elapsed;
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{title}: {done}/{total} ({100.0 * done / Math.Max(total, 1):F0} %) {detail} [{watch.Elapsed:hh\\:mm\\:ss}]"));
+        });
+    }
+
+    private sealed class TrainingReporter(Action<int, string> report) : IProgress<TrainProgress>
+    {
+        public void Report(TrainProgress value) => report(value.Iteration, string.Create(CultureInfo.InvariantCulture,
+            $"iteration {value.Iteration}/{value.Total} loss {value.Loss:F4} lr {value.LearningRate:G3} {value.IterationsPerSecond:F0} it/s"));
+    }
+}
