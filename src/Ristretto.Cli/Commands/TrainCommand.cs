@@ -110,8 +110,6 @@ public static class TrainCommand
         if (File.Exists(checkpointPath))
             File.Delete(checkpointPath);
         Console.WriteLine($"trained {architecture} for {outcome.Iteration - start:N0} iterations in {outcome.Seconds:F1} s (final batch loss {outcome.LastLoss:F4})");
-        if (trainer.Recomputed > 0)
-            Log.Info($"warning: {trainer.Recomputed} batch(es) gave a non-finite loss once and were recomputed before updating the weights");
         Console.WriteLine($"test: {JsonReport.Describe(score)}");
         Console.WriteLine($"model written to {outPath}");
         var report = JsonReport.Accuracy(score);

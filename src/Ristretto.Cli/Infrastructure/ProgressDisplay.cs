@@ -7,8 +7,8 @@ namespace Ristretto.Cli.Infrastructure;
 
 /// <summary>
 /// Shows progress of long work on standard error: a Spectre.Console progress bar in a terminal, or a
-/// plain line about every 5 % (and at least every 30 s) when output is redirected
-/// (CI logs, pipes).
+/// plain line about every 5 % (and at least every 30 s) when output is redirected (CI logs, pipes);
+/// work that ends within 2 s prints no plain lines at all.
 /// </summary>
 public static class ProgressDisplay
 {
@@ -51,7 +51,7 @@ public static class ProgressDisplay
         return work((done, detail) =>
         {
             bool due = done == total || done % every == 0 || watch.Elapsed - lastPrint > TimeSpan.FromSeconds(30);
-            if (!due)
+            if (!due || watch.Elapsed < TimeSpan.FromSeconds(2))
                 return;
             lastPrint = watch.Elapsed;
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -44,8 +44,26 @@ public static class TorchRuntime
             {
                 throw new RistrettoException($"cannot load libtorch ({Source}): {FirstLine(e)}", e);
             }
+            ConfigureCpuKernels();
             _initialized = true;
         }
+    }
+
+    /// <summary>The environment variable that re-enables libtorch's oneDNN CPU kernels ("1").</summary>
+    public const string MkldnnVariable = "RISTRETTO_MKLDNN";
+
+    /// <summary>
+    /// libtorch 2.10's oneDNN (mkldnn) CPU kernels intermittently return NaN for finite inputs in LeNet's
+    /// forward and backward passes on this project's AMD EPYC (Zen 5) machines: 42 of 3,000 training
+    /// iterations, none with oneDNN off (measured 2026-11-23). A numerics tool cannot afford that, so
+    /// oneDNN is off unless <c>RISTRETTO_MKLDNN=1</c>; NNPACK is off too, since it is unsupported on these
+    /// CPUs and ATen would otherwise try it (and log a warning) on every convolution.
+    /// </summary>
+    private static void ConfigureCpuKernels()
+    {
+        bool mkldnn = Environment.GetEnvironmentVariable(MkldnnVariable) == "1";
+        LibTorchContext.TrySetMkldnn(mkldnn);
+        LibTorchContext.TrySetNnpack(false);
     }
 
     private static void PreloadPyTorch(string dir)

@@ -62,38 +62,20 @@ public sealed class Trainer
     }
 
     /// <summary>
-    /// How many batches had to be recomputed because the forward pass gave a non-finite loss while a
-    /// recomputation of the same batch did not. Seen rarely (about 1 run in 10, within the first 50
-    /// iterations) with libtorch 2.10 on this project's CPU machines; the cause is not yet known.
-    /// </summary>
-    public int Recomputed { get; private set; }
-
-    /// <summary>
     /// Forward, backward and update of batch <paramref name="t"/>. The loss is checked before the update,
-    /// so a non-finite value never reaches the weights: the batch is recomputed (at most twice) and only
-    /// a loss that stays non-finite is reported as divergence.
+    /// so a non-finite value never reaches the weights: training stops with a divergence error instead.
     /// </summary>
     private double TrainStep(TensorImageSet train, BatchOrder order, int t)
     {
-        const int attempts = 3;
-        for (int attempt = 1; ; attempt++)
-        {
-            using var scope = NewDisposeScope();
-            var (x, y) = train.Gather(order.Batch(t, _settings.BatchSize));
-            _model.zero_grad();
-            var loss = nn.functional.cross_entropy(_model.forward(x), y);
-            double value = loss.item<float>();
-            if (!double.IsFinite(value))
-            {
-                if (attempt < attempts)
-                    continue;
-                throw new RistrettoException($"training diverged at iteration {t + 1}: loss is {value} ({attempts} tries); lower the learning rate");
-            }
-            if (attempt > 1)
-                Recomputed++;
-            loss.backward();
-            Solver.Step(t);
-            return value;
-        }
+        using var scope = NewDisposeScope();
+        var (x, y) = train.Gather(order.Batch(t, _settings.BatchSize));
+        _model.zero_grad();
+        var loss = nn.functional.cross_entropy(_model.forward(x), y);
+        double value = loss.item<float>();
+        if (!double.IsFinite(value))
+            throw new RistrettoException($"training diverged at iteration {t + 1}: loss is {value}; lower the learning rate");
+        loss.backward();
+        Solver.Step(t);
+        return value;
     }
 }

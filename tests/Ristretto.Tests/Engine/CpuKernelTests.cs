@@ -1,0 +1,46 @@
+using Ristretto.Data;
+using Ristretto.Engine;
+using Ristretto.Training;
+using Ristretto.Zoo;
+using static TorchSharp.torch;
+
+namespace Ristretto.Tests.Engine;
+
+public class CpuKernelTests
+{
+    [Fact]
+    public void Should_Turn_Off_OneDnn_And_Nnpack_Unless_Asked()
+    {
+        TorchRuntime.Initialize();
+        bool asked = Environment.GetEnvironmentVariable(TorchRuntime.MkldnnVariable) == "1";
+        Assert.Equal(asked, LibTorchContext.Mkldnn);
+        Assert.Equal(false, LibTorchContext.Nnpack);
+    }
+
+    /// <summary>
+    /// Regression test for libtorch 2.10's oneDNN kernels returning NaN for finite inputs on AMD Zen 5:
+    /// 1.4 % of LeNet training iterations on MNIST in a stand-alone harness. Through the trainer the bug
+    /// shows less often: with RISTRETTO_MKLDNN=1 this test failed in 1 of 3 runs here, so it is a
+    /// probabilistic guard, not proof. Synthetic images did not trigger the bug at all. Uses MNIST
+    /// (fetched into the cache on first use).
+    /// </summary>
+    [Fact]
+    public void Should_Train_LeNet_On_Mnist_For_1000_Iterations_Without_A_NonFinite_Loss()
+    {
+        TorchRuntime.Initialize();
+        using var train = new TensorImageSet(DatasetFiles.Resolve("mnist").LoadTrain(), CPU);
+        using var net = new LeNet(seed: 2);
+        var settings = new SolverSettings { Iterations = 1000, BatchSize = 64, Seed = 2 };
+        var trainer = new Trainer(net, settings);
+        using var solver = trainer.Solver;
+        var losses = new List<double>();
+        trainer.Run(train, progress: new Collect(losses));
+        Assert.Equal(1000, losses.Count);
+        Assert.All(losses, l => Assert.True(double.IsFinite(l)));
+    }
+
+    private sealed class Collect(List<double> losses) : IProgress<TrainProgress>
+    {
+        public void Report(TrainProgress value) => losses.Add(value.Loss);
+    }
+}
