@@ -74,6 +74,9 @@ internal sealed class LeNetEvalBenchmark : IBenchmark
                 ortOut = results[0].AsEnumerable<float>().ToArray();
             });
             double diff = torchOut.Zip(ortOut).Max(p => Math.Abs(p.First - p.Second));
+            int nonFinite = torchOut.Count(v => !float.IsFinite(v));
+            if (nonFinite > 0)
+                Console.WriteLine($"warning: TorchSharp gave {nonFinite} non-finite outputs at batch {batch} (see docs/architecture.md on oneDNN)");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{batch,6} {torchRate,18:N0} {ortRate,20:N0} {torchRate / ortRate,13:F2} {diff,10:G2}"));
         }
