@@ -32,7 +32,7 @@ internal sealed class LeNetEvalBenchmark : IBenchmark
         }
         else
         {
-            using var fresh = new LeNet();
+            using var fresh = LeNet.Build();
             model = ModelStore.Capture(LeNet.ArchitectureName, 10, fresh);
             Console.WriteLine("network: freshly initialised LeNet (run `ristretto quantize` once to train and cache the default)");
         }

@@ -33,7 +33,7 @@ public static class DefaultModels
         log?.Invoke($"Training the default LeNet on MNIST once ({settings.Iterations:N0} iterations, Caffe's lenet_solver); it is cached at {path}");
         using var train = new TensorImageSet(files.LoadTrain(), device);
         using var test = new TensorImageSet(files.LoadTest(), device);
-        using var model = new LeNet(train.Source.Classes, settings.Seed);
+        using var model = LeNet.Build(train.Source.Classes, settings.Seed);
         model.to(device);
         var trainer = new Trainer(model, settings);
         using var solver = trainer.Solver;

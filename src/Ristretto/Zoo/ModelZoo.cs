@@ -12,7 +12,7 @@ public static class ModelZoo
     public static nn.Module<Tensor, Tensor> Create(string name, int classes = 10, ulong seed = 1) =>
         name.ToLowerInvariant() switch
         {
-            LeNet.ArchitectureName => new LeNet(classes, seed),
+            LeNet.ArchitectureName => LeNet.Build(classes, seed),
             _ => throw new RistrettoException($"unknown model '{name}'; the zoo has: {string.Join(", ", Names)}"),
         };
 }

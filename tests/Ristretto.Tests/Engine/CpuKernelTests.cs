@@ -29,7 +29,7 @@ public class CpuKernelTests
     {
         TorchRuntime.Initialize();
         using var train = new TensorImageSet(DatasetFiles.Resolve("mnist").LoadTrain(), CPU);
-        using var net = new LeNet(seed: 2);
+        using var net = LeNet.Build(seed: 2);
         var settings = new SolverSettings { Iterations = 1000, BatchSize = 64, Seed = 2 };
         var trainer = new Trainer(net, settings);
         using var solver = trainer.Solver;

@@ -11,7 +11,7 @@ public class ModelFileTests
     public void Should_Round_Trip_Weights_Bit_For_Bit()
     {
         using var dir = new TempDir();
-        using var net = new LeNet(seed: 9);
+        using var net = LeNet.Build(seed: 9);
         var data = ModelStore.Capture(LeNet.ArchitectureName, 10, net, new() { ["k"] = "v" });
         ModelFile.Save(dir.File("m.rstm"), data);
 
@@ -41,7 +41,7 @@ public class ModelFileTests
     public void Should_Reject_A_Truncated_File()
     {
         using var dir = new TempDir();
-        using var net = new LeNet();
+        using var net = LeNet.Build();
         ModelFile.Save(dir.File("m.rstm"), ModelStore.Capture("lenet", 10, net));
         var bytes = File.ReadAllBytes(dir.File("m.rstm"));
         File.WriteAllBytes(dir.File("t.rstm"), bytes[..(bytes.Length / 2)]);
@@ -52,7 +52,7 @@ public class ModelFileTests
     public void Should_Reject_NaN_Weights_Naming_The_Tensor()
     {
         using var dir = new TempDir();
-        using var net = new LeNet();
+        using var net = LeNet.Build();
         var data = ModelStore.Capture("lenet", 10, net);
         data.Weights[2].Data[7] = float.NaN;
         ModelFile.Save(dir.File("m.rstm"), data);
@@ -64,7 +64,7 @@ public class ModelFileTests
     [Fact]
     public void Should_Reject_Weights_Of_The_Wrong_Shape()
     {
-        using var net = new LeNet();
+        using var net = LeNet.Build();
         var data = ModelStore.Capture("lenet", 10, net);
         var weights = data.Weights.ToList();
         weights[0] = weights[0] with { Shape = [10, 2, 5, 5] };
@@ -76,7 +76,7 @@ public class ModelFileTests
     public void Should_Leave_No_Temporary_File_Behind()
     {
         using var dir = new TempDir();
-        using var net = new LeNet();
+        using var net = LeNet.Build();
         ModelFile.Save(dir.File("m.rstm"), ModelStore.Capture("lenet", 10, net));
         Assert.Equal(new[] { "m.rstm" }, Directory.GetFiles(dir.Path).Select(Path.GetFileName));
     }

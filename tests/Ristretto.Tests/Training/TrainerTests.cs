@@ -18,7 +18,7 @@ public class TrainerTests
     {
         using var train = new TensorImageSet(SyntheticDigits.Create(512, seed: 1), CPU);
         using var test = new TensorImageSet(SyntheticDigits.Create(200, seed: 2), CPU);
-        using var net = new LeNet(seed: 3);
+        using var net = LeNet.Build(seed: 3);
         double before = Evaluator.Evaluate(net, test).Top1;
         var trainer = new Trainer(net, Small);
         using var solver = trainer.Solver;
@@ -37,12 +37,12 @@ public class TrainerTests
         using var train = new TensorImageSet(SyntheticDigits.Create(256, seed: 1), CPU);
         var settings = Small with { Iterations = 40 };
 
-        using var straight = new LeNet(seed: settings.Seed);
+        using var straight = LeNet.Build(seed: settings.Seed);
         var t1 = new Trainer(straight, settings);
         using (t1.Solver)
             t1.Run(train);
 
-        using var first = new LeNet(seed: settings.Seed);
+        using var first = LeNet.Build(seed: settings.Seed);
         var t2 = new Trainer(first, settings);
         using (t2.Solver)
         {
@@ -74,7 +74,7 @@ public class TrainerTests
     public void Should_Not_Leak_Tensors_Across_Iterations()
     {
         using var train = new TensorImageSet(SyntheticDigits.Create(128, seed: 1), CPU);
-        using var net = new LeNet(seed: 3);
+        using var net = LeNet.Build(seed: 3);
         var trainer = new Trainer(net, Small with { Iterations = 30 });
         using var solver = trainer.Solver;
         trainer.Run(train, startIteration: 0); // warm-up creates the momentum buffers

@@ -8,7 +8,7 @@ public class LeNetTests
     [Fact]
     public void Should_Have_Caffes_431080_Parameters_In_Its_Layers()
     {
-        using var net = new LeNet();
+        using var net = LeNet.Build();
         var shapes = net.named_parameters().ToDictionary(p => p.name, p => p.parameter.shape);
         Assert.Equal(new long[] { 20, 1, 5, 5 }, shapes["conv1.weight"]);
         Assert.Equal(new long[] { 50, 20, 5, 5 }, shapes["conv2.weight"]);
@@ -20,7 +20,7 @@ public class LeNetTests
     [Fact]
     public void Should_Map_A_Batch_Of_28x28_Images_To_10_Scores()
     {
-        using var net = new LeNet();
+        using var net = LeNet.Build();
         using var scope = NewDisposeScope();
         var y = net.forward(zeros(3, 1, 28, 28));
         Assert.Equal(new long[] { 3, 10 }, y.shape);
@@ -29,9 +29,9 @@ public class LeNetTests
     [Fact]
     public void Should_Use_Caffes_Xavier_Filler_Deterministically()
     {
-        using var a = new LeNet(seed: 4);
-        using var b = new LeNet(seed: 4);
-        using var c = new LeNet(seed: 5);
+        using var a = LeNet.Build(seed: 4);
+        using var b = LeNet.Build(seed: 4);
+        using var c = LeNet.Build(seed: 5);
         foreach (var ((name, pa), (_, pb), (_, pc)) in a.named_parameters().Zip(b.named_parameters(), c.named_parameters()))
         {
             var va = pa.data<float>().ToArray();

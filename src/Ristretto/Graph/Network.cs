@@ -1,0 +1,133 @@
+using static TorchSharp.torch;
+
+namespace Ristretto.Graph;
+
+/// <summary>
+/// A network as a DAG of <see cref="LayerNode"/>s over named blobs, in topological order. Every blob is
+/// written by exactly one node (in-place layers of a source model get a fresh blob name from
+/// <see cref="NetworkBuilder"/>), so every tensor can be observed where it is produced. Running frees
+/// each intermediate tensor right after its last use. Build it with <see cref="NetworkBuilder"/>.
+/// </summary>
+public sealed class Network : nn.Module<Tensor, Tensor>
+{
+    private readonly List<LayerNode> _nodes;
+    private readonly Dictionary<string, int> _lastUse;
+
+    internal Network(string name, IReadOnlyList<NetworkInput> inputs, List<LayerNode> nodes, IReadOnlyList<string> outputs,
+        IReadOnlyDictionary<string, string> sourceNames) : base(Layer.ModuleName(name))
+    {
+        Name = name;
+        Inputs = inputs;
+        _nodes = nodes;
+        Outputs = outputs;
+        SourceBlobNames = sourceNames;
+        foreach (var node in nodes)
+            register_module(Layer.ModuleName(node.Layer.LayerName), node.Layer);
+        _lastUse = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < nodes.Count; i++)
+            foreach (var blob in nodes[i].Inputs)
+                _lastUse[blob] = i;
+    }
+
+    /// <summary>The network's name.</summary>
+    public string Name { get; }
+
+    /// <summary>Inputs, in order.</summary>
+    public IReadOnlyList<NetworkInput> Inputs { get; }
+
+    /// <summary>Layers in execution order.</summary>
+    public IReadOnlyList<LayerNode> Nodes => _nodes;
+
+    /// <summary>Blobs the network returns, in order.</summary>
+    public IReadOnlyList<string> Outputs { get; }
+
+    /// <summary>For each blob, the name it had in the source model (in-place blobs share one source name).</summary>
+    public IReadOnlyDictionary<string, string> SourceBlobNames { get; }
+
+    /// <summary>The layer named <paramref name="name"/> (as in the source model).</summary>
+    public Layer this[string name] => _nodes.FirstOrDefault(n => n.Layer.LayerName == name)?.Layer
+        ?? throw new RistrettoException($"network {Name} has no layer '{name}'");
+
+    /// <summary>
+    /// Infers every blob's shape from the input shapes and checks each layer's inputs, before any tensor
+    /// work. A problem is a <see cref="RistrettoException"/> naming the layer.
+    /// </summary>
+    public IReadOnlyDictionary<string, long[]> Validate(IReadOnlyDictionary<string, long[]>? inputShapes = null)
+    {
+        var shapes = new Dictionary<string, long[]>(StringComparer.Ordinal);
+        foreach (var input in Inputs)
+            shapes[input.Name] = inputShapes != null && inputShapes.TryGetValue(input.Name, out var s) ? s : input.Shape;
+        foreach (var node in _nodes)
+        {
+            var layer = node.Layer;
+            var (min, max) = layer.InputCount;
+            if (node.Inputs.Count < min || node.Inputs.Count > max)
+                throw new RistrettoException($"layer '{layer.LayerName}' ({layer.Type}) takes {(min == max ? $"{min}" : $"{min} to {max}")} input(s), has {node.Inputs.Count}");
+            long[][] ins = node.Inputs.Select(b => shapes[b]).ToArray();
+            long[][] outs;
+            try
+            {
+                outs = layer.OutputShapes(ins);
+            }
+            catch (RistrettoException e)
+            {
+                throw new RistrettoException($"layer '{layer.LayerName}' ({layer.Type}): {e.Message}", e);
+            }
+            if (outs.Length != node.Outputs.Count)
+                throw new RistrettoException($"layer '{layer.LayerName}' ({layer.Type}) produces {outs.Length} output(s), the model names {node.Outputs.Count}");
+            for (int i = 0; i < outs.Length; i++)
+            {
+                if (outs[i].Any(d => d <= 0))
+                    throw new RistrettoException($"layer '{layer.LayerName}' ({layer.Type}): output shape [{string.Join("×", outs[i])}] is empty for input [{string.Join("×", ins.FirstOrDefault() ?? [])}]");
+                shapes[node.Outputs[i]] = outs[i];
+            }
+        }
+        return shapes;
+    }
+
+    /// <summary>Runs a single-input, single-output network.</summary>
+    public override Tensor forward(Tensor input)
+    {
+        if (Inputs.Count != 1 || Outputs.Count != 1)
+            throw new InvalidOperationException($"network {Name} has {Inputs.Count} inputs and {Outputs.Count} outputs; use Run");
+        return Run(new Dictionary<string, Tensor> { [Inputs[0].Name] = input })[Outputs[0]];
+    }
+
+    /// <summary>
+    /// Runs the network. <paramref name="observe"/>, when given, sees every blob as it is produced
+    /// (blob name, producing layer, tensor), before any later layer runs; it must not keep the tensor, which
+    /// may be freed after its last use (copy what it needs). Intermediate tensors are freed
+    /// after their last use; the returned outputs belong to the caller's dispose scope.
+    /// </summary>
+    public Dictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> inputs, Action<string, Layer, Tensor>? observe = null)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        var live = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var input in Inputs)
+        {
+            if (!inputs.TryGetValue(input.Name, out var t))
+                throw new RistrettoException($"network {Name} needs input '{input.Name}'");
+            live[input.Name] = t;
+        }
+        var outputs = new HashSet<string>(Outputs, StringComparer.Ordinal);
+        for (int i = 0; i < _nodes.Count; i++)
+        {
+            var node = _nodes[i];
+            var results = node.Layer.forward(node.Inputs.Select(b => live[b]).ToArray());
+            for (int k = 0; k < results.Length; k++)
+            {
+                live[node.Outputs[k]] = results[k];
+                observe?.Invoke(node.Outputs[k], node.Layer, results[k]);
+            }
+            foreach (var blob in node.Inputs.Distinct())
+            {
+                if (_lastUse[blob] == i && !outputs.Contains(blob) && !inputs.ContainsKey(blob))
+                {
+                    live[blob].Dispose();
+                    live.Remove(blob);
+                }
+            }
+        }
+        return Outputs.ToDictionary(o => o, o => live[o], StringComparer.Ordinal);
+    }
+}

@@ -1,0 +1,26 @@
+using Ristretto.Graph;
+using static TorchSharp.torch;
+
+namespace Ristretto.Layers;
+
+/// <summary>Flattens axes [<see cref="Axis"/>, end] into one (Caffe Flatten, ONNX Flatten with axis 1).</summary>
+public sealed class FlattenLayer(string name, int axis = 1) : Layer(name)
+{
+    /// <inheritdoc />
+    public override string Type => "Flatten";
+
+    /// <summary>First axis flattened.</summary>
+    public int Axis { get; } = axis;
+
+    /// <inheritdoc />
+    public override long[][] OutputShapes(long[][] inputs)
+    {
+        var x = inputs[0];
+        if (Axis < 0 || Axis > x.Length)
+            throw new RistrettoException($"axis {Axis} is outside an input of rank {x.Length}");
+        return [[.. x.Take(Axis), x.Skip(Axis).Aggregate(1L, (a, d) => a * d)]];
+    }
+
+    /// <inheritdoc />
+    public override Tensor[] forward(Tensor[] inputs) => [inputs[0].flatten(Axis).contiguous()];
+}

@@ -1,0 +1,54 @@
+using Ristretto.Graph;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Ristretto.Layers;
+
+/// <summary>Fully connected layer (Caffe InnerProduct, ONNX Gemm): y = x·Wᵀ + b over the flattened input.</summary>
+public sealed class InnerProductLayer : Layer
+{
+    /// <summary>Creates the layer with <paramref name="weight"/> [out, in] and optional <paramref name="bias"/> [out].</summary>
+    public InnerProductLayer(string name, Parameter weight, Parameter? bias) : base(name)
+    {
+        if (weight.dim() != 2)
+            throw new RistrettoException($"layer '{name}': inner-product weights must have rank 2, got [{string.Join("×", weight.shape)}]");
+        if (bias is not null && (bias.dim() != 1 || bias.shape[0] != weight.shape[0]))
+            throw new RistrettoException($"layer '{name}': bias has shape [{string.Join("×", bias.shape)}], expected [{weight.shape[0]}]");
+        register_parameter("weight", weight);
+        if (bias is not null)
+            register_parameter("bias", bias);
+    }
+
+    /// <inheritdoc />
+    public override string Type => "InnerProduct";
+
+    /// <summary>Weights [out, in].</summary>
+    public Parameter Weight => get_parameter("weight")!;
+
+    /// <summary>Bias [out], or null.</summary>
+    public Parameter? Bias => get_parameter("bias");
+
+    /// <inheritdoc />
+    public override long[][] OutputShapes(long[][] inputs)
+    {
+        var x = inputs[0];
+        long features = x.Skip(1).Aggregate(1L, (a, d) => a * d);
+        if (features != Weight.shape[1])
+            throw new RistrettoException($"input [{string.Join("×", x)}] has {features} features per image, the weights expect {Weight.shape[1]}");
+        return [[x[0], Weight.shape[0]]];
+    }
+
+    /// <inheritdoc />
+    public override long Macs(long[][] inputs) => Weight.shape[0] * Weight.shape[1];
+
+    /// <inheritdoc />
+    public override string Describe() => $"{Weight.shape[1]} → {Weight.shape[0]}";
+
+    /// <inheritdoc />
+    public override Tensor[] forward(Tensor[] inputs)
+    {
+        var x = inputs[0];
+        using var flat = x.dim() == 2 ? x.alias() : x.flatten(1);
+        return [nn.functional.linear(flat, Weight, Bias)];
+    }
+}

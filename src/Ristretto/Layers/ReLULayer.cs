@@ -1,0 +1,24 @@
+using Ristretto.Graph;
+using static TorchSharp.torch;
+
+namespace Ristretto.Layers;
+
+/// <summary>ReLU, or leaky ReLU with Caffe's <c>negative_slope</c> (ONNX LeakyRelu's alpha). Never in place.</summary>
+public sealed class ReLULayer(string name, double negativeSlope = 0) : Layer(name)
+{
+    /// <inheritdoc />
+    public override string Type => "ReLU";
+
+    /// <summary>Slope for negative inputs (0: plain ReLU).</summary>
+    public double NegativeSlope { get; } = negativeSlope;
+
+    /// <inheritdoc />
+    public override long[][] OutputShapes(long[][] inputs) => [inputs[0]];
+
+    /// <inheritdoc />
+    public override string Describe() => NegativeSlope == 0 ? "" : $"negative slope {NegativeSlope}";
+
+    /// <inheritdoc />
+    public override Tensor[] forward(Tensor[] inputs) =>
+        [NegativeSlope == 0 ? inputs[0].relu() : nn.functional.leaky_relu(inputs[0], NegativeSlope)];
+}
