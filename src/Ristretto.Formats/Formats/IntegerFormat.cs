@@ -1,0 +1,150 @@
+using System.Collections.Immutable;
+
+namespace Ristretto.Formats;
+
+/// <summary>
+/// An integer grid with scale and offset (uniform affine quantization):
+/// <c>q = clamp(round(x / s) + z, qmin, qmax)</c>, value <c>(q - z) · s</c>, computed in float32
+/// (<c>x / s</c> and the final product are float32 operations, exactly as the tensors do them).
+/// Symmetric (<c>z = 0</c>, signed codes) or asymmetric (unsigned codes with a zero point), per tensor
+/// or per channel along <see cref="ChannelAxis"/>; the scale is a float, a fixed-point number or a power of two.
+/// NaN becomes 0 (code <c>z</c>), ±Inf saturate, and a zero result is +0.
+/// </summary>
+public sealed record IntegerFormat : NumberFormat
+{
+    /// <summary>Creates the format; throws <see cref="RistrettoException"/> on a bad combination.</summary>
+    /// <param name="bitWidth">Bits per code: 1 to 24.</param>
+    /// <param name="signed">Signed codes <c>[-2^(b-1), 2^(b-1) - 1]</c>, or unsigned <c>[0, 2^b - 1]</c>.</param>
+    /// <param name="scales">One scale (per tensor) or one per channel.</param>
+    /// <param name="zeroPoints">Integer zero points (one per scale), default all 0; each must be a valid code.</param>
+    /// <param name="channelAxis">Axis the channels run along; required when there is more than one scale.</param>
+    /// <param name="narrowRange">Signed only: drop the code <c>-2^(b-1)</c> so the range is symmetric.</param>
+    /// <param name="scaleKind">What values a scale may take.</param>
+    /// <param name="scaleFractionBits">Fraction bits of a <see cref="ScaleKind.FixedPoint"/> scale.</param>
+    public IntegerFormat(int bitWidth, bool signed, IEnumerable<float> scales, IEnumerable<int>? zeroPoints = null,
+        int? channelAxis = null, bool narrowRange = false, ScaleKind scaleKind = ScaleKind.Float, int scaleFractionBits = 0)
+    {
+        Guard.InRange("bw", bitWidth, 1, 24);
+        Guard.Check(!narrowRange || (signed && bitWidth >= 2), "narrow range needs signed codes and bw ≥ 2");
+        var s = scales.ToImmutableArray();
+        var z = zeroPoints?.ToImmutableArray() ?? ImmutableArray.CreateRange(Enumerable.Repeat(0, s.Length));
+        Guard.Check(s.Length >= 1, "an integer format needs at least one scale");
+        Guard.Check(z.Length == s.Length, $"got {s.Length} scales but {z.Length} zero points");
+        Guard.Check(s.Length == 1 || channelAxis is not null, $"{s.Length} per-channel scales need a channel axis");
+        Guard.Check(channelAxis is null or >= 0, $"channel axis must be ≥ 0, got {channelAxis}");
+        Guard.InRange("scale fraction bits", scaleFractionBits, -126, 126);
+        BitWidth = bitWidth;
+        Signed = signed;
+        NarrowRange = narrowRange;
+        QMin = signed ? -(1L << (bitWidth - 1)) + (narrowRange ? 1 : 0) : 0;
+        QMax = signed ? (1L << (bitWidth - 1)) - 1 : (1L << bitWidth) - 1;
+        for (int c = 0; c < s.Length; c++)
+        {
+            Guard.Check(Guard.IsPositiveNormalFloat(s[c]), $"scale must be a positive normal float32, got {s[c]} (channel {c})");
+            Guard.Check(IsAllowedScale(s[c], scaleKind, scaleFractionBits),
+                $"scale {s[c]} (channel {c}) is not a {Describe(scaleKind, scaleFractionBits)}; use SnapScale");
+            Guard.Check(z[c] >= QMin && z[c] <= QMax, $"zero point must be in [{QMin}, {QMax}], got {z[c]} (channel {c})");
+        }
+        Scales = s;
+        ZeroPoints = z;
+        ChannelAxis = channelAxis;
+        ScaleKind = scaleKind;
+        ScaleFractionBits = scaleFractionBits;
+    }
+
+    /// <summary>Symmetric per-tensor format: signed codes, zero point 0.</summary>
+    public static IntegerFormat Symmetric(int bitWidth, float scale, bool narrowRange = false,
+        ScaleKind scaleKind = ScaleKind.Float, int scaleFractionBits = 0)
+        => new(bitWidth, true, [scale], null, null, narrowRange, scaleKind, scaleFractionBits);
+
+    /// <summary>Asymmetric per-tensor format: unsigned codes <c>[0, 2^b - 1]</c> and a zero point.</summary>
+    public static IntegerFormat Asymmetric(int bitWidth, float scale, int zeroPoint,
+        ScaleKind scaleKind = ScaleKind.Float, int scaleFractionBits = 0)
+        => new(bitWidth, false, [scale], [zeroPoint], null, false, scaleKind, scaleFractionBits);
+
+    /// <summary>Per-channel format: one scale (and zero point) per index along <paramref name="axis"/>.</summary>
+    public static IntegerFormat PerChannel(int bitWidth, int axis, IEnumerable<float> scales, IEnumerable<int>? zeroPoints = null,
+        bool signed = true, bool narrowRange = false, ScaleKind scaleKind = ScaleKind.Float, int scaleFractionBits = 0)
+        => new(bitWidth, signed, scales, zeroPoints, axis, narrowRange, scaleKind, scaleFractionBits);
+
+    /// <inheritdoc />
+    public override int BitWidth { get; }
+
+    /// <summary>Signed or unsigned codes.</summary>
+    public bool Signed { get; }
+
+    /// <summary>Whether the most negative signed code is dropped.</summary>
+    public bool NarrowRange { get; }
+
+    /// <summary>Smallest code.</summary>
+    public long QMin { get; }
+
+    /// <summary>Largest code.</summary>
+    public long QMax { get; }
+
+    /// <summary>Scales, one per channel (one for a per-tensor format).</summary>
+    public ImmutableArray<float> Scales { get; }
+
+    /// <summary>Zero points, one per scale.</summary>
+    public ImmutableArray<int> ZeroPoints { get; }
+
+    /// <summary>What values the scales may take.</summary>
+    public ScaleKind ScaleKind { get; }
+
+    /// <summary>Fraction bits of a fixed-point scale.</summary>
+    public int ScaleFractionBits { get; }
+
+    /// <inheritdoc />
+    public override int? ChannelAxis { get; }
+
+    /// <inheritdoc />
+    public override int ChannelCount => Scales.Length;
+
+    /// <summary>True when every zero point is 0.</summary>
+    public bool IsSymmetric => ZeroPoints.All(z => z == 0);
+
+    /// <inheritdoc />
+    public override string Kind => "int";
+
+    /// <summary>
+    /// The allowed scale nearest to <paramref name="scale"/> (in the log domain for a power of two; at least
+    /// one fixed-point step): how calibration or a learned scale is made legal for <paramref name="kind"/>.
+    /// </summary>
+    public static float SnapScale(double scale, ScaleKind kind, int scaleFractionBits = 0)
+    {
+        Guard.Check(scale > 0 && double.IsFinite(scale), $"scale must be positive and finite, got {scale}");
+        return kind switch
+        {
+            ScaleKind.PowerOfTwo => (float)Math.ScaleB(1.0, Math.Clamp((int)Math.Round(Math.Log2(scale)), -126, 127)),
+            ScaleKind.FixedPoint => (float)(Math.Clamp(Math.Round(Math.ScaleB(scale, scaleFractionBits)), 1, (1 << 24) - 1)
+                                            * Math.ScaleB(1.0, -scaleFractionBits)),
+            _ => (float)scale,
+        };
+    }
+
+    /// <inheritdoc />
+    public override double Quantize(double x, Rounding rounding = Rounding.Nearest, double u = 0, int channel = 0)
+        => ScalarMath.Affine(x, Scales[channel], ZeroPoints[channel], QMin, QMax, rounding, u);
+
+    /// <inheritdoc />
+    public override (double Min, double Max) ClipRange(int channel = 0)
+        => ((QMin - ZeroPoints[channel]) * (double)Scales[channel], (QMax - ZeroPoints[channel]) * (double)Scales[channel]);
+
+    /// <inheritdoc />
+    public override string ToString()
+        => $"int(bw={BitWidth}, {(Signed ? "signed" : "unsigned")}, {(ChannelAxis is { } a ? $"per-channel axis {a} ×{ChannelCount}" : $"scale={Scales[0]}, zp={ZeroPoints[0]}")})";
+
+    private static bool IsAllowedScale(float s, ScaleKind kind, int fracBits) => kind switch
+    {
+        ScaleKind.PowerOfTwo => (BitConverter.SingleToInt32Bits(s) & 0x7FFFFF) == 0,
+        ScaleKind.FixedPoint => Math.ScaleB(s, fracBits) is var n && n == Math.Floor(n) && n >= 1 && n < (1 << 24),
+        _ => true,
+    };
+
+    private static string Describe(ScaleKind kind, int fracBits) => kind switch
+    {
+        ScaleKind.PowerOfTwo => "power of two",
+        ScaleKind.FixedPoint => $"fixed-point number with {fracBits} fraction bits",
+        _ => "float",
+    };
+}
