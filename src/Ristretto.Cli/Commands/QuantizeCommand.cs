@@ -1,32 +1,107 @@
 using System.CommandLine;
+using System.Globalization;
+using System.Text;
 using Ristretto.Cli.Infrastructure;
+using Ristretto.Data;
 using Ristretto.Engine;
+using Ristretto.Graph;
+using Ristretto.Quantization;
+using Ristretto.Search;
 
 namespace Ristretto.Cli.Commands;
 
 /// <summary>
-/// <c>ristretto quantize</c>: with no <c>--model</c> it works on the embedded default, the zoo LeNet
-/// trained on MNIST (trained once and cached).
+/// <c>ristretto quantize</c>: Ristretto's search for the smallest dynamic-fixed-point widths within an error
+/// margin. With no <c>--model</c> it works on the embedded default, the zoo LeNet trained on MNIST.
 /// </summary>
 public static class QuantizeCommand
 {
+    private const string Dfp = "dynamic_fixed_point";
+
     /// <summary>Builds the verb.</summary>
     public static Command Create()
     {
-        var model = new Option<string?>("--model") { Description = "Model file (.rstm); default: the embedded LeNet trained on MNIST." };
+        var model = new Option<string?>("--model") { Description = "Model file (.rstm); default: the embedded LeNet trained on MNIST (trained and cached on first use)." };
+        var mode = new Option<string>("--trimming-mode") { Description = $"Number format searched: {Dfp} (minifloat and power-of-two modes come later).", DefaultValueFactory = _ => Dfp };
+        var margin = new Option<double>("--error-margin") { Description = "Allowed top-1 drop in percentage points (Ristretto's tool defaulted to 2; its LeNet example used 1).", DefaultValueFactory = _ => 1.0 };
+        var iterations = CommonOptions.PositiveInt("--iterations", "Test batches scored per evaluation.", 100);
+        var batch = CommonOptions.PositiveInt("--batch-size", "Test batch size.", 100);
+        var calibration = CommonOptions.PositiveInt("--calibration-batches", "Training batches (of 64) measured for the value ranges.", 10);
+        var plan = new Option<string?>("--plan") { Description = "Write the chosen per-layer formats as a JSON plan to this file." };
         var device = CommonOptions.Device();
         var data = CommonOptions.Data();
-        var command = new Command("quantize", "Find the smallest bit-widths that keep accuracy within an error margin (Ristretto's procedure).")
+        var json = CommonOptions.Json();
+        var command = new Command("quantize", "Find the smallest bit-widths that keep top-1 within an error margin (Ristretto's procedure).")
         {
-            model, device, data,
+            model, mode, margin, iterations, batch, calibration, plan, device, data, json,
         };
-        command.SetAction(r => CommandRunner.Run(_ =>
+        command.SetAction(r => CommandRunner.Run(cancel =>
         {
+            string trimming = r.GetValue(mode)!;
+            if (trimming != Dfp)
+                throw new RistrettoException($"--trimming-mode {trimming}: this version searches only {Dfp}");
             var dev = DeviceSelector.Resolve(r.GetValue(device));
-            string path = ModelReference.ResolvePath(r.GetValue(model), dev);
-            Console.WriteLine($"model: {path}");
-            throw new RistrettoException("the bit-width search is not implemented yet (issue 5); the model above is ready for it");
+            var (loaded, _, path) = ModelReference.Load(r.GetValue(model), dev);
+            using var module = loaded;
+            var network = module as Network ?? throw new RistrettoException($"{path}: only graph networks can be quantized");
+            var files = DatasetFiles.Resolve(r.GetValue(data), Log.Info);
+            using var train = new TensorImageSet(files.LoadTrain(), dev);
+            using var test = new TensorImageSet(files.LoadTest(), dev);
+            var ranges = Calibration.Measure(network, train, r.GetValue(calibration), 64);
+            var search = new RistrettoDfpSearch(network, ranges, test, r.GetValue(iterations), r.GetValue(batch));
+            double points = r.GetValue(margin);
+            var result = ProgressDisplay.Run("quantize", search.MaxEvaluations, report => search.Run(points, report, cancel));
+            Console.Write(Table(network.Name, path, result, points));
+            if (r.GetValue(plan) is { } planPath)
+            {
+                PlanFile.Save(planPath, result.Plan);
+                Console.WriteLine($"plan written to {planPath}");
+            }
+            JsonReport.Write(r.GetValue(json), Report(result));
+            return 0;
         }));
         return command;
     }
+
+    /// <summary>The result as Ristretto printed it: every sweep, the chosen widths, the combined accuracy.</summary>
+    internal static string Table(string network, string path, DfpSearchResult r, double margin)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var s = new StringBuilder();
+        s.AppendLine(c, $"Ristretto dynamic fixed point search on {network} ({path})");
+        s.AppendLine(c, $"top-1 on {r.Baseline.Images:N0} test images per evaluation, error margin {margin} points");
+        s.AppendLine(c, $"float32 baseline: top-1 {100 * r.Baseline.Top1:F2} %, top-5 {100 * r.Baseline.Top5:F2} %");
+        s.AppendLine();
+        s.Append(c, $"{"part",-14}");
+        foreach (int bits in RistrettoDfpSearch.Widths)
+            s.Append(c, $"{bits + "-bit",9}");
+        s.AppendLine();
+        foreach (var part in r.Sweeps.Select(p => p.Part).Distinct())
+        {
+            s.Append(c, $"{part,-14}");
+            foreach (int bits in RistrettoDfpSearch.Widths)
+            {
+                var point = r.Sweeps.FirstOrDefault(p => p.Part == part && p.Bits == bits);
+                s.Append(point is null ? $"{"—",9}" : string.Create(c, $"{100 * point.Top1,9:F2}"));
+            }
+            s.AppendLine();
+        }
+        s.AppendLine();
+        s.AppendLine(c, $"chosen: conv weights {Bits(r.ConvWeightBits)}, fc weights {Bits(r.FcWeightBits)}, activations {Bits(r.ActivationBits)}");
+        s.AppendLine(c, $"combined: top-1 {100 * r.Quantized.Top1:F2} %, top-5 {100 * r.Quantized.Top5:F2} % ({r.Evaluations} evaluations in {r.Seconds:F1} s)");
+        s.AppendLine("Please fine-tune.");
+        return s.ToString();
+    }
+
+    private static string Bits(int? b) => b is { } v ? $"{v}-bit" : "float32 (no width within the margin)";
+
+    private static Dictionary<string, object?> Report(DfpSearchResult r) => new()
+    {
+        ["baseline"] = new Dictionary<string, double> { ["top1"] = r.Baseline.Top1, ["top5"] = r.Baseline.Top5 },
+        ["sweeps"] = r.Sweeps.Select(p => new Dictionary<string, object> { ["part"] = p.Part, ["bits"] = p.Bits, ["top1"] = p.Top1, ["top5"] = p.Top5 }).ToList(),
+        ["chosen"] = new Dictionary<string, int?> { ["conv_weights"] = r.ConvWeightBits, ["fc_weights"] = r.FcWeightBits, ["activations"] = r.ActivationBits },
+        ["quantized"] = new Dictionary<string, double> { ["top1"] = r.Quantized.Top1, ["top5"] = r.Quantized.Top5 },
+        ["evaluations"] = r.Evaluations,
+        ["seconds"] = Math.Round(r.Seconds, 3),
+    };
 }

@@ -18,6 +18,27 @@ public static class TorchRuntime
 
     private static readonly Lock Gate = new();
     private static bool _initialized;
+    private static RistrettoException? _failure;
+
+    /// <summary>
+    /// Runs when the Ristretto assembly loads, before any of its code touches torch, so that every user of
+    /// the library (not only the CLI) gets the PyTorch preload and the CPU-kernel settings. A failure is
+    /// kept and thrown, as one clear line, by the next explicit <see cref="Initialize"/> (e.g. --device).
+    /// </summary>
+#pragma warning disable CA2255 // a library module initializer is the point here: libtorch must be set up before any torch call
+    [System.Runtime.CompilerServices.ModuleInitializer]
+#pragma warning restore CA2255
+    internal static void InitializeOnLoad()
+    {
+        try
+        {
+            Initialize();
+        }
+        catch (RistrettoException)
+        {
+            // kept in _failure; reported by the next Initialize call
+        }
+    }
 
     /// <summary>Where libtorch came from, for diagnostics ("TorchSharp-cpu package" or the PyTorch folder).</summary>
     public static string Source { get; private set; } = "TorchSharp-cpu package";
@@ -32,21 +53,36 @@ public static class TorchRuntime
         {
             if (_initialized)
                 return;
-            string? dir = Environment.GetEnvironmentVariable(LibDirVariable);
-            if (!string.IsNullOrWhiteSpace(dir))
-                PreloadPyTorch(dir);
+            if (_failure != null)
+                throw new RistrettoException(_failure.Message, _failure);
             try
             {
-                // The first call into LibTorchSharp: forces TorchSharp's own loader to run.
-                _ = torch.get_num_threads();
+                Load();
             }
-            catch (Exception e) when (e is DllNotFoundException or NotSupportedException or TypeInitializationException)
+            catch (RistrettoException e)
             {
-                throw new RistrettoException($"cannot load libtorch ({Source}): {FirstLine(e)}", e);
+                _failure = e;
+                throw;
             }
-            ConfigureCpuKernels();
             _initialized = true;
         }
+    }
+
+    private static void Load()
+    {
+        string? dir = Environment.GetEnvironmentVariable(LibDirVariable);
+        if (!string.IsNullOrWhiteSpace(dir))
+            PreloadPyTorch(dir);
+        try
+        {
+            // The first call into LibTorchSharp: forces TorchSharp's own loader to run.
+            _ = torch.get_num_threads();
+        }
+        catch (Exception e) when (e is DllNotFoundException or NotSupportedException or TypeInitializationException)
+        {
+            throw new RistrettoException($"cannot load libtorch ({Source}): {FirstLine(e)}", e);
+        }
+        ConfigureCpuKernels();
     }
 
     /// <summary>The environment variable that re-enables libtorch's oneDNN CPU kernels ("1").</summary>

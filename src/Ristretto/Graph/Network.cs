@@ -99,7 +99,11 @@ public sealed class Network : nn.Module<Tensor, Tensor>
     /// may be freed after its last use (copy what it needs). Intermediate tensors are freed
     /// after their last use; the returned outputs belong to the caller's dispose scope.
     /// </summary>
-    public Dictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> inputs, Action<string, Layer, Tensor>? observe = null)
+    /// <param name="inputs">A tensor for each network input.</param>
+    /// <param name="observe">Sees each blob as it is produced.</param>
+    /// <param name="substitutes">Layers to run instead of the network's own, by layer name (e.g. quantized forms).</param>
+    public Dictionary<string, Tensor> Run(IReadOnlyDictionary<string, Tensor> inputs, Action<string, Layer, Tensor>? observe = null,
+        IReadOnlyDictionary<string, Layer>? substitutes = null)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         var live = new Dictionary<string, Tensor>(StringComparer.Ordinal);
@@ -113,11 +117,12 @@ public sealed class Network : nn.Module<Tensor, Tensor>
         for (int i = 0; i < _nodes.Count; i++)
         {
             var node = _nodes[i];
-            var results = node.Layer.forward(node.Inputs.Select(b => live[b]).ToArray());
+            var layer = substitutes != null && substitutes.TryGetValue(node.Layer.LayerName, out var substitute) ? substitute : node.Layer;
+            var results = layer.forward(node.Inputs.Select(b => live[b]).ToArray());
             for (int k = 0; k < results.Length; k++)
             {
                 live[node.Outputs[k]] = results[k];
-                observe?.Invoke(node.Outputs[k], node.Layer, results[k]);
+                observe?.Invoke(node.Outputs[k], layer, results[k]);
             }
             foreach (var blob in node.Inputs.Distinct())
             {

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Ristretto.Layers;
 
 /// <summary>2-D convolution (Caffe Convolution, ONNX Conv) with groups (depthwise) and dilation.</summary>
-public sealed class ConvolutionLayer : Layer
+public sealed class ConvolutionLayer : Layer, IWeightedLayer
 {
     /// <summary>Spatial settings: kernel, stride, padding and dilation as (height, width).</summary>
     public sealed record Geometry((long H, long W) Kernel, (long H, long W) Stride, (long H, long W) Pad, (long H, long W) Dilation, long Groups = 1)
@@ -68,9 +68,12 @@ public sealed class ConvolutionLayer : Layer
         (Geo.Dilation.H != 1 ? $", dilation {Geo.Dilation.H}" : "") + (Geo.Groups != 1 ? $", groups {Geo.Groups}" : "");
 
     /// <inheritdoc />
-    public override Tensor[] forward(Tensor[] inputs) =>
-        [nn.functional.conv2d(inputs[0], Weight, Bias, [Geo.Stride.H, Geo.Stride.W], [Geo.Pad.H, Geo.Pad.W],
-            [Geo.Dilation.H, Geo.Dilation.W], Geo.Groups)];
+    public override Tensor[] forward(Tensor[] inputs) => [Apply(inputs[0], Weight, Bias)];
+
+    /// <inheritdoc />
+    public Tensor Apply(Tensor input, Tensor weight, Tensor? bias) =>
+        nn.functional.conv2d(input, weight, bias, [Geo.Stride.H, Geo.Stride.W], [Geo.Pad.H, Geo.Pad.W],
+            [Geo.Dilation.H, Geo.Dilation.W], Geo.Groups);
 
     internal static long OutSize(long size, long kernel, long stride, long pad, long dilation) =>
         (size + 2 * pad - (dilation * (kernel - 1) + 1)) / stride + 1;

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Ristretto.Layers;
 
 /// <summary>Fully connected layer (Caffe InnerProduct, ONNX Gemm): y = x·Wᵀ + b over the flattened input.</summary>
-public sealed class InnerProductLayer : Layer
+public sealed class InnerProductLayer : Layer, IWeightedLayer
 {
     /// <summary>Creates the layer with <paramref name="weight"/> [out, in] and optional <paramref name="bias"/> [out].</summary>
     public InnerProductLayer(string name, Parameter weight, Parameter? bias) : base(name)
@@ -45,10 +45,12 @@ public sealed class InnerProductLayer : Layer
     public override string Describe() => $"{Weight.shape[1]} → {Weight.shape[0]}";
 
     /// <inheritdoc />
-    public override Tensor[] forward(Tensor[] inputs)
+    public override Tensor[] forward(Tensor[] inputs) => [Apply(inputs[0], Weight, Bias)];
+
+    /// <inheritdoc />
+    public Tensor Apply(Tensor input, Tensor weight, Tensor? bias)
     {
-        var x = inputs[0];
-        using var flat = x.dim() == 2 ? x.alias() : x.flatten(1);
-        return [nn.functional.linear(flat, Weight, Bias)];
+        using var flat = input.dim() == 2 ? input.alias() : input.flatten(1);
+        return nn.functional.linear(flat, weight, bias);
     }
 }

@@ -8,10 +8,10 @@ namespace Ristretto.Tests.Engine;
 
 public class CpuKernelTests
 {
+    /// <summary>No explicit Initialize: loading the library must be enough (a module initializer does it).</summary>
     [Fact]
     public void Should_Turn_Off_OneDnn_And_Nnpack_Unless_Asked()
     {
-        TorchRuntime.Initialize();
         bool asked = Environment.GetEnvironmentVariable(TorchRuntime.MkldnnVariable) == "1";
         Assert.Equal(asked, LibTorchContext.Mkldnn);
         Assert.Equal(false, LibTorchContext.Nnpack);

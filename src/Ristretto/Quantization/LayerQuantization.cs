@@ -1,0 +1,15 @@
+using Ristretto.Formats;
+
+namespace Ristretto.Quantization;
+
+/// <summary>
+/// How one quantizable layer is trimmed: formats for its weights, bias, input and output (null: left in
+/// float32) and the rounding used. A value of a frozen <see cref="QuantizationPlan"/>.
+/// </summary>
+public sealed record LayerQuantization(
+    NumberFormat? Weights = null, NumberFormat? Bias = null, NumberFormat? Input = null, NumberFormat? Output = null,
+    Rounding Rounding = Rounding.Nearest)
+{
+    /// <summary>True when nothing is trimmed.</summary>
+    public bool IsFloat => Weights is null && Bias is null && Input is null && Output is null;
+}

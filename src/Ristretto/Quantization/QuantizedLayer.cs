@@ -1,0 +1,69 @@
+using Ristretto.Formats;
+using Ristretto.Graph;
+using static TorchSharp.torch;
+
+namespace Ristretto.Quantization;
+
+/// <summary>
+/// A weighted layer run with simulated accelerator arithmetic, in one template: trim the input, apply the
+/// float operation with trimmed weights and bias (trimmed once, when this object is made), trim the output.
+/// It does not own the wrapped layer; it owns only its trimmed copies of the parameters.
+/// </summary>
+public sealed class QuantizedLayer : Layer
+{
+    private readonly Layer _inner;
+    private readonly IWeightedLayer _weighted;
+    private readonly Tensor _weight;
+    private readonly Tensor? _bias;
+
+    /// <summary>Wraps <paramref name="layer"/> (a convolution or inner product) with <paramref name="spec"/>.</summary>
+    public QuantizedLayer(Layer layer, LayerQuantization spec) : base(layer?.LayerName ?? throw new ArgumentNullException(nameof(layer)))
+    {
+        _inner = layer;
+        _weighted = layer as IWeightedLayer
+            ?? throw new RistrettoException($"layer '{layer.LayerName}' ({layer.Type}) has no weights to quantize");
+        Spec = spec;
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        _weight = (spec.Weights is { } w ? w.Trim(_weighted.Weight) : _weighted.Weight.detach().clone()).DetachFromDisposeScope();
+        if (_weighted.Bias is { } b)
+            _bias = (spec.Bias is { } bf ? bf.Trim(b) : b.detach().clone()).DetachFromDisposeScope();
+    }
+
+    /// <summary>The formats applied.</summary>
+    public LayerQuantization Spec { get; }
+
+    /// <summary>The wrapped float layer.</summary>
+    public Layer Inner => _inner;
+
+    /// <inheritdoc />
+    public override string Type => _inner.Type + "Ristretto";
+
+    /// <inheritdoc />
+    public override long[][] OutputShapes(long[][] inputs) => _inner.OutputShapes(inputs);
+
+    /// <inheritdoc />
+    public override long Macs(long[][] inputs) => _inner.Macs(inputs);
+
+    /// <inheritdoc />
+    public override Tensor[] forward(Tensor[] inputs)
+    {
+        using var scope = NewDisposeScope();
+        var x = Spec.Input is { } fin ? fin.Trim(inputs[0], Spec.Rounding) : inputs[0];
+        var y = _weighted.Apply(x, _weight, _bias);
+        if (Spec.Output is { } fout)
+            y = fout.Trim(y, Spec.Rounding);
+        return [y.MoveToOuterDisposeScope()];
+    }
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _weight.Dispose();
+            _bias?.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}

@@ -1,0 +1,118 @@
+using System.Diagnostics;
+using Ristretto.Data;
+using Ristretto.Evaluation;
+using Ristretto.Formats;
+using Ristretto.Graph;
+using Ristretto.Layers;
+using Ristretto.Quantization;
+
+namespace Ristretto.Search;
+
+/// <summary>
+/// Ristretto's dynamic-fixed-point procedure: score the float network; sweep, each from the float network,
+/// (a) all convolution weights, (b) all fully connected weights, (c) all conv/FC inputs and outputs, over
+/// 16, 8, 4, 2, 1 bits, stopping at the first width whose top-1 falls below baseline − margin (the chosen
+/// width is the last that passed); then score the three choices combined. Integer lengths come from
+/// calibration: weights <c>ceil(log2 max) + 1</c>, activations <c>ceil(log2 max)</c>; biases share the
+/// weights' format, as in Ristretto.
+/// </summary>
+public sealed class RistrettoDfpSearch
+{
+    /// <summary>The widths tried, in order.</summary>
+    public static readonly int[] Widths = [16, 8, 4, 2, 1];
+
+    private readonly Network _network;
+    private readonly IReadOnlyDictionary<string, LayerRange> _ranges;
+    private readonly TensorImageSet _test;
+    private readonly int _batchSize;
+    private readonly int _iterations;
+
+    /// <summary>Prepares the search; <paramref name="iterations"/> test batches of <paramref name="batchSize"/> score each candidate.</summary>
+    public RistrettoDfpSearch(Network network, IReadOnlyDictionary<string, LayerRange> ranges, TensorImageSet test, int iterations, int batchSize)
+    {
+        _network = network ?? throw new ArgumentNullException(nameof(network));
+        _ranges = ranges ?? throw new ArgumentNullException(nameof(ranges));
+        _test = test ?? throw new ArgumentNullException(nameof(test));
+        _iterations = iterations;
+        _batchSize = batchSize;
+    }
+
+    /// <summary>Upper bound on the evaluations a run makes (for progress bars).</summary>
+    public int MaxEvaluations => 2 + 3 * Widths.Length;
+
+    /// <summary>
+    /// Runs the procedure. <paramref name="marginPoints"/> is the allowed top-1 drop in percentage points.
+    /// <paramref name="progress"/> receives (evaluations done, description) after each evaluation.
+    /// </summary>
+    public DfpSearchResult Run(double marginPoints, Action<int, string>? progress = null, CancellationToken cancel = default)
+    {
+        if (!(marginPoints >= 0) || marginPoints > 100)
+            throw new RistrettoException($"error margin must be between 0 and 100 percentage points, got {marginPoints}");
+        var watch = Stopwatch.StartNew();
+        int evaluations = 0;
+        EvalResult Score(QuantizationPlan plan, string what)
+        {
+            cancel.ThrowIfCancellationRequested();
+            using var model = new QuantizedNetwork(_network, plan);
+            var r = Evaluator.Evaluate(model, _test, _batchSize, _iterations);
+            evaluations++; // not inside the ?.Invoke below: its arguments are skipped when progress is null
+            progress?.Invoke(evaluations, $"{what}: top-1 {r.Top1:P2}");
+            return r;
+        }
+
+        var baseline = Score(QuantizationPlan.Float, "float32 baseline");
+        double threshold = baseline.Top1 - marginPoints / 100;
+        var sweeps = new List<SweepPoint>();
+        int? Sweep(string part, Func<int, QuantizationPlan> planFor, bool any)
+        {
+            if (!any)
+                return null;
+            int? chosen = null;
+            foreach (int bits in Widths)
+            {
+                var r = Score(planFor(bits), $"{part} {bits}-bit");
+                sweeps.Add(new SweepPoint(part, bits, r.Top1, r.Top5));
+                if (r.Top1 < threshold)
+                    break;
+                chosen = bits;
+            }
+            return chosen;
+        }
+
+        var convs = LayersOf<ConvolutionLayer>();
+        var fcs = LayersOf<InnerProductLayer>();
+        int? conv = Sweep("conv weights", b => Plan(b, null, null, convs, fcs), convs.Count > 0);
+        int? fc = Sweep("fc weights", b => Plan(null, b, null, convs, fcs), fcs.Count > 0);
+        int? act = Sweep("activations", b => Plan(null, null, b, convs, fcs), convs.Count + fcs.Count > 0);
+        var plan = Plan(conv, fc, act, convs, fcs);
+        var quantized = Score(plan, "combined");
+        return new DfpSearchResult(baseline, sweeps, conv, fc, act, quantized, plan, evaluations, watch.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>
+    /// The plan with conv weights at <paramref name="convBits"/>, FC weights at <paramref name="fcBits"/> and
+    /// every conv/FC input and output at <paramref name="activationBits"/> (null: float32).
+    /// </summary>
+    public QuantizationPlan Plan(int? convBits, int? fcBits, int? activationBits) =>
+        Plan(convBits, fcBits, activationBits, LayersOf<ConvolutionLayer>(), LayersOf<InnerProductLayer>());
+
+    private QuantizationPlan Plan(int? convBits, int? fcBits, int? activationBits, List<string> convs, List<string> fcs)
+    {
+        var layers = new Dictionary<string, LayerQuantization>(StringComparer.Ordinal);
+        foreach (var name in convs.Concat(fcs))
+        {
+            var range = _ranges[name];
+            int? weightBits = convs.Contains(name) ? convBits : fcBits;
+            NumberFormat? weights = weightBits is { } wb ? DynamicFixedPoint.FromMaxAbs(wb, range.Weights, isWeights: true) : null;
+            NumberFormat? input = activationBits is { } ab ? DynamicFixedPoint.FromMaxAbs(ab, range.Input, isWeights: false) : null;
+            NumberFormat? output = activationBits is { } ob ? DynamicFixedPoint.FromMaxAbs(ob, range.Output, isWeights: false) : null;
+            layers[name] = new LayerQuantization(weights, weights, input, output);
+        }
+        return new QuantizationPlan(layers, $"dynamic fixed point: conv {Bits(convBits)}, fc {Bits(fcBits)}, activations {Bits(activationBits)}");
+    }
+
+    private static string Bits(int? b) => b is { } v ? $"{v}-bit" : "float32";
+
+    private List<string> LayersOf<T>() where T : Layer =>
+        _network.Nodes.Where(n => n.Layer is T).Select(n => n.Layer.LayerName).ToList();
+}
