@@ -1,0 +1,40 @@
+using System.Text.Json;
+using Ristretto.Quantization;
+using Ristretto.Tests.Support;
+
+namespace Ristretto.Tests.Cli;
+
+[Collection("cli")]
+public class QuantizeCommandTests
+{
+    [Fact]
+    public void Should_Print_Ristrettos_Table_And_Write_The_Report_And_Plan()
+    {
+        using var data = SyntheticDigits.WriteDataset(train: 512, test: 200);
+        using var dir = new TempDir();
+        string[] common = ["--device", "cpu", "--data", data.Path];
+        var trained = CliProcess.Run(["train", "--out", dir.File("m.rstm"), "--iterations", "60", "--batch-size", "32", .. common]);
+        Assert.True(trained.ExitCode == 0, trained.StdErr);
+
+        var r = CliProcess.Run(["quantize", "--model", dir.File("m.rstm"), "--iterations", "2", "--json", dir.File("q.json"), "--plan", dir.File("plan.json"), .. common]);
+        Assert.True(r.ExitCode == 0, r.StdErr);
+        Assert.Contains("conv weights", r.StdOut);
+        Assert.Contains("Please fine-tune.", r.StdOut);
+
+        var json = JsonDocument.Parse(File.ReadAllText(dir.File("q.json"))).RootElement;
+        foreach (var key in new[] { "baseline", "sweeps", "chosen", "quantized", "evaluations", "seconds" })
+            Assert.True(json.TryGetProperty(key, out _), $"quantize JSON lacks {key}");
+        Assert.True(json.GetProperty("sweeps").GetArrayLength() >= 3);
+        Assert.InRange(json.GetProperty("quantized").GetProperty("top1").GetDouble(), 0, 1);
+        var plan = PlanFile.Load(dir.File("plan.json"));
+        Assert.Equal(new[] { "conv1", "conv2", "ip1", "ip2" }, plan.Layers.Keys.Order());
+    }
+
+    [Fact]
+    public void Should_Refuse_A_Trimming_Mode_It_Cannot_Search_In_One_Line()
+    {
+        var r = CliProcess.Run(["quantize", "--model", "/nonexistent", "--trimming-mode", "posit"]);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("--trimming-mode posit", Assert.Single(r.ErrorLines));
+    }
+}
