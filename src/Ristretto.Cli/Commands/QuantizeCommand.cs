@@ -16,13 +16,13 @@ namespace Ristretto.Cli.Commands;
 /// </summary>
 public static class QuantizeCommand
 {
-    private const string Dfp = "dynamic_fixed_point";
+    private const string Dfp = "dynamic_fixed_point", MiniFloat = "minifloat", PowerOfTwo = "integer_power_of_2_weights";
 
     /// <summary>Builds the verb.</summary>
     public static Command Create()
     {
         var model = new Option<string?>("--model") { Description = "Model file (.rstm); default: the embedded LeNet trained on MNIST (trained and cached on first use)." };
-        var mode = new Option<string>("--trimming-mode") { Description = $"Number format searched: {Dfp} (minifloat and power-of-two modes come later).", DefaultValueFactory = _ => Dfp };
+        var mode = new Option<string>("--trimming-mode") { Description = $"Number format searched, as Ristretto named them: {Dfp}, {MiniFloat}, {PowerOfTwo}.", DefaultValueFactory = _ => Dfp };
         var margin = new Option<double>("--error-margin") { Description = "Allowed top-1 drop in percentage points (Ristretto's tool defaulted to 2; its LeNet example used 1).", DefaultValueFactory = _ => 1.0 };
         var iterations = CommonOptions.PositiveInt("--iterations", "Test batches scored per evaluation.", 100);
         var batch = CommonOptions.PositiveInt("--batch-size", "Test batch size.", 100);
@@ -38,8 +38,8 @@ public static class QuantizeCommand
         command.SetAction(r => CommandRunner.Run(cancel =>
         {
             string trimming = r.GetValue(mode)!;
-            if (trimming != Dfp)
-                throw new RistrettoException($"--trimming-mode {trimming}: this version searches only {Dfp}");
+            if (trimming is not (Dfp or MiniFloat or PowerOfTwo))
+                throw new RistrettoException($"--trimming-mode {trimming}: expected {Dfp}, {MiniFloat} or {PowerOfTwo}");
             var dev = DeviceSelector.Resolve(r.GetValue(device));
             var (loaded, _, path) = ModelReference.Load(r.GetValue(model), dev);
             using var module = loaded;
@@ -48,16 +48,37 @@ public static class QuantizeCommand
             using var train = new TensorImageSet(files.LoadTrain(), dev);
             using var test = new TensorImageSet(files.LoadTest(), dev);
             var ranges = Calibration.Measure(network, train, r.GetValue(calibration), 64);
-            var search = new RistrettoDfpSearch(network, ranges, test, r.GetValue(iterations), r.GetValue(batch));
+            int its = r.GetValue(iterations), size = r.GetValue(batch);
             double points = r.GetValue(margin);
-            var result = ProgressDisplay.Run("quantize", search.MaxEvaluations, report => search.Run(points, report, cancel));
-            Console.Write(Table(network.Name, path, result, points));
+            QuantizationPlan chosenPlan;
+            Dictionary<string, object?> report;
+            if (trimming == Dfp)
+            {
+                var search = new RistrettoDfpSearch(network, ranges, test, its, size);
+                var result = ProgressDisplay.Run("quantize", search.MaxEvaluations, p => search.Run(points, p, cancel));
+                Console.Write(Table(network.Name, path, result, points));
+                (chosenPlan, report) = (result.Plan, Report(result));
+            }
+            else if (trimming == MiniFloat)
+            {
+                var modes = new RistrettoOtherModes(network, ranges, test, its, size);
+                var result = ProgressDisplay.Run("quantize", 3, p => modes.MiniFloat(points, p, cancel));
+                Console.Write(Table(network.Name, path, result, points));
+                (chosenPlan, report) = (result.Plan, Report(result));
+            }
+            else
+            {
+                var modes = new RistrettoOtherModes(network, ranges, test, its, size);
+                var result = ProgressDisplay.Run("quantize", 2, p => modes.PowerOfTwo(progress: p, cancel: cancel));
+                Console.Write(Table(network.Name, path, result));
+                (chosenPlan, report) = (result.Plan, Report(result));
+            }
             if (r.GetValue(plan) is { } planPath)
             {
-                PlanFile.Save(planPath, result.Plan);
+                PlanFile.Save(planPath, chosenPlan);
                 Console.WriteLine($"plan written to {planPath}");
             }
-            JsonReport.Write(r.GetValue(json), Report(result));
+            JsonReport.Write(r.GetValue(json), report);
             return 0;
         }));
         return command;
@@ -93,15 +114,55 @@ public static class QuantizeCommand
         return s.ToString();
     }
 
+    /// <summary>The minifloat result as Ristretto printed it.</summary>
+    internal static string Table(string network, string path, MiniFloatSearchResult r, double margin)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var s = new StringBuilder();
+        s.AppendLine(c, $"Ristretto minifloat search on {network} ({path}), error margin {margin} points");
+        s.AppendLine(c, $"float32 baseline: top-1 {100 * r.Baseline.Top1:F2} %, top-5 {100 * r.Baseline.Top5:F2} %");
+        s.AppendLine(c, $"exponent bits: {r.ExponentBits} (from the largest layer input/output)");
+        foreach (var p in r.Sweeps)
+            s.AppendLine(c, $"  {p.Bits,2}-bit minifloat (mantissa {p.Bits - 1 - r.ExponentBits}): top-1 {100 * p.Top1:F2} %");
+        s.AppendLine(r.Bits is { } b ? $"chosen: {b}-bit minifloat" : "chosen: none within the margin (scored: 16-bit)");
+        s.AppendLine(c, $"quantized: top-1 {100 * r.Quantized.Top1:F2} %, top-5 {100 * r.Quantized.Top5:F2} % ({r.Evaluations} evaluations in {r.Seconds:F1} s)");
+        s.AppendLine("Please fine-tune.");
+        return s.ToString();
+    }
+
+    /// <summary>The power-of-two result as Ristretto printed it.</summary>
+    internal static string Table(string network, string path, PowerOfTwoResult r)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var s = new StringBuilder();
+        s.AppendLine(c, $"Ristretto power-of-two weights on {network} ({path})");
+        s.AppendLine(c, $"float32 baseline: top-1 {100 * r.Baseline.Top1:F2} %, top-5 {100 * r.Baseline.Top5:F2} %");
+        s.AppendLine(c, $"weights ±2^e, e in [{r.MinExponent}, {r.MaxExponent}], zero kept; activations and biases {r.ActivationBits}-bit dynamic fixed point");
+        s.AppendLine(c, $"quantized: top-1 {100 * r.Quantized.Top1:F2} %, top-5 {100 * r.Quantized.Top5:F2} % ({r.Evaluations} evaluations in {r.Seconds:F1} s)");
+        s.AppendLine("Please fine-tune.");
+        return s.ToString();
+    }
+
     private static string Bits(int? b) => b is { } v ? $"{v}-bit" : "float32 (no width within the margin)";
 
-    private static Dictionary<string, object?> Report(DfpSearchResult r) => new()
+    private static Dictionary<string, object?> Report(MiniFloatSearchResult r) => Common(r.Baseline, r.Quantized, r.Evaluations, r.Seconds,
+        r.Sweeps, new Dictionary<string, int?> { ["bits"] = r.Bits, ["exp_bits"] = r.ExponentBits, ["mant_bits"] = r.Bits - 1 - r.ExponentBits });
+
+    private static Dictionary<string, object?> Report(PowerOfTwoResult r) => Common(r.Baseline, r.Quantized, r.Evaluations, r.Seconds,
+        [], new Dictionary<string, int?> { ["exp_min"] = r.MinExponent, ["exp_max"] = r.MaxExponent, ["activations"] = r.ActivationBits });
+
+    private static Dictionary<string, object?> Report(DfpSearchResult r) => Common(r.Baseline, r.Quantized, r.Evaluations, r.Seconds,
+        r.Sweeps, new Dictionary<string, int?> { ["conv_weights"] = r.ConvWeightBits, ["fc_weights"] = r.FcWeightBits, ["activations"] = r.ActivationBits });
+
+    private static Dictionary<string, object?> Common(Evaluation.EvalResult baseline, Evaluation.EvalResult quantized, int evaluations, double seconds,
+        IReadOnlyList<SweepPoint> sweeps, Dictionary<string, int?> chosen) => new()
     {
-        ["baseline"] = new Dictionary<string, double> { ["top1"] = r.Baseline.Top1, ["top5"] = r.Baseline.Top5 },
-        ["sweeps"] = r.Sweeps.Select(p => new Dictionary<string, object> { ["part"] = p.Part, ["bits"] = p.Bits, ["top1"] = p.Top1, ["top5"] = p.Top5 }).ToList(),
-        ["chosen"] = new Dictionary<string, int?> { ["conv_weights"] = r.ConvWeightBits, ["fc_weights"] = r.FcWeightBits, ["activations"] = r.ActivationBits },
-        ["quantized"] = new Dictionary<string, double> { ["top1"] = r.Quantized.Top1, ["top5"] = r.Quantized.Top5 },
-        ["evaluations"] = r.Evaluations,
-        ["seconds"] = Math.Round(r.Seconds, 3),
+        ["baseline"] = new Dictionary<string, double> { ["top1"] = baseline.Top1, ["top5"] = baseline.Top5 },
+        ["sweeps"] = sweeps.Select(p => new Dictionary<string, object> { ["part"] = p.Part, ["bits"] = p.Bits, ["top1"] = p.Top1, ["top5"] = p.Top5 }).ToList(),
+        ["chosen"] = chosen,
+        ["quantized"] = new Dictionary<string, double> { ["top1"] = quantized.Top1, ["top5"] = quantized.Top5 },
+        ["evaluations"] = evaluations,
+        ["seconds"] = Math.Round(seconds, 3),
     };
+
 }

@@ -49,16 +49,8 @@ public sealed class RistrettoDfpSearch
         if (!(marginPoints >= 0) || marginPoints > 100)
             throw new RistrettoException($"error margin must be between 0 and 100 percentage points, got {marginPoints}");
         var watch = Stopwatch.StartNew();
-        int evaluations = 0;
-        EvalResult Score(QuantizationPlan plan, string what)
-        {
-            cancel.ThrowIfCancellationRequested();
-            using var model = new QuantizedNetwork(_network, plan);
-            var r = Evaluator.Evaluate(model, _test, _batchSize, _iterations);
-            evaluations++; // not inside the ?.Invoke below: its arguments are skipped when progress is null
-            progress?.Invoke(evaluations, $"{what}: top-1 {r.Top1:P2}");
-            return r;
-        }
+        var scorer = new PlanScorer(_network, _test, _iterations, _batchSize, progress, cancel);
+        EvalResult Score(QuantizationPlan plan, string what) => scorer.Score(plan, what);
 
         var baseline = Score(QuantizationPlan.Float, "float32 baseline");
         double threshold = baseline.Top1 - marginPoints / 100;
@@ -86,7 +78,7 @@ public sealed class RistrettoDfpSearch
         int? act = Sweep("activations", b => Plan(null, null, b, convs, fcs), convs.Count + fcs.Count > 0);
         var plan = Plan(conv, fc, act, convs, fcs);
         var quantized = Score(plan, "combined");
-        return new DfpSearchResult(baseline, sweeps, conv, fc, act, quantized, plan, evaluations, watch.Elapsed.TotalSeconds);
+        return new DfpSearchResult(baseline, sweeps, conv, fc, act, quantized, plan, scorer.Evaluations, watch.Elapsed.TotalSeconds);
     }
 
     /// <summary>

@@ -1,0 +1,25 @@
+using Ristretto.Data;
+using Ristretto.Evaluation;
+using Ristretto.Graph;
+using Ristretto.Quantization;
+
+namespace Ristretto.Search;
+
+/// <summary>Scores plans on a network (top-1/top-5 on the first test batches) and counts the evaluations.</summary>
+internal sealed class PlanScorer(Network network, TensorImageSet test, int iterations, int batchSize,
+    Action<int, string>? progress, CancellationToken cancel)
+{
+    /// <summary>Evaluations made so far.</summary>
+    public int Evaluations { get; private set; }
+
+    /// <summary>Applies <paramref name="plan"/>, scores it, reports "<paramref name="what"/>: top-1 …".</summary>
+    public EvalResult Score(QuantizationPlan plan, string what)
+    {
+        cancel.ThrowIfCancellationRequested();
+        using var model = new QuantizedNetwork(network, plan);
+        var r = Evaluator.Evaluate(model, test, batchSize, iterations);
+        Evaluations++;
+        progress?.Invoke(Evaluations, $"{what}: top-1 {r.Top1:P2}");
+        return r;
+    }
+}

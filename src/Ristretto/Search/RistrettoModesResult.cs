@@ -1,0 +1,18 @@
+using Ristretto.Evaluation;
+using Ristretto.Quantization;
+
+namespace Ristretto.Search;
+
+/// <summary>
+/// Outcome of Ristretto's minifloat search: the exponent width chosen by its rule, the total widths
+/// tried, and the smallest that kept top-1 within the margin (null: none did; the plan is then the
+/// widest tried, scored for reference).
+/// </summary>
+public sealed record MiniFloatSearchResult(
+    EvalResult Baseline, int ExponentBits, IReadOnlyList<SweepPoint> Sweeps, int? Bits,
+    EvalResult Quantized, QuantizationPlan Plan, int Evaluations, double Seconds);
+
+/// <summary>Outcome of Ristretto's power-of-two-weights mode: one fixed plan, scored once.</summary>
+public sealed record PowerOfTwoResult(
+    EvalResult Baseline, int MinExponent, int MaxExponent, int ActivationBits,
+    EvalResult Quantized, QuantizationPlan Plan, int Evaluations, double Seconds);

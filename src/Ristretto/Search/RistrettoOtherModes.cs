@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using Ristretto.Data;
+using Ristretto.Evaluation;
+using Ristretto.Formats;
+using Ristretto.Graph;
+using Ristretto.Quantization;
+
+namespace Ristretto.Search;
+
+/// <summary>
+/// Ristretto's minifloat and power-of-two-weights modes over every convolution and inner product.
+/// Minifloat: <c>exp_bits = max(4, ceil(log2(log2(max) − 1) + 1))</c> with max the largest calibrated
+/// layer input or output; total widths 16 and 8 (while <c>bw − 1 − exp_bits &gt; 0</c>), mantissa
+/// <c>bw − exp_bits − 1</c>; weights, biases, inputs and outputs all in that format. Power of two:
+/// weights <c>±2^e</c>, e in [exp_min, exp_max] (Ristretto: −8 … −1), zero kept as zero (Ristretto made it
+/// 2^exp_min); activations 8-bit dynamic fixed point; the bias, which Ristretto left in float, in 8-bit
+/// dynamic fixed point (it is added to the accumulator, not multiplied).
+/// </summary>
+public sealed class RistrettoOtherModes
+{
+    private readonly Network _network;
+    private readonly IReadOnlyDictionary<string, LayerRange> _ranges;
+    private readonly TensorImageSet _test;
+    private readonly int _iterations;
+    private readonly int _batchSize;
+
+    /// <summary>Prepares the searches; <paramref name="iterations"/> test batches of <paramref name="batchSize"/> score each plan.</summary>
+    public RistrettoOtherModes(Network network, IReadOnlyDictionary<string, LayerRange> ranges, TensorImageSet test, int iterations, int batchSize)
+    {
+        _network = network ?? throw new ArgumentNullException(nameof(network));
+        _ranges = ranges ?? throw new ArgumentNullException(nameof(ranges));
+        _test = test ?? throw new ArgumentNullException(nameof(test));
+        _iterations = iterations;
+        _batchSize = batchSize;
+    }
+
+    /// <summary>Ristretto's exponent-width rule for the largest magnitude <paramref name="max"/>.</summary>
+    public static int ExponentBitsFor(double max)
+    {
+        double inner = Math.Log2(max) - 1;
+        if (!(inner > 0))
+            return 4;
+        return Math.Max(4, (int)Math.Ceiling(Math.Log2(inner) + 1));
+    }
+
+    /// <summary>Runs the minifloat sweep; <paramref name="marginPoints"/> is the allowed top-1 drop in points.</summary>
+    public MiniFloatSearchResult MiniFloat(double marginPoints, Action<int, string>? progress = null, CancellationToken cancel = default)
+    {
+        var watch = Stopwatch.StartNew();
+        var scorer = new PlanScorer(_network, _test, _iterations, _batchSize, progress, cancel);
+        EvalResult Score(QuantizationPlan plan, string what) => scorer.Score(plan, what);
+        var baseline = Score(QuantizationPlan.Float, "float32 baseline");
+        double max = _ranges.Values.Max(r => Math.Max(r.Input, r.Output));
+        int exp = ExponentBitsFor(max);
+        if (exp > 8)
+            throw new RistrettoException($"minifloat: activations reach {max:G3}, which needs {exp} exponent bits (at most 8)");
+        var sweeps = new List<SweepPoint>();
+        int? chosen = null;
+        QuantizationPlan? last = null;
+        EvalResult? lastScore = null;
+        foreach (int bits in new[] { 16, 8 }.Where(b => b - 1 - exp > 0))
+        {
+            var plan = MiniFloatPlan(exp, bits - 1 - exp);
+            var r = Score(plan, $"minifloat {bits}-bit");
+            sweeps.Add(new SweepPoint("minifloat", bits, r.Top1, r.Top5));
+            if (r.Top1 < baseline.Top1 - marginPoints / 100)
+                break;
+            (chosen, last, lastScore) = (bits, plan, r);
+        }
+        if (last is null)
+        {
+            last = MiniFloatPlan(exp, 15 - exp);
+            lastScore = Score(last, "minifloat 16-bit");
+        }
+        return new MiniFloatSearchResult(baseline, exp, sweeps, chosen, lastScore!, last, scorer.Evaluations, watch.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>Scores the power-of-two-weights plan once.</summary>
+    public PowerOfTwoResult PowerOfTwo(int minExponent = -8, int maxExponent = -1, int activationBits = 8,
+        Action<int, string>? progress = null, CancellationToken cancel = default)
+    {
+        var watch = Stopwatch.StartNew();
+        var scorer = new PlanScorer(_network, _test, _iterations, _batchSize, progress, cancel);
+        var baseline = scorer.Score(QuantizationPlan.Float, "float32 baseline");
+        var weights = new PowerOfTwo(minExponent, maxExponent);
+        var layers = Weighted().ToDictionary(name => name, name =>
+        {
+            var range = _ranges[name];
+            return new LayerQuantization(weights,
+                DynamicFixedPoint.FromMaxAbs(activationBits, range.Bias, isWeights: true),
+                DynamicFixedPoint.FromMaxAbs(activationBits, range.Input, isWeights: false),
+                DynamicFixedPoint.FromMaxAbs(activationBits, range.Output, isWeights: false));
+        });
+        var plan = new QuantizationPlan(layers, $"power-of-two weights 2^[{minExponent},{maxExponent}], {activationBits}-bit dynamic fixed point activations and biases");
+        var quantized = scorer.Score(plan, "power-of-two weights");
+        return new PowerOfTwoResult(baseline, minExponent, maxExponent, activationBits, quantized, plan, scorer.Evaluations, watch.Elapsed.TotalSeconds);
+    }
+
+    private QuantizationPlan MiniFloatPlan(int exp, int mant)
+    {
+        var format = new MiniFloat(exp, mant);
+        var layers = Weighted().ToDictionary(name => name, _ => new LayerQuantization(format, format, format, format));
+        return new QuantizationPlan(layers, $"minifloat: {1 + exp + mant}-bit (exponent {exp}, mantissa {mant}) everywhere");
+    }
+
+    private IEnumerable<string> Weighted() => _network.Nodes.Where(n => n.Layer is IWeightedLayer).Select(n => n.Layer.LayerName);
+}
