@@ -45,7 +45,7 @@ internal static class TextScalar
                 bool single = field.FieldType == FieldType.Float;
                 double real = ParseReal(token, single) ?? throw Error("a number");
                 real = negative ? -real : real;
-                return single ? (float)real : real;
+                return single ? (object)(float)real : real;
             case FieldType.Enum:
                 return ConvertEnum(field, token, negative, fileName) ?? throw Error("an enum value name");
             default:
