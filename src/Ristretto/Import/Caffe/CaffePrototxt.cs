@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using Ristretto.Import.Caffe.Proto;
+using Ristretto.IO;
 
 namespace Ristretto.Import.Caffe;
 
@@ -25,6 +26,9 @@ internal static class CaffePrototxt
 
     /// <summary>The text form of a net or solver, which <see cref="ParseNet"/>/<see cref="ParseSolver"/> read back equal.</summary>
     public static string Write(IMessage message) => TextFormatWriter.Write(message);
+
+    /// <summary>Writes the text form of a net or solver to <paramref name="path"/> atomically.</summary>
+    public static void Save(string path, IMessage message) => AtomicFile.WriteText(path, Write(message));
 
     /// <summary>Reads a text file, turning a missing or unreadable file into one clear error.</summary>
     public static string ReadText(string path)

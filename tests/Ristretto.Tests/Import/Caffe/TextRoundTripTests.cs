@@ -1,5 +1,6 @@
 using Ristretto.Import.Caffe;
 using Ristretto.Import.Caffe.Proto;
+using Ristretto.Tests.Support;
 
 namespace Ristretto.Tests.Import.Caffe;
 
@@ -43,5 +44,15 @@ public class TextRoundTripTests
         Assert.Equal(net, back);
         Assert.True(back.HasName);
         Assert.Equal(layer.LossWeight.Select(BitConverter.SingleToInt32Bits), back.Layer[0].LossWeight.Select(BitConverter.SingleToInt32Bits));
+    }
+
+    [Fact]
+    public void Should_Save_A_Prototxt_That_Loads_Back_As_The_Same_Net()
+    {
+        using var dir = new TempDir();
+        var net = CaffePrototxt.LoadNet(CaffeFixtures.PathOf("SqueezeNet__train_val.prototxt"));
+        CaffePrototxt.Save(dir.File("squeeze.prototxt"), net);
+        Assert.Equal(net, CaffePrototxt.LoadNet(dir.File("squeeze.prototxt")));
+        Assert.Contains("prototxt file", Assert.Throws<RistrettoException>(() => CaffePrototxt.LoadNet(dir.File("none.prototxt"))).Message);
     }
 }
