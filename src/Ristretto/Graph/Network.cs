@@ -14,15 +14,16 @@ public sealed class Network : nn.Module<Tensor, Tensor>
     private readonly Dictionary<string, int> _lastUse;
 
     internal Network(string name, IReadOnlyList<NetworkInput> inputs, List<LayerNode> nodes, IReadOnlyList<string> outputs,
-        IReadOnlyDictionary<string, string> sourceNames) : base(Layer.ModuleName(name))
+        IReadOnlyDictionary<string, string> sourceNames, bool owned = true) : base(Layer.ModuleName(name))
     {
         Name = name;
         Inputs = inputs;
         _nodes = nodes;
         Outputs = outputs;
         SourceBlobNames = sourceNames;
-        foreach (var node in nodes)
-            register_module(Layer.ModuleName(node.Layer.LayerName), node.Layer);
+        if (owned) // a view for shape inference while building must not own (and later dispose) the layers
+            foreach (var node in nodes)
+                register_module(Layer.ModuleName(node.Layer.LayerName), node.Layer);
         _lastUse = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int i = 0; i < nodes.Count; i++)
             foreach (var blob in nodes[i].Inputs)

@@ -67,6 +67,17 @@ public sealed class NetworkBuilder
         : throw new RistrettoException($"no blob named '{name}'");
 
     /// <summary>
+    /// The shape of the blob currently holding source name <paramref name="name"/>, inferred from the
+    /// inputs and the layers added so far (an importer needs it to size the next layer's weights).
+    /// </summary>
+    public long[] ShapeOf(string name)
+    {
+        string blob = Resolve(name);
+        using var network = new Network(_name, _inputs, _nodes, [blob], _source, owned: false);
+        return network.Validate()[blob];
+    }
+
+    /// <summary>
     /// Finishes the network. Outputs default to the blobs no layer reads. Shapes are validated, so a
     /// network that is returned can run on its declared input shapes.
     /// </summary>

@@ -1,0 +1,70 @@
+using Ristretto.Graph;
+using Ristretto.Import.Caffe;
+using Ristretto.Import.Caffe.Proto;
+using Ristretto.Zoo;
+using static TorchSharp.torch;
+
+namespace Ristretto.Tests.Import.Caffe;
+
+public class CaffeGraphBuilderTests
+{
+    private static Network Build(string fixture) => CaffeGraphBuilder.Build(CaffeNet.Load(CaffeFixtures.PathOf(fixture), null, Phase.Test));
+
+    private static long Parameters(Network net) => net.parameters().Sum(p => p.numel());
+
+    [Fact]
+    public void Should_Build_LeNet_Test_Net_Like_The_Zoo_LeNet()
+    {
+        using var net = Build("mnist__lenet_train_test.prototxt");
+        Assert.Equal(431_080, Parameters(net));
+        Assert.Equal(new long[] { 1, 1, 28, 28 }, net.Inputs[0].Shape);
+        Assert.Equal(new long[] { 1, 10 }, net.Validate()[net.Outputs.Single()]);
+        using var zoo = LeNet.Build(seed: 1);
+        Assert.Equal(zoo.named_parameters().Select(p => (p.name, string.Join("x", p.parameter.shape))),
+            net.named_parameters().Select(p => (p.name, string.Join("x", p.parameter.shape))));
+        // Same xavier stream in the same order: the same initial weights as the zoo network.
+        Assert.Equal(zoo.parameters().First().data<float>().ToArray(), net.parameters().First().data<float>().ToArray());
+    }
+
+    [Fact]
+    public void Should_Build_Cifar10_Full_With_Its_Hand_Counted_Parameters()
+    {
+        using var net = Build("cifar10__cifar10_full_train_test.prototxt");
+        // conv1 32·3·5·5+32 = 2,432; conv2 32·32·25+32 = 25,632; conv3 64·32·25+64 = 51,264; ip1 10·(64·4·4)+10 = 10,250
+        Assert.Equal(2_432 + 25_632 + 51_264 + 10_250, Parameters(net));
+        Assert.Equal(new long[] { 1, 10 }, net.Validate()[net.Outputs.Single()]);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        Assert.Equal(new long[] { 2, 10 }, net.forward(rand(2, 3, 32, 32)).shape);
+    }
+
+    [Fact]
+    public void Should_Build_CaffeNet_Deploy_With_Its_61_Million_Parameters()
+    {
+        using var net = Build("bvlc_reference_caffenet__deploy.prototxt");
+        // conv1 34,944; conv2 307,456 (2 groups); conv3 885,120; conv4 663,936; conv5 442,624;
+        // fc6 37,752,832; fc7 16,781,312; fc8 4,097,000
+        Assert.Equal(60_965_224, Parameters(net));
+        Assert.Equal(new long[] { 10, 1000 }, net.Validate()[net.Outputs.Single()]);
+    }
+
+    [Fact]
+    public void Should_Build_SqueezeNet_With_Its_1_2_Million_Parameters()
+    {
+        using var net = Build("SqueezeNet__train_val.prototxt");
+        Assert.Equal(1_248_424, Parameters(net));
+        Assert.Equal(new long[] { 1, 3, 227, 227 }, net.Inputs[0].Shape);
+        Assert.Equal(new long[] { 1, 1000, 1, 1 }, net.Validate()[net.Outputs.Single()]);
+    }
+
+    [Fact]
+    public void Should_Name_An_Unsupported_Layer_Its_Type_And_Its_Place_In_The_File()
+    {
+        const string text = "name: 'x'\ninput: 'data'\ninput_shape { dim: 1 dim: 3 dim: 8 dim: 8 }\nlayer { name: 'odd' type: 'Crop' bottom: 'data' top: 'y' }\n";
+        var net = CaffeNet.FromText(text, "x.prototxt", null, null, new NetState { Phase = Phase.Test });
+        var e = Assert.Throws<RistrettoException>(() => CaffeGraphBuilder.Build(net));
+        Assert.Contains("x.prototxt:4", e.Message);
+        Assert.Contains("'odd' (Crop)", e.Message);
+        Assert.Contains("not supported", e.Message);
+    }
+}
