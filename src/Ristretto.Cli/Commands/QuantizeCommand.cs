@@ -21,19 +21,20 @@ public static class QuantizeCommand
     /// <summary>Builds the verb.</summary>
     public static Command Create()
     {
-        var model = new Option<string?>("--model") { Description = "Model file (.rstm); default: the embedded LeNet trained on MNIST (trained and cached on first use)." };
+        var model = new Option<string?>("--model") { Description = "Model: a .rstm file or a Caffe .prototxt; default: the embedded LeNet trained on MNIST (trained and cached on first use)." };
         var mode = new Option<string>("--trimming-mode") { Description = $"Number format searched, as Ristretto named them: {Dfp}, {MiniFloat}, {PowerOfTwo}.", DefaultValueFactory = _ => Dfp };
         var margin = new Option<double>("--error-margin") { Description = "Allowed top-1 drop in percentage points (Ristretto's tool defaulted to 2; its LeNet example used 1).", DefaultValueFactory = _ => 1.0 };
         var iterations = CommonOptions.PositiveInt("--iterations", "Test batches scored per evaluation.", 100);
         var batch = CommonOptions.PositiveInt("--batch-size", "Test batch size.", 100);
         var calibration = CommonOptions.PositiveInt("--calibration-batches", "Training batches (of 64) measured for the value ranges.", 10);
         var plan = new Option<string?>("--plan") { Description = "Write the chosen per-layer formats as a JSON plan to this file." };
+        var weights = CommonOptions.Weights();
         var device = CommonOptions.Device();
         var data = CommonOptions.Data();
         var json = CommonOptions.Json();
         var command = new Command("quantize", "Find the smallest bit-widths that keep top-1 within an error margin (Ristretto's procedure).")
         {
-            model, mode, margin, iterations, batch, calibration, plan, device, data, json,
+            model, weights, mode, margin, iterations, batch, calibration, plan, device, data, json,
         };
         command.SetAction(r => CommandRunner.Run(cancel =>
         {
@@ -41,7 +42,7 @@ public static class QuantizeCommand
             if (trimming is not (Dfp or MiniFloat or PowerOfTwo))
                 throw new RistrettoException($"--trimming-mode {trimming}: expected {Dfp}, {MiniFloat} or {PowerOfTwo}");
             var dev = DeviceSelector.Resolve(r.GetValue(device));
-            var (loaded, _, path) = ModelReference.Load(r.GetValue(model), dev);
+            var (loaded, path) = ModelReference.Load(r.GetValue(model), dev, r.GetValue(weights));
             using var module = loaded;
             var network = module as Network ?? throw new RistrettoException($"{path}: only graph networks can be quantized");
             var files = DatasetFiles.Resolve(r.GetValue(data), Log.Info);

@@ -12,15 +12,16 @@ public static class TestCommand
     /// <summary>Builds the verb.</summary>
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "Model file (.rstm), or 'lenet' for the embedded default (trained and cached on first use).", Required = true };
+        var model = new Option<string>("--model") { Description = "Model: a .rstm file, a Caffe .prototxt, or 'lenet' for the embedded default (trained and cached on first use).", Required = true };
         var iterations = new Option<int?>("--iterations") { Description = "Score only the first N batches (default: the whole test set)." };
         var batch = CommonOptions.PositiveInt("--batch-size", "Test batch size.", 100);
+        var weights = CommonOptions.Weights();
         var device = CommonOptions.Device();
         var data = CommonOptions.Data();
         var json = CommonOptions.Json();
         var command = new Command("test", "Score a model's top-1 and top-5 accuracy on the test set.")
         {
-            model, iterations, batch, device, data, json,
+            model, weights, iterations, batch, device, data, json,
         };
         command.SetAction(r => CommandRunner.Run(_ =>
         {
@@ -28,7 +29,7 @@ public static class TestCommand
             if (n is < 1)
                 throw new RistrettoException($"--iterations must be ≥ 1, got {n}");
             var dev = DeviceSelector.Resolve(r.GetValue(device));
-            var (network, _, path) = ModelReference.Load(r.GetValue(model), dev);
+            var (network, path) = ModelReference.Load(r.GetValue(model), dev, r.GetValue(weights));
             using (network)
             {
                 var files = DatasetFiles.Resolve(r.GetValue(data), Log.Info);

@@ -20,6 +20,12 @@ public static class CommonOptions
         DefaultValueFactory = _ => "mnist",
     };
 
+    /// <summary><c>--weights PATH</c>: a .caffemodel for a Caffe prototxt model.</summary>
+    public static Option<string?> Weights() => new("--weights")
+    {
+        Description = "Trained weights (.caffemodel) for a Caffe prototxt --model.",
+    };
+
     /// <summary><c>--json PATH</c>.</summary>
     public static Option<string?> Json() => new("--json")
     {

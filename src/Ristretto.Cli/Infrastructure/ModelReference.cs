@@ -1,3 +1,5 @@
+using Ristretto.Import;
+using TorchSharp;
 using Ristretto.Models;
 using Ristretto.Zoo;
 using static TorchSharp.torch;
@@ -5,17 +7,26 @@ using static TorchSharp.torch;
 namespace Ristretto.Cli.Infrastructure;
 
 /// <summary>
-/// Resolves <c>--model</c>: a model file (.rstm), or <c>lenet</c> for the embedded default (the zoo
+/// Resolves <c>--model</c>: a model file (.rstm), a Caffe prototxt (TEST phase; weights from
+/// <c>--weights</c> when given, else the xavier filler), or <c>lenet</c> for the embedded default (the zoo
 /// LeNet trained on MNIST, trained once and cached).
 /// </summary>
 public static class ModelReference
 {
     /// <summary>Loads the model named by <paramref name="spec"/> onto <paramref name="device"/>.</summary>
-    public static (nn.Module<Tensor, Tensor> Model, ModelData Data, string Path) Load(string? spec, Device device)
+    public static (nn.Module<Tensor, Tensor> Model, string Path) Load(string? spec, Device device, string? weights = null)
     {
         string path = ResolvePath(spec, device);
-        var (model, data) = ModelStore.Load(path, device);
-        return (model, data, path);
+        if (path.EndsWith(".prototxt", StringComparison.OrdinalIgnoreCase))
+        {
+            var network = CaffeImport.Load(path, weights);
+            network.to(device);
+            return (network, path);
+        }
+        if (weights != null)
+            throw new RistrettoException("--weights goes with a Caffe prototxt --model");
+        var (model, _) = ModelStore.Load(path, device);
+        return (model, path);
     }
 
     /// <summary>The model file behind <paramref name="spec"/>, training the default first if needed.</summary>

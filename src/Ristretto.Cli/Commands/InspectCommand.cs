@@ -1,0 +1,70 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using Ristretto.Cli.Infrastructure;
+using Ristretto.Graph;
+using Ristretto.Zoo;
+using TorchSharp;
+
+namespace Ristretto.Cli.Commands;
+
+/// <summary>
+/// <c>ristretto inspect --model PATH|zoo-name</c>: the layers in order with type, output shape,
+/// parameters and MACs per image, and the totals — a Netron-like summary in the terminal.
+/// </summary>
+public static class InspectCommand
+{
+    /// <summary>Builds the verb.</summary>
+    public static Command Create()
+    {
+        var model = new Option<string>("--model") { Description = $"A .rstm file, a Caffe .prototxt, or a zoo name ({string.Join(", ", ModelZoo.Names)}; untrained).", Required = true };
+        var weights = CommonOptions.Weights();
+        var json = CommonOptions.Json();
+        var command = new Command("inspect", "Show a network's layers, output shapes, parameters and MACs.") { model, weights, json };
+        command.SetAction(r => CommandRunner.Run(_ =>
+        {
+            string spec = r.GetValue(model)!;
+            using var module = File.Exists(spec) || spec.Contains('/', StringComparison.Ordinal) || spec.Contains('.', StringComparison.Ordinal)
+                ? ModelReference.Load(spec, torch.CPU, r.GetValue(weights)).Model
+                : ModelZoo.Create(spec);
+            var network = module as Network ?? throw new RistrettoException($"{spec} is not a graph network");
+            var rows = Rows(network);
+            Console.Write(Render(network.Name, rows));
+            JsonReport.Write(r.GetValue(json), new Dictionary<string, object>
+            {
+                ["layers"] = rows.Select(x => new Dictionary<string, object>
+                {
+                    ["name"] = x.Name, ["type"] = x.Type, ["output_shape"] = x.OutputShape, ["params"] = x.Params, ["macs"] = x.Macs,
+                }).ToList(),
+                ["params"] = rows.Sum(x => x.Params),
+                ["macs"] = rows.Sum(x => x.Macs),
+            });
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>One line of the summary.</summary>
+    internal sealed record Row(string Name, string Type, long[] OutputShape, long Params, long Macs, string Settings);
+
+    /// <summary>The summary rows of <paramref name="network"/>, shapes inferred from its declared inputs.</summary>
+    internal static List<Row> Rows(Network network)
+    {
+        var shapes = network.Validate();
+        return network.Nodes.Select(n => new Row(n.Layer.LayerName, n.Layer.Type, shapes[n.Outputs[0]], n.Layer.ParameterCount,
+            n.Layer.Macs(n.Inputs.Select(b => shapes[b]).ToArray()), n.Layer.Describe())).ToList();
+    }
+
+    private static string Render(string name, List<Row> rows)
+    {
+        var c = CultureInfo.InvariantCulture;
+        int nameWidth = Math.Max(5, rows.Max(r => r.Name.Length));
+        var s = new StringBuilder();
+        s.AppendLine(c, $"{name}: {rows.Count} layers (shapes for the declared input batch; MACs per image)");
+        s.AppendLine(c, $"{"layer".PadRight(nameWidth)}  {"type",-13} {"output",-18} {"params",12} {"MACs",15}  settings");
+        foreach (var r in rows)
+            s.AppendLine(c, $"{r.Name.PadRight(nameWidth)}  {r.Type,-13} {string.Join("×", r.OutputShape),-18} {r.Params,12:N0} {r.Macs,15:N0}  {r.Settings}");
+        s.AppendLine(c, $"{"total".PadRight(nameWidth)}  {"",-13} {"",-18} {rows.Sum(r => r.Params),12:N0} {rows.Sum(r => r.Macs),15:N0}");
+        return s.ToString();
+    }
+}

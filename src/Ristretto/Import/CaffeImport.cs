@@ -1,0 +1,23 @@
+using Ristretto.Graph;
+using Ristretto.Import.Caffe;
+using Ristretto.Import.Caffe.Proto;
+
+namespace Ristretto.Import;
+
+/// <summary>Public entry point for Caffe models: a prototxt (and optionally its caffemodel) as a <see cref="Network"/>.</summary>
+public static class CaffeImport
+{
+    /// <summary>
+    /// Loads the TEST phase (or TRAIN with <paramref name="trainPhase"/>) of <paramref name="prototxt"/> as a
+    /// network; weights from <paramref name="caffemodel"/> when given, else Caffe's xavier filler with
+    /// <paramref name="seed"/>. Every problem is one <see cref="RistrettoException"/> line.
+    /// </summary>
+    public static Network Load(string prototxt, string? caffemodel = null, bool trainPhase = false, ulong seed = 1)
+    {
+        if (!File.Exists(prototxt))
+            throw new RistrettoException($"prototxt {prototxt} does not exist");
+        if (caffemodel != null && !File.Exists(caffemodel))
+            throw new RistrettoException($"caffemodel {caffemodel} does not exist");
+        return CaffeGraphBuilder.Build(CaffeNet.Load(prototxt, caffemodel, trainPhase ? Phase.Train : Phase.Test), seed);
+    }
+}
