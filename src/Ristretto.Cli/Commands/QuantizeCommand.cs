@@ -28,13 +28,14 @@ public static class QuantizeCommand
         var batch = CommonOptions.PositiveInt("--batch-size", "Test batch size.", 100);
         var calibration = CommonOptions.PositiveInt("--calibration-batches", "Training batches (of 64) measured for the value ranges.", 10);
         var plan = new Option<string?>("--plan") { Description = "Write the chosen per-layer formats as a JSON plan to this file." };
+        var quantized = new Option<string?>("--model-quantized") { Description = "Write the quantized network as a Ristretto prototxt (ConvolutionRistretto/FcRistretto) to this file, and its float weights beside it as .caffemodel." };
         var weights = CommonOptions.Weights();
         var device = CommonOptions.Device();
         var data = CommonOptions.Data();
         var json = CommonOptions.Json();
         var command = new Command("quantize", "Find the smallest bit-widths that keep top-1 within an error margin (Ristretto's procedure).")
         {
-            model, weights, mode, margin, iterations, batch, calibration, plan, device, data, json,
+            model, weights, mode, margin, iterations, batch, calibration, quantized, plan, device, data, json,
         };
         command.SetAction(r => CommandRunner.Run(cancel =>
         {
@@ -42,7 +43,7 @@ public static class QuantizeCommand
             if (trimming is not (Dfp or MiniFloat or PowerOfTwo))
                 throw new RistrettoException($"--trimming-mode {trimming}: expected {Dfp}, {MiniFloat} or {PowerOfTwo}");
             var dev = DeviceSelector.Resolve(r.GetValue(device));
-            var (loaded, path) = ModelReference.Load(r.GetValue(model), dev, r.GetValue(weights));
+            var (loaded, path) = ModelReference.Load(r.GetValue(model), dev, r.GetValue(weights), applyQuantization: false);
             using var module = loaded;
             var network = module as Network ?? throw new RistrettoException($"{path}: only graph networks can be quantized");
             var files = DatasetFiles.Resolve(r.GetValue(data), Log.Info);
@@ -73,6 +74,12 @@ public static class QuantizeCommand
                 var result = ProgressDisplay.Run("quantize", 2, p => modes.PowerOfTwo(progress: p, cancel: cancel));
                 Console.Write(Table(network.Name, path, result));
                 (chosenPlan, report) = (result.Plan, Report(result));
+            }
+            if (r.GetValue(quantized) is { } prototxt)
+            {
+                string caffemodel = Path.ChangeExtension(prototxt, ".caffemodel");
+                Export.CaffeExport.Save(network, chosenPlan, prototxt, caffemodel);
+                Console.WriteLine($"quantized network written to {prototxt} (weights: {caffemodel})");
             }
             if (r.GetValue(plan) is { } planPath)
             {

@@ -14,12 +14,16 @@ namespace Ristretto.Cli.Infrastructure;
 public static class ModelReference
 {
     /// <summary>Loads the model named by <paramref name="spec"/> onto <paramref name="device"/>.</summary>
-    public static (nn.Module<Tensor, Tensor> Model, string Path) Load(string? spec, Device device, string? weights = null)
+    /// <param name="spec">The --model value.</param>
+    /// <param name="device">Where the model goes.</param>
+    /// <param name="weights">A caffemodel for a prototxt.</param>
+    /// <param name="applyQuantization">Whether a Ristretto prototxt's quantized layers apply their formats (false to quantize anew).</param>
+    public static (nn.Module<Tensor, Tensor> Model, string Path) Load(string? spec, Device device, string? weights = null, bool applyQuantization = true)
     {
         string path = ResolvePath(spec, device);
         if (path.EndsWith(".prototxt", StringComparison.OrdinalIgnoreCase))
         {
-            var network = CaffeImport.Load(path, weights);
+            var network = CaffeImport.Load(path, weights, applyQuantization: applyQuantization);
             network.to(device);
             return (network, path);
         }

@@ -7,7 +7,8 @@ namespace Ristretto.Quantization;
 /// <summary>
 /// A weighted layer run with simulated accelerator arithmetic, in one template: trim the input, apply the
 /// float operation with trimmed weights and bias (trimmed once, when this object is made), trim the output.
-/// It does not own the wrapped layer; it owns only its trimmed copies of the parameters.
+/// By default it borrows the wrapped layer (a plan applied to a float network) and owns only its trimmed
+/// copies; a network imported with quantization (a Ristretto prototxt) makes it own the layer instead.
 /// </summary>
 public sealed class QuantizedLayer : Layer
 {
@@ -17,12 +18,17 @@ public sealed class QuantizedLayer : Layer
     private readonly Tensor? _bias;
 
     /// <summary>Wraps <paramref name="layer"/> (a convolution or inner product) with <paramref name="spec"/>.</summary>
-    public QuantizedLayer(Layer layer, LayerQuantization spec) : base(layer?.LayerName ?? throw new ArgumentNullException(nameof(layer)))
+    /// <param name="layer">The float layer.</param>
+    /// <param name="spec">The formats.</param>
+    /// <param name="owns">Register the layer as this layer's child (its parameters become this layer's, and are freed with it).</param>
+    public QuantizedLayer(Layer layer, LayerQuantization spec, bool owns = false) : base(layer?.LayerName ?? throw new ArgumentNullException(nameof(layer)))
     {
         _inner = layer;
         _weighted = layer as IWeightedLayer
             ?? throw new RistrettoException($"layer '{layer.LayerName}' ({layer.Type}) has no weights to quantize");
         Spec = spec;
+        if (owns)
+            register_module("float", layer);
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         _weight = (spec.Weights is { } w ? w.Trim(_weighted.Weight) : _weighted.Weight.detach().clone()).DetachFromDisposeScope();

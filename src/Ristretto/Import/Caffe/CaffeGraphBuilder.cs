@@ -1,4 +1,6 @@
 using Ristretto.Data;
+using Ristretto.Export;
+using Ristretto.Quantization;
 using Ristretto.Graph;
 using Ristretto.Layers;
 using Ristretto.Import.Caffe.Proto;
@@ -13,6 +15,8 @@ namespace Ristretto.Import.Caffe;
 /// layers become network inputs (a Data layer's shape is inferred for MNIST, CIFAR-10 and cropped
 /// ImageNet sources); Accuracy, loss and Silence layers, which need labels, are left out. Any other layer
 /// type the graph lacks is one error naming the layer, its type and its place in the file.
+/// Ristretto's <c>ConvolutionRistretto</c> and <c>FcRistretto</c> become <see cref="QuantizedLayer"/>s applying
+/// their <c>quantization_param</c>, or plain float layers when the caller wants to quantize anew.
 /// </summary>
 internal static class CaffeGraphBuilder
 {
@@ -22,7 +26,7 @@ internal static class CaffeGraphBuilder
     private static readonly HashSet<string> DataTypes = new(StringComparer.Ordinal) { "Data", "ImageData", "Input", "MemoryData", "HDF5Data", "DummyData" };
 
     /// <summary>Builds the network; <paramref name="seed"/> seeds the filler where the net has no weights.</summary>
-    public static Network Build(CaffeNet net, ulong seed = 1)
+    public static Network Build(CaffeNet net, ulong seed = 1, bool applyQuantization = true)
     {
         ArgumentNullException.ThrowIfNull(net);
         var builder = new NetworkBuilder(string.IsNullOrEmpty(net.Name) ? Path.GetFileNameWithoutExtension(net.FileName) : net.Name);
@@ -54,6 +58,15 @@ internal static class CaffeGraphBuilder
             try
             {
                 built = Make(layer, CaffeNet.Blobs(layer), ref rng, builder, where);
+                if (layer.Type is "ConvolutionRistretto" or "FcRistretto" && applyQuantization)
+                {
+                    var q = layer.QuantizationParam ?? throw new RistrettoException("has no quantization_param");
+                    double biasMax = 0;
+                    if (built is IWeightedLayer { Bias: { } b })
+                        using (TorchSharp.torch.NewDisposeScope())
+                            biasMax = b.abs().max().item<float>();
+                    built = new QuantizedLayer(built, RistrettoQuantization.FromProto(q, biasMax), owns: true);
+                }
             }
             catch (RistrettoException e) when (!e.Message.StartsWith(net.FileName, StringComparison.Ordinal))
             {
@@ -83,7 +96,7 @@ internal static class CaffeGraphBuilder
     {
         switch (p.Type)
         {
-            case "Convolution":
+            case "Convolution" or "ConvolutionRistretto":
             {
                 var c = p.ConvolutionParam ?? throw new RistrettoException("has no convolution_param");
                 var kernel = Pair(c.KernelSize, c.HasKernelH ? c.KernelH : null, c.HasKernelW ? c.KernelW : null, null, "kernel_size");
@@ -98,7 +111,7 @@ internal static class CaffeGraphBuilder
                 var (w, b) = Weights(blobs, wShape, c.BiasTerm ? c.NumOutput : null, ref rng, p.Name);
                 return new ConvolutionLayer(p.Name, w, b, new ConvolutionLayer.Geometry(kernel, stride, pad, dilation, groups));
             }
-            case "InnerProduct":
+            case "InnerProduct" or "FcRistretto":
             {
                 var c = p.InnerProductParam ?? throw new RistrettoException("has no inner_product_param");
                 if (c.Transpose)

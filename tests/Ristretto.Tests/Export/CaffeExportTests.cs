@@ -1,0 +1,69 @@
+using Ristretto.Data;
+using Ristretto.Evaluation;
+using Ristretto.Export;
+using Ristretto.Import;
+using Ristretto.Quantization;
+using Ristretto.Search;
+using Ristretto.Tests.Support;
+using Ristretto.Training;
+using Ristretto.Zoo;
+using static TorchSharp.torch;
+
+namespace Ristretto.Tests.Export;
+
+public class CaffeExportTests
+{
+    [Fact]
+    public void Should_Write_A_Ristretto_Prototxt_That_Re_Imports_To_The_Same_Accuracy_And_Weights()
+    {
+        using var dir = new TempDir();
+        using var train = new TensorImageSet(SyntheticDigits.Create(512, seed: 1), CPU);
+        using var test = new TensorImageSet(SyntheticDigits.Create(300, seed: 2), CPU);
+        using var net = LeNet.Build(seed: 3);
+        var trainer = new Trainer(net, new SolverSettings { Iterations = 60, BatchSize = 32, Seed = 3 });
+        using (trainer.Solver)
+            trainer.Run(train);
+        var search = new RistrettoDfpSearch(net, Calibration.Measure(net, train, 4, 64), test, 3, 100);
+        var plan = search.Plan(2, 4, 4);
+        double expected;
+        using (var q = new QuantizedNetwork(net, plan))
+            expected = Evaluator.Evaluate(q, test).Top1;
+
+        CaffeExport.Save(net, plan, dir.File("q.prototxt"), dir.File("q.caffemodel"));
+        string text = File.ReadAllText(dir.File("q.prototxt"));
+        Assert.Contains("type: \"ConvolutionRistretto\"", text);
+        Assert.Contains("type: \"FcRistretto\"", text);
+        Assert.Contains("bw_params: 2", text);
+
+        using var back = CaffeImport.Load(dir.File("q.prototxt"), dir.File("q.caffemodel"));
+        Assert.Equal(expected, Evaluator.Evaluate(back, test).Top1, 4);
+
+        // Re-quantizing a quantized net: loaded as float, it has the original float weights bit for bit.
+        using var asFloat = CaffeImport.Load(dir.File("q.prototxt"), dir.File("q.caffemodel"), applyQuantization: false);
+        foreach (var ((name, a), (_, b)) in net.named_parameters().Zip(asFloat.named_parameters()))
+            Assert.True(a.data<float>().ToArray().SequenceEqual(b.data<float>().ToArray()), $"{name} differs");
+        Assert.Equal(Evaluator.Evaluate(net, test).Top1, Evaluator.Evaluate(asFloat, test).Top1);
+    }
+
+    [Fact]
+    public void Should_Round_Trip_A_Float_Network_And_The_Ristretto_Modes_Through_Caffe()
+    {
+        using var dir = new TempDir();
+        using var net = LeNet.Build(seed: 5);
+        CaffeExport.Save(net, null, dir.File("f.prototxt"), dir.File("f.caffemodel"));
+        using var back = CaffeImport.Load(dir.File("f.prototxt"), dir.File("f.caffemodel"));
+        Assert.DoesNotContain("Ristretto", File.ReadAllText(dir.File("f.prototxt")));
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var x = rand(3, 1, 28, 28);
+        Assert.Equal(net.forward(x).data<float>().ToArray(), back.forward(x).data<float>().ToArray());
+
+        var mini = new Ristretto.Formats.MiniFloat(4, 3);
+        var minifloat = new QuantizationPlan(new Dictionary<string, LayerQuantization> { ["ip1"] = new(mini, mini, mini, mini) });
+        CaffeExport.Save(net, minifloat, dir.File("m.prototxt"), dir.File("m.caffemodel"));
+        Assert.Contains("precision: MINIFLOAT", File.ReadAllText(dir.File("m.prototxt")));
+        using var m = CaffeImport.Load(dir.File("m.prototxt"), dir.File("m.caffemodel"));
+        using var qm = new QuantizedNetwork(net, minifloat);
+        Assert.Equal(qm.forward(x).data<float>().ToArray(), m.forward(x).data<float>().ToArray());
+    }
+}
