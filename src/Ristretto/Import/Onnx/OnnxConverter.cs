@@ -87,7 +87,9 @@ internal sealed partial class OnnxConverter : IDisposable
         }
         try
         {
-            return _builder.Build(outputs);
+            var network = _builder.Build(outputs);
+            network.eval(); // an imported graph is for inference: Dropout is the identity
+            return network;
         }
         catch (RistrettoException e)
         {
