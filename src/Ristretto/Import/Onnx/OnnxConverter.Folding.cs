@@ -27,6 +27,7 @@ internal sealed partial class OnnxConverter
             case "ConstantOfShape":
             {
                 var shape = ConstantInts(node, node.Input(0), "shape");
+                Require(shape.All(d => d >= 0) && shape.Aggregate(1.0, (a, d) => a * d) <= int.MaxValue, $"shape [{string.Join(", ", shape)}] is negative or too large");
                 var value = node.Tensor("value");
                 using var v = value is null ? zeros(1) : OnnxTensors.ToTensor(value, _source);
                 Require(v.numel() == 1, "value must hold one element");

@@ -73,6 +73,11 @@ internal sealed partial class OnnxConverter : IDisposable
             {
                 throw new RistrettoException($"{_source}: node '{node.Name}' ({node.Op}): {e.Message}", e);
             }
+            catch (Exception e) when (e is ExternalException or ArgumentException or InvalidOperationException or IndexOutOfRangeException or OverflowException)
+            {
+                // A malformed node that the checks above let through (TorchSharp or an array refusing it).
+                throw new RistrettoException($"{_source}: node '{node.Name}' ({node.Op}) cannot be imported ({e.Message.Split('\n')[0]})", e);
+            }
             foreach (var name in node.Proto.Input)
                 if (lastUse[name] == i && !keep.Contains(name) && !_alias.ContainsValue(name) && _constants.Remove(name, out var dead))
                     dead.Dispose();
@@ -101,6 +106,8 @@ internal sealed partial class OnnxConverter : IDisposable
     {
         if (node.Proto.Domain is not ("" or "ai.onnx"))
             throw Unsupported(node, $" from domain '{node.Proto.Domain}'");
+        if (node.Proto.Output.Count == 0 || node.Proto.Output[0].Length == 0)
+            throw new RistrettoException("has no output");
         var inputs = node.Proto.Input.Where(n => n.Length > 0).ToList();
         if (inputs.All(n => _constants.ContainsKey(Resolve(n))) && TryFold(node))
             return;
@@ -135,6 +142,8 @@ internal sealed partial class OnnxConverter : IDisposable
     private long[] ConstantInts(OnnxNode node, string? name, string what)
     {
         var t = Constant(node, name, what);
+        if (t.numel() == 0)
+            return [];
         using var l = t.to(ScalarType.Int64).contiguous();
         return l.data<long>().ToArray();
     }
