@@ -31,5 +31,9 @@ public sealed class TransposeLayer : Layer
     public override string Describe() => $"[{string.Join(", ", Permutation)}]";
 
     /// <inheritdoc />
-    public override Tensor[] forward(Tensor[] inputs) => [inputs[0].permute(Permutation.ToArray()).contiguous()];
+    public override Tensor[] forward(Tensor[] inputs)
+    {
+        using var scope = NewDisposeScope();
+        return [inputs[0].permute(Permutation.ToArray()).contiguous().MoveToOuterDisposeScope()];
+    }
 }

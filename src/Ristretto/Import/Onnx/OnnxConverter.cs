@@ -144,16 +144,16 @@ internal sealed partial class OnnxConverter : IDisposable
         var t = Constant(node, name, what);
         if (t.numel() == 0)
             return [];
-        using var l = t.to(ScalarType.Int64).contiguous();
-        return l.data<long>().ToArray();
+        using var scope = NewDisposeScope();
+        return t.to(ScalarType.Int64).contiguous().data<long>().ToArray();
     }
 
     private double ConstantScalar(OnnxNode node, string? name, string what)
     {
         var t = Constant(node, name, what);
         Require(t.numel() == 1, $"{what} '{name}' must hold one value, it has shape [{string.Join("×", t.shape)}]");
-        using var d = t.to(ScalarType.Float64);
-        return d.item<double>();
+        using var scope = NewDisposeScope();
+        return t.to(ScalarType.Float64).item<double>();
     }
 
     /// <summary>The runtime blob for <paramref name="name"/> and its shape.</summary>
