@@ -127,7 +127,8 @@ internal sealed partial class OnnxConverter
         bool ceil = node.Int("ceil_mode", 0) != 0;
         bool includePad = node.Int("count_include_pad", 0) != 0;
         string name = LayerName(node);
-        if (win.Symmetric)
+        // TorchSharp pools pad at most half the window; larger (or unequal) pads take the explicit routes below.
+        if (win.Symmetric && win.Begin.Zip(kernel).All(p => 2 * p.First <= p.Second))
         {
             Chain(new PoolingLayer(name, method, (kernel[0], kernel[1]), (win.Strides[0], win.Strides[1]), (win.Begin[0], win.Begin[1]), ceil, countIncludePad: includePad), x, node.Output());
             return;
@@ -135,7 +136,8 @@ internal sealed partial class OnnxConverter
         if (method == PoolingLayer.Method.Max || includePad)
         {
             // Padding that the window reads as −∞ (max) or as counted zeros (average) is an explicit pad.
-            x = PadIfAsymmetric(node, x, win, method == PoolingLayer.Method.Max ? double.NegativeInfinity : 0);
+            long[] pads = [0, 0, .. win.Begin, 0, 0, .. win.End];
+            x = Chain(new PadLayer(LayerName(node, "pad"), pads, method == PoolingLayer.Method.Max ? double.NegativeInfinity : 0), x, $"{node.Output()}/pad");
             Chain(new PoolingLayer(name, method, (kernel[0], kernel[1]), (win.Strides[0], win.Strides[1]), (0, 0), ceil, countIncludePad: includePad), x, node.Output());
             return;
         }

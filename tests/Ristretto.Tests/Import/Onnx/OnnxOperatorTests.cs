@@ -75,6 +75,12 @@ public class OnnxOperatorTests
             .Node("MaxPool", ["b"], "y", ("kernel_shape", new long[] { 2, 2 }), ("strides", new long[] { 2, 2 }), ("ceil_mode", 1L)).Output("y"), 1, 2, 7, 7);
 
     [Fact]
+    public void Should_Pool_With_Pads_Over_Half_The_Window() => AssertAgreesWithOrt(
+        new OnnxModelWriter().Input("x", 1, 2, 6, 6)
+            .Node("MaxPool", ["x"], "a", ("kernel_shape", new long[] { 2, 2 }), ("pads", new long[] { 1, 1, 1, 1 }))
+            .Node("AveragePool", ["a"], "y", ("kernel_shape", new long[] { 3, 3 }), ("pads", new long[] { 2, 2, 2, 2 }), ("count_include_pad", 1L)).Output("y"), 1, 2, 6, 6);
+
+    [Fact]
     public void Should_Pool_Globally_And_Concatenate() => AssertAgreesWithOrt(
         new OnnxModelWriter().Input("x", 2, 3, 5, 4).Node("GlobalMaxPool", ["x"], "a").Node("GlobalAveragePool", ["x"], "b")
             .Node("Concat", ["a", "b"], "c", ("axis", 1L)).Node("Flatten", ["c"], "y", ("axis", 1L)).Output("y"), 2, 3, 5, 4);
