@@ -99,6 +99,34 @@ public class OnnxOperatorTests
             .Node("MatMul", ["x", "w"], "h").Node("Elu", ["h"], "e", ("alpha", 0.7f))
             .Node("LeakyRelu", ["e"], "y", ("alpha", 0.2f)).Output("y"), 2, 6);
 
+    [Theory]
+    [InlineData(11)]
+    [InlineData(13)]
+    public void Should_Fold_The_Shape_Arithmetic_Of_A_Flatten(int opset)
+    {
+        var writer = new OnnxModelWriter(opset).Input("x", 2, 3, 2, 2).Ints("zero", 0).Ints("rest", -1).Ints("axes", 0)
+            .Node("Shape", ["x"], "s").Node("Gather", ["s", "zero"], "n");
+        writer = opset < 13
+            ? writer.Node("Unsqueeze", ["n"], "n1", ("axes", new long[] { 0 })).Node("Squeeze", ["n1"], "n2", ("axes", new long[] { 0 }))
+            : writer.Node("Unsqueeze", ["n", "axes"], "n1").Node("Squeeze", ["n1", "axes"], "n2");
+        AssertAgreesWithOrt(writer.Node("Concat", ["n2", "rest"], "shape", ("axis", 0L))
+            .Node("Reshape", ["x", "shape"], "flat").Node("Identity", ["flat"], "y").Output("y"), 2, 3, 2, 2);
+    }
+
+    [Fact]
+    public void Should_Crop_A_Transposed_Convolution_With_Unequal_Pads() => AssertAgreesWithOrt(
+        new OnnxModelWriter().Input("x", 1, 2, 4, 5).Weights("w", 2, 3, 3, 3).Weights("b", 3)
+            .Node("ConvTranspose", ["x", "w", "b"], "y", ("strides", new long[] { 2, 2 }), ("pads", new long[] { 0, 1, 1, 2 })).Output("y"), 1, 2, 4, 5);
+
+    [Fact]
+    public void Should_Convolve_Depthwise_In_1d_With_Padding() => AssertAgreesWithOrt(
+        new OnnxModelWriter().Input("x", 2, 4, 9).Weights("w", 4, 1, 3)
+            .Node("Conv", ["x", "w"], "y", ("group", 4L), ("pads", new long[] { 1, 2 }), ("strides", new long[] { 2 })).Output("y"), 2, 4, 9);
+
+    [Fact]
+    public void Should_Treat_Dropout_With_A_Ratio_Input_As_Identity() => AssertAgreesWithOrt(
+        new OnnxModelWriter().Input("x", 3, 4).Scalar("ratio", 0.3f).Node("Dropout", ["x", "ratio"], "y").Output("y"), 3, 4);
+
     [Fact]
     public void Should_Normalise_A_Batch_In_Inference_Mode() => AssertAgreesWithOrt(
         new OnnxModelWriter().Input("x", 2, 3, 4, 4).Weights("g", 3).Weights("b", 3).Weights("m", 3).Raw(Variance())
