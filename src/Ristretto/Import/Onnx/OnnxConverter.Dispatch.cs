@@ -41,6 +41,7 @@ internal sealed partial class OnnxConverter
             case "Transpose": ConvertTranspose(node); break;
             case "Squeeze" or "Unsqueeze": ConvertSqueeze(node); break;
             case "Pad": ConvertPad(node); break;
+            case "DepthToSpace": ConvertDepthToSpace(node); break;
             case "Shape":
             {
                 using var scope = NewDisposeScope();

@@ -2,7 +2,7 @@ using Ristretto.Layers;
 
 namespace Ristretto.Import.Onnx;
 
-/// <summary>Softmax, Dropout, Concat and the operators that move data around: Flatten, Reshape, Transpose, (Un)Squeeze, Pad.</summary>
+/// <summary>Softmax, Dropout, Concat and the operators that move data around: Flatten, Reshape, Transpose, (Un)Squeeze, Pad, DepthToSpace.</summary>
 internal sealed partial class OnnxConverter
 {
     private void ConvertSoftmax(OnnxNode node, bool log)
@@ -109,5 +109,20 @@ internal sealed partial class OnnxConverter
             }
         }
         Chain(new PadLayer(LayerName(node), pads, value), x, node.Output());
+    }
+
+    private void ConvertDepthToSpace(OnnxNode node)
+    {
+        var (x, xs) = Runtime(node.Input(0));
+        long b = node.Int("blocksize", 0);
+        Require(xs.Length == 4 && b >= 1 && xs[1] % (b * b) == 0, $"needs a 4-D input whose channels divide by blocksize² (input [{string.Join("×", xs)}], blocksize {b})");
+        long c = xs[1] / (b * b);
+        bool crd = node.String("mode", "DCR") == "CRD";
+        // Channels split into (block row, block column, channel) for DCR or (channel, block row, block column) for CRD.
+        long[] split = crd ? [0, c, b, b, xs[2], xs[3]] : [0, b, b, c, xs[2], xs[3]];
+        long[] perm = crd ? [0, 1, 4, 2, 5, 3] : [0, 3, 4, 1, 5, 2];
+        x = Chain(new ReshapeLayer(LayerName(node, "split"), split), x, $"{node.Output()}/split");
+        x = Chain(new TransposeLayer(LayerName(node, "interleave"), perm), x, $"{node.Output()}/interleave");
+        Chain(new ReshapeLayer(LayerName(node), [0, c, xs[2] * b, xs[3] * b]), x, node.Output());
     }
 }

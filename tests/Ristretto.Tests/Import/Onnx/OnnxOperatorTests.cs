@@ -127,6 +127,12 @@ public class OnnxOperatorTests
     public void Should_Treat_Dropout_With_A_Ratio_Input_As_Identity() => AssertAgreesWithOrt(
         new OnnxModelWriter().Input("x", 3, 4).Scalar("ratio", 0.3f).Node("Dropout", ["x", "ratio"], "y").Output("y"), 3, 4);
 
+    [Theory]
+    [InlineData("DCR")]
+    [InlineData("CRD")]
+    public void Should_Move_Depth_To_Space(string mode) => AssertAgreesWithOrt(
+        new OnnxModelWriter().Input("x", 2, 8, 3, 2).Node("DepthToSpace", ["x"], "y", ("blocksize", 2L), ("mode", mode)).Output("y"), 2, 8, 3, 2);
+
     [Fact]
     public void Should_Normalise_A_Batch_In_Inference_Mode() => AssertAgreesWithOrt(
         new OnnxModelWriter().Input("x", 2, 3, 4, 4).Weights("g", 3).Weights("b", 3).Weights("m", 3).Raw(Variance())
