@@ -1,0 +1,37 @@
+using System.Globalization;
+using Ristretto.Graph;
+using static TorchSharp.torch;
+
+namespace Ristretto.Layers;
+
+/// <summary>Clamps to [<see cref="Min"/>, <see cref="Max"/>] (ONNX Clip; ReLU6 is Clip(0, 6)). A null bound is open.</summary>
+public sealed class ClipLayer : Layer
+{
+    /// <summary>Creates the layer; at least one bound is usually given.</summary>
+    public ClipLayer(string name, double? min, double? max) : base(name)
+    {
+        if (min is { } lo && max is { } hi && lo > hi)
+            throw new RistrettoException($"layer '{name}': clip minimum {lo} exceeds maximum {hi}");
+        Min = min;
+        Max = max;
+    }
+
+    /// <inheritdoc />
+    public override string Type => "Clip";
+
+    /// <summary>Lower bound, or null.</summary>
+    public double? Min { get; }
+
+    /// <summary>Upper bound, or null.</summary>
+    public double? Max { get; }
+
+    /// <inheritdoc />
+    public override long[][] OutputShapes(long[][] inputs) => [inputs[0]];
+
+    /// <inheritdoc />
+    public override string Describe() => Min == 0 && Max == 6 ? "ReLU6"
+        : $"[{Min?.ToString(CultureInfo.InvariantCulture) ?? "−∞"}, {Max?.ToString(CultureInfo.InvariantCulture) ?? "∞"}]";
+
+    /// <inheritdoc />
+    public override Tensor[] forward(Tensor[] inputs) => [inputs[0].clamp(Min, Max)];
+}

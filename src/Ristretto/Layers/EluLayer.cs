@@ -1,0 +1,35 @@
+using Ristretto.Graph;
+using static TorchSharp.torch;
+
+namespace Ristretto.Layers;
+
+/// <summary>
+/// Exponential linear unit scaled by <see cref="Gamma"/>: γ·x for x &gt; 0, γ·α·(eˣ − 1) otherwise. With γ = 1 it
+/// is Caffe's ELU / ONNX Elu; ONNX Selu uses its fixed α ≈ 1.6733 and γ ≈ 1.0507.
+/// </summary>
+public sealed class EluLayer(string name, double alpha = 1, double gamma = 1) : Layer(name)
+{
+    /// <inheritdoc />
+    public override string Type => Gamma == 1 ? "ELU" : "SELU";
+
+    /// <summary>Scale of the negative branch α.</summary>
+    public double Alpha { get; } = alpha;
+
+    /// <summary>Overall scale γ (1 for ELU).</summary>
+    public double Gamma { get; } = gamma;
+
+    /// <inheritdoc />
+    public override long[][] OutputShapes(long[][] inputs) => [inputs[0]];
+
+    /// <inheritdoc />
+    public override string Describe() => Gamma == 1 ? $"α {Alpha}" : $"α {Alpha}, γ {Gamma}";
+
+    /// <inheritdoc />
+    public override Tensor[] forward(Tensor[] inputs)
+    {
+        if (Gamma == 1)
+            return [nn.functional.elu(inputs[0], Alpha)];
+        using var scope = NewDisposeScope();
+        return [nn.functional.elu(inputs[0], Alpha).mul(Gamma).MoveToOuterDisposeScope()];
+    }
+}

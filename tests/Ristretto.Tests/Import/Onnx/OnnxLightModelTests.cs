@@ -1,0 +1,34 @@
+using System.Diagnostics;
+using Ristretto.Import.Onnx;
+using Xunit.Abstractions;
+
+namespace Ristretto.Tests.Import.Onnx;
+
+/// <summary>
+/// The ONNX suite's light models (real architectures, weights built by ConstantOfShape) at batch 1: they
+/// import, run and give the expected (uniform) softmax. Numerics are checked by <see cref="OnnxRandomWeightTests"/>.
+/// </summary>
+public class OnnxLightModelTests(ITestOutputHelper output)
+{
+    public static TheoryData<string> Models()
+    {
+        var data = new TheoryData<string>();
+        foreach (var file in Directory.GetFiles(OnnxFixtures.Light, "*.onnx").Select(Path.GetFileNameWithoutExtension).Order(StringComparer.Ordinal))
+            data.Add(file!);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void Should_Import_And_Match_The_Expected_Output(string model)
+    {
+        var clock = Stopwatch.StartNew();
+        using var net = OnnxImporter.Load(Path.Combine(OnnxFixtures.Light, model + ".onnx"));
+        var imported = clock.Elapsed;
+        Assert.Equal(1, net.Inputs[0].Shape[0]);
+        var expected = OnnxTensorFile.Read(Path.Combine(OnnxFixtures.Light, model + "_output_0.pb"));
+        var actual = OnnxFixtures.RunOurs(net, OnnxFixtures.Arange(net.Inputs[0].Shape));
+        output.WriteLine($"{model}: import {imported.TotalSeconds:F2} s, run {(clock.Elapsed - imported).TotalSeconds:F2} s, {net.Nodes.Count} layers");
+        OnnxFixtures.AssertClose(expected, actual);
+    }
+}
