@@ -17,7 +17,7 @@ public static class InspectCommand
     /// <summary>Builds the verb.</summary>
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = $"A .rstm file, a Caffe .prototxt, or a zoo name ({string.Join(", ", ModelZoo.Names)}; untrained).", Required = true };
+        var model = new Option<string>("--model") { Description = $"A .rstm, .onnx or Caffe .prototxt file, or a zoo name ({string.Join(", ", ModelZoo.Names)}; untrained).", Required = true };
         var weights = CommonOptions.Weights();
         var json = CommonOptions.Json();
         var command = new Command("inspect", "Show a network's layers, output shapes, parameters and MACs.") { model, weights, json };

@@ -21,7 +21,7 @@ public static class QuantizeCommand
     /// <summary>Builds the verb.</summary>
     public static Command Create()
     {
-        var model = new Option<string?>("--model") { Description = "Model: a .rstm file or a Caffe .prototxt; default: the embedded LeNet trained on MNIST (trained and cached on first use)." };
+        var model = new Option<string?>("--model") { Description = "Model: a .rstm, .onnx or Caffe .prototxt file; default: the embedded LeNet trained on MNIST (trained and cached on first use)." };
         var mode = new Option<string>("--trimming-mode") { Description = $"Number format searched, as Ristretto named them: {Dfp}, {MiniFloat}, {PowerOfTwo}.", DefaultValueFactory = _ => Dfp };
         var margin = new Option<double>("--error-margin") { Description = "Allowed top-1 drop in percentage points (Ristretto's tool defaulted to 2; its LeNet example used 1).", DefaultValueFactory = _ => 1.0 };
         var iterations = CommonOptions.PositiveInt("--iterations", "Test batches scored per evaluation.", 100);

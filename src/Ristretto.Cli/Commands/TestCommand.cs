@@ -12,7 +12,7 @@ public static class TestCommand
     /// <summary>Builds the verb.</summary>
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "Model: a .rstm file, a Caffe .prototxt, or 'lenet' for the embedded default (trained and cached on first use).", Required = true };
+        var model = new Option<string>("--model") { Description = "Model: a .rstm file, an .onnx file, a Caffe .prototxt, or 'lenet' for the embedded default (trained and cached on first use).", Required = true };
         var iterations = new Option<int?>("--iterations") { Description = "Score only the first N batches (default: the whole test set)." };
         var batch = CommonOptions.PositiveInt("--batch-size", "Test batch size.", 100);
         var weights = CommonOptions.Weights();

@@ -1,4 +1,5 @@
 using Ristretto.Import;
+using Ristretto.Import.Onnx;
 using TorchSharp;
 using Ristretto.Models;
 using Ristretto.Zoo;
@@ -7,7 +8,7 @@ using static TorchSharp.torch;
 namespace Ristretto.Cli.Infrastructure;
 
 /// <summary>
-/// Resolves <c>--model</c>: a model file (.rstm), a Caffe prototxt (TEST phase; weights from
+/// Resolves <c>--model</c>: a model file (.rstm), an ONNX file, a Caffe prototxt (TEST phase; weights from
 /// <c>--weights</c> when given, else the xavier filler), or <c>lenet</c> for the embedded default (the zoo
 /// LeNet trained on MNIST, trained once and cached).
 /// </summary>
@@ -29,6 +30,12 @@ public static class ModelReference
         }
         if (weights != null)
             throw new RistrettoException("--weights goes with a Caffe prototxt --model");
+        if (path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
+        {
+            var network = OnnxImporter.Load(path);
+            network.to(device);
+            return (network, path);
+        }
         var (model, _) = ModelStore.Load(path, device);
         return (model, path);
     }
