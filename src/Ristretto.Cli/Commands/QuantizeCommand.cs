@@ -28,6 +28,9 @@ public static class QuantizeCommand
         var batch = CommonOptions.PositiveInt("--batch-size", "Test batch size.", 100);
         var calibration = CommonOptions.PositiveInt("--calibration-batches", "Training batches (of 64) measured for the value ranges.", 10);
         var plan = new Option<string?>("--plan") { Description = "Write the chosen per-layer formats as a JSON plan to this file." };
+        var searchKind = new Option<string>("--search") { Description = "per-type: Ristretto's sweeps by layer type; per-layer: then a greedy per-layer width search by cost (BOPs), with its Pareto front.", DefaultValueFactory = _ => "per-type" };
+        searchKind.AcceptOnlyFromAmong("per-type", "per-layer");
+        var budget = new Option<double?>("--time-budget") { Description = "Seconds the per-layer search may take; it then keeps the best plan found so far." };
         var quantized = new Option<string?>("--model-quantized") { Description = "Write the quantized network as a Ristretto prototxt (ConvolutionRistretto/FcRistretto) to this file, and its float weights beside it as .caffemodel." };
         var weights = CommonOptions.Weights();
         var device = CommonOptions.Device();
@@ -35,13 +38,18 @@ public static class QuantizeCommand
         var json = CommonOptions.Json();
         var command = new Command("quantize", "Find the smallest bit-widths that keep top-1 within an error margin (Ristretto's procedure).")
         {
-            model, weights, mode, margin, iterations, batch, calibration, quantized, plan, device, data, json,
+            model, weights, mode, searchKind, budget, margin, iterations, batch, calibration, quantized, plan, device, data, json,
         };
         command.SetAction(r => CommandRunner.Run(cancel =>
         {
             string trimming = r.GetValue(mode)!;
             if (trimming is not (Dfp or MiniFloat or PowerOfTwo))
                 throw new RistrettoException($"--trimming-mode {trimming}: expected {Dfp}, {MiniFloat} or {PowerOfTwo}");
+            bool perLayer = r.GetValue(searchKind) == "per-layer";
+            if (perLayer && trimming != Dfp)
+                throw new RistrettoException($"--search per-layer works with {Dfp} only");
+            if (r.GetValue(budget) is <= 0)
+                throw new RistrettoException($"--time-budget must be positive, got {r.GetValue(budget)}");
             var dev = DeviceSelector.Resolve(r.GetValue(device));
             var (loaded, path) = ModelReference.Load(r.GetValue(model), dev, r.GetValue(weights), applyQuantization: false);
             using var module = loaded;
@@ -60,6 +68,17 @@ public static class QuantizeCommand
                 var result = ProgressDisplay.Run("quantize", search.MaxEvaluations, p => search.Run(points, p, cancel));
                 Console.Write(Table(network.Name, path, result, points));
                 (chosenPlan, report) = (result.Plan, Report(result));
+                if (perLayer)
+                {
+                    var layerSearch = new PerLayerSearch(network, ranges, test, its, size);
+                    var limit = r.GetValue(budget) is { } sec ? TimeSpan.FromSeconds(sec) : (TimeSpan?)null;
+                    int most = 2 + 2 * network.Nodes.Count(n => n.Layer is IWeightedLayer) * 4;
+                    var layered = ProgressDisplay.Run("per-layer", most, p => layerSearch.Run(points, limit, p, cancel));
+                    double typeCost = layerSearch.Cost(result.Plan);
+                    Console.Write(PerLayerTable(layered, typeCost, result.Quantized.Top1));
+                    chosenPlan = layered.Plan;
+                    report["per_layer"] = PerLayerReport(layered, typeCost);
+                }
             }
             else if (trimming == MiniFloat)
             {
@@ -150,6 +169,42 @@ public static class QuantizeCommand
         s.AppendLine("Please fine-tune.");
         return s.ToString();
     }
+
+    /// <summary>The per-layer result: widths per layer, cost against the per-type plan, the Pareto front.</summary>
+    internal static string PerLayerTable(PerLayerResult r, double perTypeBops, double perTypeTop1)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var s = new StringBuilder();
+        s.AppendLine();
+        s.AppendLine("Per-layer search (greedy by BOPs saved; a move is kept while top-1 stays within the margin)");
+        s.AppendLine(c, $"{"layer",-12} {"weights",8} {"activations",12}");
+        foreach (var (layer, (w, a)) in r.Widths)
+            s.AppendLine(c, $"{layer,-12} {w + "-bit",8} {a + "-bit",12}");
+        s.AppendLine(c, $"cost: {r.Final.Bops:N0} BOPs, top-1 {100 * r.Final.Top1:F2} %  vs per-type plan {perTypeBops:N0} BOPs, top-1 {100 * perTypeTop1:F2} %  ({(perTypeBops > 0 ? r.Final.Bops / perTypeBops : 0):P0} of its cost)");
+        if (r.Final.Bops >= perTypeBops)
+            s.AppendLine("the per-layer plan is not cheaper: the greedy moves that would beat the per-type plan each fell below the margin");
+        if (r.BudgetExhausted)
+            s.AppendLine("time budget spent: this is the best plan found so far");
+        s.AppendLine(c, $"Pareto front of the {r.Scored.Count} plans scored (BOPs → top-1):");
+        foreach (var p in r.ParetoFront)
+            s.AppendLine(c, $"  {p.Bops,16:N0}  {100 * p.Top1,6:F2} %  {p.Description}");
+        s.AppendLine(c, $"({r.Evaluations} evaluations in {r.Seconds:F1} s)");
+        return s.ToString();
+    }
+
+    private static Dictionary<string, object?> PerLayerReport(PerLayerResult r, double perTypeBops) => new()
+    {
+        ["method"] = "greedy by BOPs saved, 16→8→4→2→1 per layer and part, kept while within the margin",
+        ["layers"] = r.Widths.ToDictionary(kv => kv.Key, kv => new Dictionary<string, int> { ["weights"] = kv.Value.Weights, ["activations"] = kv.Value.Activations }),
+        ["bops"] = r.Final.Bops,
+        ["per_type_bops"] = perTypeBops,
+        ["top1"] = r.Final.Top1,
+        ["top5"] = r.Final.Top5,
+        ["pareto"] = r.ParetoFront.Select(p => new Dictionary<string, object> { ["bops"] = p.Bops, ["top1"] = p.Top1, ["plan"] = p.Description }).ToList(),
+        ["budget_exhausted"] = r.BudgetExhausted,
+        ["evaluations"] = r.Evaluations,
+        ["seconds"] = Math.Round(r.Seconds, 3),
+    };
 
     private static string Bits(int? b) => b is { } v ? $"{v}-bit" : "float32 (no width within the margin)";
 

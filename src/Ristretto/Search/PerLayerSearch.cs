@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using Ristretto.Data;
+using Ristretto.Formats;
+using Ristretto.Graph;
+using Ristretto.Quantization;
+
+namespace Ristretto.Search;
+
+/// <summary>
+/// Per-layer dynamic-fixed-point search, greedy by cost: every weighted layer starts at 16-bit weights and
+/// 16-bit activations (input and output). Each round tries halving one layer's weight or activation width
+/// (16 → 8 → 4 → 2 → 1), the move that saves the most BOPs first, and keeps it if top-1 stays within
+/// baseline − margin; a move that fails freezes that part of that layer. It ends when no move is left or
+/// the time budget is spent (then the last accepted plan is the result). Deterministic: no randomness.
+/// </summary>
+public sealed class PerLayerSearch
+{
+    private static readonly int[] Ladder = [16, 8, 4, 2, 1];
+
+    private readonly Network _network;
+    private readonly IReadOnlyDictionary<string, LayerRange> _ranges;
+    private readonly TensorImageSet _test;
+    private readonly int _iterations, _batchSize;
+    private readonly IReadOnlyDictionary<string, long> _macs;
+
+    /// <summary>Prepares the search; <paramref name="iterations"/> test batches of <paramref name="batchSize"/> score each plan.</summary>
+    public PerLayerSearch(Network network, IReadOnlyDictionary<string, LayerRange> ranges, TensorImageSet test, int iterations, int batchSize)
+    {
+        _network = network ?? throw new ArgumentNullException(nameof(network));
+        _ranges = ranges ?? throw new ArgumentNullException(nameof(ranges));
+        _test = test ?? throw new ArgumentNullException(nameof(test));
+        _iterations = iterations;
+        _batchSize = batchSize;
+        _macs = BitOperations.Macs(network);
+    }
+
+    /// <summary>BOPs of a plan on this network.</summary>
+    public double Cost(QuantizationPlan plan) => BitOperations.Of(plan, _macs);
+
+    /// <summary>Runs the search within <paramref name="timeBudget"/> (null: no limit).</summary>
+    public PerLayerResult Run(double marginPoints, TimeSpan? timeBudget = null, Action<int, string>? progress = null, CancellationToken cancel = default)
+    {
+        if (!(marginPoints >= 0) || marginPoints > 100)
+            throw new RistrettoException($"error margin must be between 0 and 100 percentage points, got {marginPoints}");
+        var watch = Stopwatch.StartNew();
+        var scorer = new PlanScorer(_network, _test, _iterations, _batchSize, progress, cancel);
+        var scored = new List<CostPoint>();
+        CostPoint Score(QuantizationPlan plan, string what)
+        {
+            var r = scorer.Score(plan, what);
+            var point = new CostPoint(what, Cost(plan), r.Top1, r.Top5);
+            scored.Add(point);
+            return point;
+        }
+
+        var baseline = scorer.Score(QuantizationPlan.Float, "float32 baseline");
+        scored.Add(new CostPoint("float32", Cost(QuantizationPlan.Float), baseline.Top1, baseline.Top5));
+        double threshold = baseline.Top1 - marginPoints / 100;
+        var layers = _macs.Keys.ToList();
+        var widths = layers.ToDictionary(l => l, _ => (Weights: 16, Activations: 16), StringComparer.Ordinal);
+        var current = Score(Plan(widths), "all layers 16/16");
+        var frozen = new HashSet<(string, bool)>();
+        bool exhausted = false;
+        while (true)
+        {
+            var moves = layers.SelectMany(l => new[] { (Layer: l, Weights: true), (Layer: l, Weights: false) })
+                .Where(m => !frozen.Contains((m.Layer, m.Weights)) && Next(m.Weights ? widths[m.Layer].Weights : widths[m.Layer].Activations) is not null)
+                .Select(m => (Move: m, Widths: Apply(widths, m.Layer, m.Weights)))
+                .OrderBy(m => Cost(Plan(m.Widths)))
+                .ThenBy(m => layers.IndexOf(m.Move.Layer)).ThenBy(m => m.Move.Weights ? 0 : 1)
+                .ToList();
+            if (moves.Count == 0)
+                break;
+            if (timeBudget is { } budget && watch.Elapsed > budget)
+            {
+                exhausted = true;
+                break;
+            }
+            var (move, next) = moves[0];
+            var (w, a) = next[move.Layer];
+            var point = Score(Plan(next), $"{move.Layer} {(move.Weights ? "weights" : "activations")} → {(move.Weights ? w : a)}-bit");
+            if (point.Top1 >= threshold)
+            {
+                widths = next;
+                current = point;
+            }
+            else
+            {
+                frozen.Add((move.Layer, move.Weights));
+            }
+        }
+        var plan = Plan(widths);
+        var final = current with { Description = "per-layer result" };
+        return new PerLayerResult(baseline, widths, plan, final, scored, Pareto(scored), exhausted, scorer.Evaluations, watch.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>The plan for given per-layer widths (Ristretto's integer-length rules from calibration).</summary>
+    public QuantizationPlan Plan(IReadOnlyDictionary<string, (int Weights, int Activations)> widths)
+    {
+        var layers = new Dictionary<string, LayerQuantization>(StringComparer.Ordinal);
+        foreach (var (name, (w, a)) in widths)
+        {
+            var range = _ranges[name];
+            var weights = DynamicFixedPoint.FromMaxAbs(w, range.Weights, isWeights: true);
+            layers[name] = new LayerQuantization(weights, weights,
+                DynamicFixedPoint.FromMaxAbs(a, range.Input, isWeights: false), DynamicFixedPoint.FromMaxAbs(a, range.Output, isWeights: false));
+        }
+        return new QuantizationPlan(layers, "per-layer dynamic fixed point: " + string.Join(", ", widths.Select(kv => $"{kv.Key} {kv.Value.Weights}/{kv.Value.Activations}")));
+    }
+
+    /// <summary>Points not dominated by another (lower or equal cost with higher or equal top-1, one strictly), by cost.</summary>
+    public static IReadOnlyList<CostPoint> Pareto(IEnumerable<CostPoint> points)
+    {
+        var front = new List<CostPoint>();
+        foreach (var p in points.OrderBy(p => p.Bops).ThenByDescending(p => p.Top1))
+            if (front.Count == 0 || p.Top1 > front[^1].Top1)
+                front.Add(p);
+        return front;
+    }
+
+    private static int? Next(int bits)
+    {
+        int i = Array.IndexOf(Ladder, bits);
+        return i >= 0 && i + 1 < Ladder.Length ? Ladder[i + 1] : null;
+    }
+
+    private static Dictionary<string, (int Weights, int Activations)> Apply(
+        IReadOnlyDictionary<string, (int Weights, int Activations)> widths, string layer, bool weights)
+    {
+        var copy = widths.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+        var (w, a) = copy[layer];
+        copy[layer] = weights ? (Next(w)!.Value, a) : (w, Next(a)!.Value);
+        return copy;
+    }
+}
