@@ -59,6 +59,11 @@ internal sealed partial class OnnxConverter
         bool allowZero = node.Int("allowzero", 0) != 0;
         if (allowZero && target.Contains(0))
             target = ReshapeTarget(xs, target, allowZero: true);
+        // Exporters often write the batch of the traced input ([1, 9216]); copying axis 0 instead gives the
+        // same result at that batch and lets the network run other batch sizes.
+        if (target.Length > 0 && xs.Length > 0 && target[0] == xs[0] && target.Skip(1).All(d => d > 0)
+            && target.Skip(1).Aggregate(1L, (p, d) => p * d) == xs.Skip(1).Aggregate(1L, (p, d) => p * d))
+            target = [0, .. target.Skip(1)];
         Chain(new ReshapeLayer(LayerName(node), target), x, node.Output());
     }
 

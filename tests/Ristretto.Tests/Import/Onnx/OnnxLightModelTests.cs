@@ -31,4 +31,19 @@ public class OnnxLightModelTests(ITestOutputHelper output)
         output.WriteLine($"{model}: import {imported.TotalSeconds:F2} s, run {(clock.Elapsed - imported).TotalSeconds:F2} s, {net.Nodes.Count} layers");
         OnnxFixtures.AssertClose(expected, actual);
     }
+
+    [Theory]
+    [InlineData("light_resnet50")]
+    [InlineData("light_squeezenet")]
+    public void Should_Run_Other_Batch_Sizes_Than_The_Traced_One(string model)
+    {
+        // ResNet-50 reshapes to [1, 2048], the batch it was traced with; the importer keeps axis 0 free.
+        using var net = OnnxImporter.Load(Path.Combine(OnnxFixtures.Light, model + ".onnx"));
+        var shape = net.Inputs[0].Shape.ToArray();
+        shape[0] = 3;
+        var shapes = net.Validate(new Dictionary<string, long[]> { [net.Inputs[0].Name] = shape });
+        Assert.Equal(3, shapes[net.Outputs[0]][0]);
+        var batch = OnnxFixtures.RunOurs(net, OnnxFixtures.Arange(shape));
+        Assert.Equal(3000, batch.Data.Length);
+    }
 }
