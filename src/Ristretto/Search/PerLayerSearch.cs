@@ -40,8 +40,7 @@ public sealed class PerLayerSearch
     /// <summary>Runs the search within <paramref name="timeBudget"/> (null: no limit).</summary>
     public PerLayerResult Run(double marginPoints, TimeSpan? timeBudget = null, Action<int, string>? progress = null, CancellationToken cancel = default)
     {
-        if (!(marginPoints >= 0) || marginPoints > 100)
-            throw new RistrettoException($"error margin must be between 0 and 100 percentage points, got {marginPoints}");
+        PlanScorer.Threshold(0, marginPoints); // validates before any evaluation
         var watch = Stopwatch.StartNew();
         var scorer = new PlanScorer(_network, _test, _iterations, _batchSize, progress, cancel);
         var scored = new List<CostPoint>();
@@ -55,7 +54,7 @@ public sealed class PerLayerSearch
 
         var baseline = scorer.Score(QuantizationPlan.Float, "float32 baseline");
         scored.Add(new CostPoint("float32", Cost(QuantizationPlan.Float), baseline.Top1, baseline.Top5));
-        double threshold = baseline.Top1 - marginPoints / 100;
+        double threshold = PlanScorer.Threshold(baseline.Top1, marginPoints);
         var layers = _macs.Keys.ToList();
         var widths = layers.ToDictionary(l => l, _ => (Weights: 16, Activations: 16), StringComparer.Ordinal);
         var current = Score(Plan(widths), "all layers 16/16");

@@ -9,6 +9,14 @@ namespace Ristretto.Search;
 internal sealed class PlanScorer(Network network, TensorImageSet test, int iterations, int batchSize,
     Action<int, string>? progress, CancellationToken cancel)
 {
+    /// <summary>The lowest top-1 (fraction) a plan may score: <paramref name="baselineTop1"/> − margin points / 100.</summary>
+    public static double Threshold(double baselineTop1, double marginPoints)
+    {
+        if (!(marginPoints >= 0) || marginPoints > 100)
+            throw new RistrettoException($"error margin must be between 0 and 100 percentage points, got {marginPoints}");
+        return baselineTop1 - marginPoints / 100;
+    }
+
     /// <summary>Evaluations made so far.</summary>
     public int Evaluations { get; private set; }
 

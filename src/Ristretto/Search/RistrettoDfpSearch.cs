@@ -46,14 +46,13 @@ public sealed class RistrettoDfpSearch
     /// </summary>
     public DfpSearchResult Run(double marginPoints, Action<int, string>? progress = null, CancellationToken cancel = default)
     {
-        if (!(marginPoints >= 0) || marginPoints > 100)
-            throw new RistrettoException($"error margin must be between 0 and 100 percentage points, got {marginPoints}");
+        PlanScorer.Threshold(0, marginPoints); // validates before any evaluation
         var watch = Stopwatch.StartNew();
         var scorer = new PlanScorer(_network, _test, _iterations, _batchSize, progress, cancel);
         EvalResult Score(QuantizationPlan plan, string what) => scorer.Score(plan, what);
 
         var baseline = Score(QuantizationPlan.Float, "float32 baseline");
-        double threshold = baseline.Top1 - marginPoints / 100;
+        double threshold = PlanScorer.Threshold(baseline.Top1, marginPoints);
         var sweeps = new List<SweepPoint>();
         int? Sweep(string part, Func<int, QuantizationPlan> planFor, bool any)
         {

@@ -46,6 +46,7 @@ public sealed class RistrettoOtherModes
     /// <summary>Runs the minifloat sweep; <paramref name="marginPoints"/> is the allowed top-1 drop in points.</summary>
     public MiniFloatSearchResult MiniFloat(double marginPoints, Action<int, string>? progress = null, CancellationToken cancel = default)
     {
+        PlanScorer.Threshold(0, marginPoints); // validates before any evaluation
         var watch = Stopwatch.StartNew();
         var scorer = new PlanScorer(_network, _test, _iterations, _batchSize, progress, cancel);
         EvalResult Score(QuantizationPlan plan, string what) => scorer.Score(plan, what);
@@ -63,7 +64,7 @@ public sealed class RistrettoOtherModes
             var plan = MiniFloatPlan(exp, bits - 1 - exp);
             var r = Score(plan, $"minifloat {bits}-bit");
             sweeps.Add(new SweepPoint("minifloat", bits, r.Top1, r.Top5));
-            if (r.Top1 < baseline.Top1 - marginPoints / 100)
+            if (r.Top1 < PlanScorer.Threshold(baseline.Top1, marginPoints))
                 break;
             (chosen, last, lastScore) = (bits, plan, r);
         }

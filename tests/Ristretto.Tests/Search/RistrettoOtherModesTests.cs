@@ -50,4 +50,13 @@ public class RistrettoOtherModesTests
         Assert.Equal(8, Assert.IsType<DynamicFixedPoint>(spec.Input).BitWidth);
         Assert.Equal(2, r.Evaluations);
     }
+
+    [Fact]
+    public void Should_Reject_An_Impossible_Margin_Before_Evaluating()
+    {
+        using var net = LeNet.Build(seed: 3);
+        using var data = new TensorImageSet(SyntheticDigits.Create(100, seed: 2), CPU);
+        var modes = new RistrettoOtherModes(net, Calibration.Measure(net, data, 1, 64), data, 1, 100);
+        Assert.Contains("error margin", Assert.Throws<RistrettoException>(() => modes.MiniFloat(-3)).Message);
+    }
 }
