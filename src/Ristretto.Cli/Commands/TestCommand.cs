@@ -3,6 +3,8 @@ using Ristretto.Cli.Infrastructure;
 using Ristretto.Data;
 using Ristretto.Engine;
 using Ristretto.Evaluation;
+using Ristretto.Graph;
+using Ristretto.Quantization;
 
 namespace Ristretto.Cli.Commands;
 
@@ -16,12 +18,13 @@ public static class TestCommand
         var iterations = new Option<int?>("--iterations") { Description = "Score only the first N batches (default: the whole test set)." };
         var batch = CommonOptions.PositiveInt("--batch-size", "Test batch size.", 100);
         var weights = CommonOptions.Weights();
+        var plan = new Option<string?>("--plan") { Description = "Apply a JSON quantization plan (from quantize --plan) to the float model before scoring." };
         var device = CommonOptions.Device();
         var data = CommonOptions.Data();
         var json = CommonOptions.Json();
         var command = new Command("test", "Score a model's top-1 and top-5 accuracy on the test set.")
         {
-            model, weights, iterations, batch, device, data, json,
+            model, weights, plan, iterations, batch, device, data, json,
         };
         command.SetAction(r => CommandRunner.Run(_ =>
         {
@@ -29,9 +32,13 @@ public static class TestCommand
             if (n is < 1)
                 throw new RistrettoException($"--iterations must be ≥ 1, got {n}");
             var dev = DeviceSelector.Resolve(r.GetValue(device));
-            var (network, path) = ModelReference.Load(r.GetValue(model), dev, r.GetValue(weights));
-            using (network)
+            var (loaded, path) = ModelReference.Load(r.GetValue(model), dev, r.GetValue(weights));
+            using (loaded)
             {
+                using var quantized = r.GetValue(plan) is { } planPath
+                    ? new QuantizedNetwork(loaded as Network ?? throw new RistrettoException($"{path}: only graph networks take a plan"), PlanFile.Load(planPath))
+                    : null;
+                var network = (TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor>?)quantized ?? loaded;
                 var files = DatasetFiles.Resolve(r.GetValue(data), Log.Info);
                 using var testSet = new TensorImageSet(files.LoadTest(), dev);
                 int size = r.GetValue(batch);

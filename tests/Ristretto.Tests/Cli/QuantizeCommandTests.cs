@@ -28,6 +28,12 @@ public class QuantizeCommandTests
         Assert.InRange(json.GetProperty("quantized").GetProperty("top1").GetDouble(), 0, 1);
         var plan = PlanFile.Load(dir.File("plan.json"));
         Assert.Equal(new[] { "conv1", "conv2", "ip1", "ip2" }, plan.Layers.Keys.Order());
+
+        // The plan applied by `test` to the float model scores what the search reported (same 2 batches).
+        var applied = CliProcess.Run(["test", "--model", dir.File("m.rstm"), "--plan", dir.File("plan.json"), "--iterations", "2", "--json", dir.File("t.json"), .. common]);
+        Assert.True(applied.ExitCode == 0, applied.StdErr);
+        double top1 = JsonDocument.Parse(File.ReadAllText(dir.File("t.json"))).RootElement.GetProperty("top1").GetDouble();
+        Assert.Equal(json.GetProperty("quantized").GetProperty("top1").GetDouble(), top1, 6);
     }
 
     [Fact]
