@@ -66,4 +66,21 @@ public class CaffeExportTests
         using var qm = new QuantizedNetwork(net, minifloat);
         Assert.Equal(qm.forward(x).data<float>().ToArray(), m.forward(x).data<float>().ToArray());
     }
+
+    [Fact]
+    public void Should_Refuse_A_Caffemodel_Whose_Blob_Shape_Disagrees_With_The_Prototxt()
+    {
+        using var dir = new TempDir();
+        using var net = LeNet.Build(seed: 5);
+        CaffeExport.Save(net, null, dir.File("f.prototxt"), dir.File("f.caffemodel"));
+        // The same network with conv2 given 40 outputs instead of 50: its weights no longer fit the prototxt.
+        string text = File.ReadAllText(dir.File("f.prototxt"));
+        int at = text.IndexOf("num_output: 50", StringComparison.Ordinal);
+        Assert.True(at > 0);
+        File.WriteAllText(dir.File("g.prototxt"), text[..at] + "num_output: 40" + text[(at + "num_output: 50".Length)..]);
+        var e = Assert.Throws<RistrettoException>(() => CaffeImport.Load(dir.File("g.prototxt"), dir.File("f.caffemodel")));
+        Assert.Contains("conv2", e.Message);
+        Assert.Contains("50x20x5x5", e.Message.Replace("×", "x"));
+        Assert.DoesNotContain('\n', e.Message);
+    }
 }
