@@ -29,6 +29,13 @@ internal static class ParameterInit
         return new Parameter(t.clone());
     }
 
+    /// <summary>A parameter filled with <paramref name="value"/>.</summary>
+    public static Parameter Constant(long[] shape, float value)
+    {
+        using var t = full(shape, value);
+        return new Parameter(t.clone());
+    }
+
     /// <summary>A zero-filled parameter.</summary>
     public static Parameter Zeros(long[] shape)
     {

@@ -57,6 +57,11 @@ internal static class CaffeGraphBuilder
             Layer built;
             try
             {
+                if (layer.Type == "Scale")
+                {
+                    AddScale(layer, CaffeNet.Blobs(layer), builder);
+                    continue;
+                }
                 built = Make(layer, CaffeNet.Blobs(layer), ref rng, builder, where);
                 if (layer.Type is "ConvolutionRistretto" or "FcRistretto" && applyQuantization)
                 {
@@ -155,6 +160,49 @@ internal static class CaffeGraphBuilder
                 };
                 return new EltwiseLayer(p.Name, op, c.Coeff.Select(v => (double)v).ToList());
             }
+            case "Deconvolution":
+            {
+                var c = p.ConvolutionParam ?? throw new RistrettoException("has no convolution_param");
+                var kernel = Pair(c.KernelSize, c.HasKernelH ? c.KernelH : null, c.HasKernelW ? c.KernelW : null, null, "kernel_size");
+                var stride = Pair(c.Stride, c.HasStrideH ? c.StrideH : null, c.HasStrideW ? c.StrideW : null, 1, "stride");
+                var pad = Pair(c.Pad, c.HasPadH ? c.PadH : null, c.HasPadW ? c.PadW : null, 0, "pad");
+                var dilation = Pair(c.Dilation, null, null, 1, "dilation");
+                long groups = c.Group;
+                if (groups < 1 || c.NumOutput % groups != 0)
+                    throw new RistrettoException($"{c.NumOutput} outputs do not divide into {groups} groups");
+                long[] wShape = [InputChannels(builder, p), c.NumOutput / groups, kernel.H, kernel.W];
+                var (w, b) = Weights(blobs, wShape, c.BiasTerm ? c.NumOutput : null, ref rng, p.Name);
+                return new DeconvolutionLayer(p.Name, w, b, new ConvolutionLayer.Geometry(kernel, stride, pad, dilation, groups));
+            }
+            case "BatchNorm":
+            {
+                long channels = InputChannels(builder, p);
+                var eps = p.BatchNormParam is { HasEps: true } bn ? bn.Eps : 1e-5;
+                using var scope = TorchSharp.torch.NewDisposeScope();
+                if (blobs.Count == 0)
+                    return new BatchNormLayer(p.Name, TorchSharp.torch.zeros(channels), TorchSharp.torch.ones(channels), null, null, eps);
+                if (blobs.Count != 3 || blobs[0].Data.Length != channels || blobs[1].Data.Length != channels || blobs[2].Data.Length != 1)
+                    throw new RistrettoException($"BatchNorm needs blobs mean [{channels}], variance [{channels}] and a scale factor [1]; got {blobs.Count} blob(s)");
+                // Caffe stores running sums; the statistics are the sums divided by the scale factor.
+                float factor = blobs[2].Data[0] == 0 ? 0 : 1 / blobs[2].Data[0];
+                var mean = TorchSharp.torch.tensor(blobs[0].Data.Select(v => v * factor).ToArray());
+                var variance = TorchSharp.torch.tensor(blobs[1].Data.Select(v => v * factor).ToArray());
+                return new BatchNormLayer(p.Name, mean, variance, null, null, eps);
+            }
+            case "Sigmoid":
+                return new SigmoidLayer(p.Name);
+            case "TanH":
+                return new TanhLayer(p.Name);
+            case "ELU":
+                return new EluLayer(p.Name, p.EluParam?.Alpha ?? 1);
+            case "PReLU":
+            {
+                long channels = p.PreluParam is { ChannelShared: true } ? 1 : InputChannels(builder, p);
+                var slope = blobs.Count == 0
+                    ? ParameterInit.Constant([channels], 0.25f)
+                    : ParameterInit.From(new TensorBlob("slope", blobs[0].Shape, blobs[0].Data), [channels], p.Name, "slope blob");
+                return new PReLULayer(p.Name, slope);
+            }
             case "Dropout":
                 return new DropoutLayer(p.Name, p.DropoutParam?.DropoutRatio ?? 0.5);
             case "Softmax":
@@ -164,6 +212,28 @@ internal static class CaffeGraphBuilder
             default:
                 throw new RistrettoException($"layer type {p.Type} is not supported yet");
         }
+    }
+
+    /// <summary>Caffe's Scale (per channel, axis 1): a multiply and, with bias_term, an add, as two graph layers.</summary>
+    private static void AddScale(LayerParameter p, IReadOnlyList<CaffeBlob> blobs, NetworkBuilder builder)
+    {
+        var c = p.ScaleParam ?? new ScaleParameter();
+        if (p.Bottom.Count != 1 || p.Top.Count != 1)
+            throw new RistrettoException("Scale with a second input (a learned scale from another blob) is not supported");
+        var shape = builder.ShapeOf(p.Bottom[0]);
+        if (c.Axis != 1 || c.NumAxes != 1 || shape.Length < 2)
+            throw new RistrettoException($"only per-channel Scale (axis 1, num_axes 1) is supported, got axis {c.Axis}, num_axes {c.NumAxes}");
+        long channels = shape[1];
+        long[] broadcast = [channels, .. Enumerable.Repeat(1L, shape.Length - 2)];
+        int expected = c.BiasTerm ? 2 : 1;
+        if (blobs.Count != 0 && blobs.Count != expected)
+            throw new RistrettoException($"has {blobs.Count} blobs, expected {expected}");
+        Parameter Values(int i, float fill) => blobs.Count == 0
+            ? ParameterInit.Constant(broadcast, fill)
+            : ParameterInit.From(new TensorBlob("scale", blobs[i].Shape, blobs[i].Data), broadcast, p.Name, i == 0 ? "scale blob" : "bias blob");
+        builder.Add(new BroadcastLayer(p.Name, BroadcastLayer.Operation.Multiply, Values(0, 1)), p.Bottom, p.Top);
+        if (c.BiasTerm)
+            builder.Add(new BroadcastLayer(p.Name + "/bias", BroadcastLayer.Operation.Add, Values(1, 0)), p.Top, p.Top);
     }
 
     private static (long H, long W) Pair(IReadOnlyList<uint> values, uint? h, uint? w, long? fallback, string what)

@@ -67,4 +67,52 @@ public class CaffeGraphBuilderTests
         Assert.Contains("'odd' (Crop)", e.Message);
         Assert.Contains("not supported", e.Message);
     }
+
+    [Fact]
+    public void Should_Build_The_Cifar10_BatchNorm_Variant()
+    {
+        using var net = Build("cifar10__cifar10_full_sigmoid_train_test_bn.prototxt");
+        // conv1 32·3·25 = 2,400; conv2 32·32·25 = 25,600; conv3 64·32·25 = 51,200 (no conv biases);
+        // ip1 10·1,024 + 10 = 10,250; BatchNorm statistics are buffers, not parameters
+        Assert.Equal(2_400 + 25_600 + 51_200 + 10_250, Parameters(net));
+        Assert.Equal(3, net.Nodes.Count(n => n.Layer.Type == "BatchNorm"));
+        Assert.Equal(3, net.Nodes.Count(n => n.Layer.Type == "Sigmoid"));
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var y = net.forward(rand(2, 3, 32, 32));
+        Assert.Equal(new long[] { 2, 10 }, y.shape);
+        Assert.True(y.isfinite().all().item<bool>());
+    }
+
+    [Fact]
+    public void Should_Apply_Caffes_BatchNorm_Statistics_And_Scale_With_Bias_From_A_Caffemodel()
+    {
+        const string text = "name: 's'\ninput: 'data'\ninput_shape { dim: 1 dim: 2 dim: 1 dim: 1 }\n" +
+            "layer { name: 'bn' type: 'BatchNorm' bottom: 'data' top: 'data' }\n" +
+            "layer { name: 'sc' type: 'Scale' bottom: 'data' top: 'data' scale_param { bias_term: true } }\n";
+        var model = new NetParameter();
+        model.Layer.Add(Layer("bn", "BatchNorm", [2], [4, 8], [2], [2, 2], [1], [2])); // running sums; factor 2 → mean [2, 4], var [1, 1]
+        model.Layer.Add(Layer("sc", "Scale", [2], [3, -1], [2], [10, 20]));
+        var caffe = CaffeNet.FromText(text, "s.prototxt", model, "s.caffemodel", new NetState { Phase = Phase.Test });
+        using var net = CaffeGraphBuilder.Build(caffe);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var y = net.forward(tensor(new float[] { 5, 3 }, [1, 2, 1, 1])).flatten().data<float>().ToArray();
+        double eps = 1e-5;
+        Assert.Equal((5 - 2) / Math.Sqrt(1 + eps) * 3 + 10, y[0], 4);
+        Assert.Equal((3 - 4) / Math.Sqrt(1 + eps) * -1 + 20, y[1], 4);
+    }
+
+    private static LayerParameter Layer(string name, string type, params float[][] shapesAndData)
+    {
+        var layer = new LayerParameter { Name = name, Type = type };
+        for (int i = 0; i < shapesAndData.Length; i += 2)
+        {
+            var blob = new BlobProto { Shape = new BlobShape() };
+            blob.Shape.Dim.AddRange(shapesAndData[i].Select(d => (long)d));
+            blob.Data.AddRange(shapesAndData[i + 1]);
+            layer.Blobs.Add(blob);
+        }
+        return layer;
+    }
 }
