@@ -1,3 +1,4 @@
+using Ristretto.IO;
 using System.Buffers.Binary;
 
 namespace Ristretto.Data;
@@ -15,18 +16,7 @@ public static class IdxFile
     /// <summary>Reads an unsigned-byte IDX tensor: its dimensions and values in row-major order.</summary>
     public static (int[] Shape, byte[] Data) Read(string path)
     {
-        if (!File.Exists(path))
-            throw new RistrettoException($"IDX file {path} does not exist");
-        byte[] bytes;
-        try
-        {
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (IOException e)
-        {
-            throw new RistrettoException($"cannot read IDX file {path}: {e.Message}", e);
-        }
-        return Parse(bytes, path);
+        return Parse(InputFile.ReadAllBytes(path, "IDX file"), path);
     }
 
     /// <summary>Parses IDX content; <paramref name="name"/> is used in error messages.</summary>

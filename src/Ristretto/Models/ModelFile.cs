@@ -46,20 +46,7 @@ public static class ModelFile
     /// <summary>Reads a model file; every problem is a <see cref="RistrettoException"/> naming the file.</summary>
     public static ModelData Load(string path)
     {
-        if (Directory.Exists(path))
-            throw new RistrettoException($"model {path} is a folder, not a model file");
-        if (!File.Exists(path))
-            throw new RistrettoException($"model file {path} does not exist");
-        byte[] bytes;
-        try
-        {
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new RistrettoException($"cannot read model file {path}: {e.Message}", e);
-        }
-        return Parse(bytes, path);
+        return Parse(InputFile.ReadAllBytes(path, "model file"), path);
     }
 
     private static ModelData Parse(byte[] bytes, string path)

@@ -11,18 +11,7 @@ internal static class CaffeModelFile
     /// <exception cref="RistrettoException">The file is missing, unreadable, or not a Caffe model.</exception>
     public static NetParameter Read(string path)
     {
-        if (!File.Exists(path))
-            throw new RistrettoException($"caffemodel file {path} does not exist");
-        byte[] bytes;
-        try
-        {
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new RistrettoException($"cannot read {path}: {e.Message}", e);
-        }
-        return Parse(bytes, Path.GetFileName(path));
+        return Parse(InputFile.ReadAllBytes(path, "caffemodel file"), Path.GetFileName(path));
     }
 
     /// <summary>Parses caffemodel bytes; <paramref name="name"/> names them in errors.</summary>

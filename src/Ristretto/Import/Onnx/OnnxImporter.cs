@@ -1,3 +1,4 @@
+using Ristretto.IO;
 using Google.Protobuf;
 using Ristretto.Graph;
 using Ristretto.Onnx.Proto;
@@ -18,17 +19,7 @@ public static class OnnxImporter
     /// <summary>Imports the model stored at <paramref name="path"/>.</summary>
     public static Network Load(string path)
     {
-        ArgumentNullException.ThrowIfNull(path);
-        byte[] bytes;
-        try
-        {
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new RistrettoException($"{path}: cannot read the model ({e.Message})", e);
-        }
-        return Load(bytes, Path.GetFileName(path));
+        return Load(InputFile.ReadAllBytes(path, "ONNX model"), Path.GetFileName(path));
     }
 
     /// <summary>Imports a serialized ONNX model; <paramref name="sourceName"/> prefixes error messages.</summary>

@@ -1,3 +1,4 @@
+using Ristretto.IO;
 using Google.Protobuf;
 using Ristretto.Models;
 using Ristretto.Onnx.Proto;
@@ -13,17 +14,7 @@ public static class OnnxTensorFile
     /// <summary>Reads the tensor stored at <paramref name="path"/>.</summary>
     public static TensorBlob Read(string path)
     {
-        ArgumentNullException.ThrowIfNull(path);
-        byte[] bytes;
-        try
-        {
-            bytes = File.ReadAllBytes(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new RistrettoException($"{path}: cannot read the tensor ({e.Message})", e);
-        }
-        return Parse(bytes, Path.GetFileName(path));
+        return Parse(InputFile.ReadAllBytes(path, "ONNX tensor file"), Path.GetFileName(path));
     }
 
     /// <summary>Parses a serialized TensorProto; <paramref name="sourceName"/> prefixes error messages.</summary>
