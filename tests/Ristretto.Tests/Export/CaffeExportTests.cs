@@ -17,12 +17,8 @@ public class CaffeExportTests
     public void Should_Write_A_Ristretto_Prototxt_That_Re_Imports_To_The_Same_Accuracy_And_Weights()
     {
         using var dir = new TempDir();
-        using var train = new TensorImageSet(SyntheticDigits.Create(512, seed: 1), CPU);
-        using var test = new TensorImageSet(SyntheticDigits.Create(300, seed: 2), CPU);
-        using var net = LeNet.Build(seed: 3);
-        var trainer = new Trainer(net, new SolverSettings { Iterations = 60, BatchSize = 32, Seed = 3 });
-        using (trainer.Solver)
-            trainer.Run(train);
+        using var trained = new TrainedLeNet(testImages: 300);
+        var (net, train, test) = (trained.Net, trained.Train, trained.Test);
         var search = new RistrettoDfpSearch(net, Calibration.Measure(net, train, 4, 64), test, 3, 100);
         var plan = search.Plan(2, 4, 4);
         double expected;

@@ -26,13 +26,8 @@ public class PerLayerSearchTests
     [Fact]
     public void Should_Find_A_Plan_Within_The_Margin_That_Costs_Less_Than_All_16_Bit()
     {
-        using var train = new TensorImageSet(SyntheticDigits.Create(512, seed: 1), CPU);
-        using var test = new TensorImageSet(SyntheticDigits.Create(200, seed: 2), CPU);
-        using var net = LeNet.Build(seed: 3);
-        var trainer = new Trainer(net, new SolverSettings { Iterations = 60, BatchSize = 32, Seed = 3 });
-        using (trainer.Solver)
-            trainer.Run(train);
-        var search = new PerLayerSearch(net, Calibration.Measure(net, train, 4, 64), test, 2, 100);
+        using var trained = new TrainedLeNet();
+        var search = new PerLayerSearch(trained.Net, Calibration.Measure(trained.Net, trained.Train, 4, 64), trained.Test, 2, 100);
         var r = search.Run(marginPoints: 2);
         Assert.True(r.Final.Top1 >= r.Baseline.Top1 - 0.02);
         var all16 = r.Scored.Single(p => p.Description == "all layers 16/16");

@@ -11,22 +11,11 @@ namespace Ristretto.Tests.Search;
 
 public class RistrettoDfpSearchTests
 {
-    private static (Ristretto.Graph.Network Net, TensorImageSet Train, TensorImageSet Test) Trained()
-    {
-        var train = new TensorImageSet(SyntheticDigits.Create(512, seed: 1), CPU);
-        var test = new TensorImageSet(SyntheticDigits.Create(200, seed: 2), CPU);
-        var net = LeNet.Build(seed: 3);
-        var trainer = new Trainer(net, new SolverSettings { Iterations = 60, BatchSize = 32, Seed = 3 });
-        using (trainer.Solver)
-            trainer.Run(train);
-        return (net, train, test);
-    }
-
     [Fact]
     public void Should_Stop_Each_Sweep_At_The_First_Width_Below_The_Margin_And_Keep_The_Last_That_Passed()
     {
-        var (net, train, test) = Trained();
-        using (net) using (train) using (test)
+        using var trained = new TrainedLeNet();
+        var (net, train, test) = (trained.Net, trained.Train, trained.Test);
         {
             var search = new RistrettoDfpSearch(net, Calibration.Measure(net, train, 4, 64), test, iterations: 2, batchSize: 100);
             var r = search.Run(marginPoints: 1);
@@ -52,8 +41,8 @@ public class RistrettoDfpSearchTests
     [Fact]
     public void Should_Accept_Every_Width_With_A_Margin_Of_100_Points()
     {
-        var (net, train, test) = Trained();
-        using (net) using (train) using (test)
+        using var trained = new TrainedLeNet();
+        var (net, train, test) = (trained.Net, trained.Train, trained.Test);
         {
             var r = new RistrettoDfpSearch(net, Calibration.Measure(net, train, 2, 64), test, 1, 100).Run(100);
             Assert.Equal((1, 1, 1), (r.ConvWeightBits, r.FcWeightBits, r.ActivationBits));
@@ -64,8 +53,8 @@ public class RistrettoDfpSearchTests
     [Fact]
     public void Should_Choose_Ristrettos_Integer_Lengths_From_Calibrated_Maxima()
     {
-        var (net, train, test) = Trained();
-        using (net) using (train) using (test)
+        using var trained = new TrainedLeNet();
+        var (net, train, test) = (trained.Net, trained.Train, trained.Test);
         {
             var ranges = Calibration.Measure(net, train, 2, 64);
             var plan = new RistrettoDfpSearch(net, ranges, test, 1, 100).Plan(8, 8, 8);
@@ -80,8 +69,7 @@ public class RistrettoDfpSearchTests
     [Fact]
     public void Should_Reject_An_Impossible_Margin()
     {
-        var (net, train, test) = Trained();
-        using (net) using (train) using (test)
-            Assert.Throws<RistrettoException>(() => new RistrettoDfpSearch(net, Calibration.Measure(net, train, 1, 64), test, 1, 100).Run(-1));
+        using var t = new TrainedLeNet();
+        Assert.Throws<RistrettoException>(() => new RistrettoDfpSearch(t.Net, Calibration.Measure(t.Net, t.Train, 1, 64), t.Test, 1, 100).Run(-1));
     }
 }
