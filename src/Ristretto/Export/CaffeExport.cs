@@ -5,6 +5,7 @@ using Ristretto.Import.Caffe;
 using Ristretto.Import.Caffe.Proto;
 using Ristretto.IO;
 using Ristretto.Layers;
+using Ristretto.Models;
 using Ristretto.Quantization;
 using static TorchSharp.torch;
 
@@ -71,8 +72,8 @@ public static class CaffeExport
 
     private static BlobProto Blob(Tensor t)
     {
-        using var cpu = t.detach().cpu().contiguous();
-        return new CaffeBlob(cpu.shape, cpu.data<float>().ToArray()).ToProto();
+        var values = TensorBlob.From("", t);
+        return new CaffeBlob(values.Shape, values.Data).ToProto();
     }
 
     private static LayerParameter Describe(Layer layer, LayerQuantization? spec)

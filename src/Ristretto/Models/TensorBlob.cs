@@ -9,7 +9,9 @@ public sealed record TensorBlob(string Name, long[] Shape, float[] Data)
     /// <summary>Copies a torch tensor to the CPU as a blob.</summary>
     public static TensorBlob From(string name, TorchSharp.torch.Tensor t)
     {
-        using var cpu = t.detach().to(TorchSharp.torch.CPU).to(TorchSharp.torch.ScalarType.Float32).contiguous();
+        ArgumentNullException.ThrowIfNull(t);
+        using var scope = TorchSharp.torch.NewDisposeScope(); // frees every intermediate of the chain below
+        var cpu = t.detach().to(TorchSharp.torch.CPU).to(TorchSharp.torch.ScalarType.Float32).contiguous();
         return new TensorBlob(name, cpu.shape, cpu.data<float>().ToArray());
     }
 
