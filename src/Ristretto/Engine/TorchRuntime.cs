@@ -93,13 +93,16 @@ public static class TorchRuntime
     /// forward and backward passes on this project's AMD EPYC (Zen 5) machines: 42 of 3,000 training
     /// iterations, none with oneDNN off (measured 2026-11-23). A numerics tool cannot afford that, so
     /// oneDNN is off unless <c>RISTRETTO_MKLDNN=1</c>; NNPACK is off too, since it is unsupported on these
-    /// CPUs and ATen would otherwise try it (and log a warning) on every convolution.
+    /// CPUs and ATen would otherwise try it (and log a warning) on every convolution. MKL's dynamic threading
+    /// is off so that results do not depend on how busy the machine is (resumed training must be
+    /// bit-identical; an exact comparison of two identical networks once failed under the parallel test suite).
     /// </summary>
     private static void ConfigureCpuKernels()
     {
         bool mkldnn = Environment.GetEnvironmentVariable(MkldnnVariable) == "1";
         LibTorchContext.TrySetMkldnn(mkldnn);
         LibTorchContext.TrySetNnpack(false);
+        LibTorchContext.TrySetMklDynamic(false);
     }
 
     private static void PreloadPyTorch(string dir)

@@ -15,6 +15,7 @@ public class CpuKernelTests
         bool asked = Environment.GetEnvironmentVariable(TorchRuntime.MkldnnVariable) == "1";
         Assert.Equal(asked, LibTorchContext.Mkldnn);
         Assert.Equal(false, LibTorchContext.Nnpack);
+        Assert.True(LibTorchContext.TrySetMklDynamic(false), "libtorch_cpu exports MKL_Set_Dynamic");
     }
 
     /// <summary>
