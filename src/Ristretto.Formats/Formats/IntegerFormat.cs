@@ -134,6 +134,28 @@ public sealed record IntegerFormat : NumberFormat
     public override string ToString()
         => $"int(bw={BitWidth}, {(Signed ? "signed" : "unsigned")}, {(ChannelAxis is { } a ? $"per-channel axis {a} ×{ChannelCount}" : $"scale={Scales[0]}, zp={ZeroPoints[0]}")})";
 
+    /// <summary>Value equality, comparing the scales and zero points element by element (bit patterns of the scales).</summary>
+    public bool Equals(IntegerFormat? other) =>
+        other is not null && BitWidth == other.BitWidth && Signed == other.Signed && NarrowRange == other.NarrowRange
+        && ChannelAxis == other.ChannelAxis && ScaleKind == other.ScaleKind && ScaleFractionBits == other.ScaleFractionBits
+        && Scales.Select(BitConverter.SingleToInt32Bits).SequenceEqual(other.Scales.Select(BitConverter.SingleToInt32Bits))
+        && ZeroPoints.SequenceEqual(other.ZeroPoints);
+
+    /// <inheritdoc />
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        hash.Add(BitWidth);
+        hash.Add(Signed);
+        hash.Add(ChannelAxis);
+        hash.Add(ScaleKind);
+        foreach (float s in Scales)
+            hash.Add(BitConverter.SingleToInt32Bits(s));
+        foreach (int z in ZeroPoints)
+            hash.Add(z);
+        return hash.ToHashCode();
+    }
+
     private static bool IsAllowedScale(float s, ScaleKind kind, int fracBits) => kind switch
     {
         ScaleKind.PowerOfTwo => (BitConverter.SingleToInt32Bits(s) & 0x7FFFFF) == 0,

@@ -8,15 +8,21 @@ namespace Ristretto.Quantization;
 /// <summary>
 /// Reads and writes a <see cref="QuantizationPlan"/> as JSON, so any command can apply a plan to the float
 /// model: <c>{"description": …, "layers": {"conv1": {"weights": {"kind": "dfp", "bw": 8, "fl": 7}, "bias": …,
-/// "input": …, "output": …, "rounding": "nearest"}}}</c>. Formats: dfp (bw, fl), minifloat (exp_bits,
-/// mant_bits), pow2 (exp_min, exp_max, zero). Written atomically.
+/// "input": …, "output": …, "rounding": "nearest"}}, "accuracy": {"top1": …, "top5": …}}</c> (accuracy optional).
+/// Formats: dfp (bw, fl), minifloat (exp_bits, mant_bits), pow2 (exp_min, exp_max, zero), int (bw, signed,
+/// scales, zero_points, axis, narrow, scale_kind float|fixed|pow2, scale_frac_bits), binary (alpha),
+/// ternary (threshold, alpha). Floats are written in their shortest round-trip form, so a plan reloads
+/// bit for bit. Written atomically.
 /// </summary>
 public static class PlanFile
 {
     private static readonly string[] Parts = ["weights", "bias", "input", "output"];
 
     /// <summary>Writes <paramref name="plan"/> to <paramref name="path"/>.</summary>
-    public static void Save(string path, QuantizationPlan plan)
+    /// <param name="path">Where to write.</param>
+    /// <param name="plan">The plan.</param>
+    /// <param name="accuracy">Top-1/top-5 (fractions) the plan scored, recorded for reports.</param>
+    public static void Save(string path, QuantizationPlan plan, (double Top1, double Top5)? accuracy = null)
     {
         ArgumentNullException.ThrowIfNull(plan);
         var layers = new JsonObject();
@@ -31,6 +37,8 @@ public static class PlanFile
             layers[name] = layer;
         }
         var root = new JsonObject { ["description"] = plan.Description, ["layers"] = layers };
+        if (accuracy is var (top1, top5))
+            root["accuracy"] = new JsonObject { ["top1"] = top1, ["top5"] = top5 };
         AtomicFile.WriteText(path, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
     }
 
@@ -72,8 +80,48 @@ public static class PlanFile
         DynamicFixedPoint d => new JsonObject { ["kind"] = "dfp", ["bw"] = d.BitWidth, ["fl"] = d.FractionalLength },
         MiniFloat m => new JsonObject { ["kind"] = "minifloat", ["exp_bits"] = m.ExponentBits, ["mant_bits"] = m.MantissaBits },
         PowerOfTwo p => new JsonObject { ["kind"] = "pow2", ["exp_min"] = p.MinExponent, ["exp_max"] = p.MaxExponent, ["zero"] = p.ZeroRepresentable },
-        _ => throw new RistrettoException($"plan files cannot hold {format.Kind} formats yet"),
+        IntegerFormat i => new JsonObject
+        {
+            ["kind"] = "int", ["bw"] = i.BitWidth, ["signed"] = i.Signed,
+            ["scales"] = new JsonArray(i.Scales.Select(x => (JsonNode?)JsonValue.Create(x)).ToArray()),
+            ["zero_points"] = new JsonArray(i.ZeroPoints.Select(x => (JsonNode?)JsonValue.Create(x)).ToArray()),
+            ["axis"] = i.ChannelAxis, ["narrow"] = i.NarrowRange, ["scale_kind"] = ScaleKindName(i.ScaleKind),
+            ["scale_frac_bits"] = i.ScaleFractionBits,
+        },
+        BinaryFormat b => new JsonObject { ["kind"] = "binary", ["alpha"] = b.Alpha },
+        TernaryFormat t => new JsonObject { ["kind"] = "ternary", ["threshold"] = t.Threshold, ["alpha"] = t.Alpha },
+        _ => throw new RistrettoException($"plan files cannot hold {format.Kind} formats"),
     };
+
+    private static string ScaleKindName(ScaleKind kind) => kind switch
+    {
+        ScaleKind.Float => "float",
+        ScaleKind.FixedPoint => "fixed",
+        ScaleKind.PowerOfTwo => "pow2",
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+
+    private static ScaleKind ParseScaleKind(string? name) => name switch
+    {
+        null or "float" => ScaleKind.Float,
+        "fixed" => ScaleKind.FixedPoint,
+        "pow2" => ScaleKind.PowerOfTwo,
+        _ => throw new RistrettoException($"unknown scale_kind '{name}' (float, fixed, pow2)"),
+    };
+
+    private static NumberFormat IntegerFromJson(JsonNode node)
+    {
+        var scales = node["scales"] as JsonArray ?? throw new RistrettoException("missing \"scales\" array");
+        var zeros = node["zero_points"] as JsonArray;
+        return new IntegerFormat(Int(node, "bw"), (bool?)node["signed"] ?? true,
+            scales.Select(x => x is null ? throw new RistrettoException("null scale") : (float)x),
+            zeros?.Select(x => x is null ? throw new RistrettoException("null zero point") : (int)x),
+            (int?)node["axis"], (bool?)node["narrow"] ?? false, ParseScaleKind((string?)node["scale_kind"]),
+            (int?)node["scale_frac_bits"] ?? 0);
+    }
+
+    private static float Float(JsonNode node, string key) =>
+        node[key] is { } v ? (float)v : throw new RistrettoException($"missing \"{key}\"");
 
     private static NumberFormat FromJson(JsonNode node, string where)
     {
@@ -84,7 +132,10 @@ public static class PlanFile
                 "dfp" => new DynamicFixedPoint(Int(node, "bw"), Int(node, "fl")),
                 "minifloat" => new MiniFloat(Int(node, "exp_bits"), Int(node, "mant_bits")),
                 "pow2" => new PowerOfTwo(Int(node, "exp_min"), Int(node, "exp_max"), (bool?)node["zero"] ?? true),
-                var kind => throw new RistrettoException($"unknown format kind '{kind}' (dfp, minifloat, pow2)"),
+                "int" => IntegerFromJson(node),
+                "binary" => new BinaryFormat(Float(node, "alpha")),
+                "ternary" => new TernaryFormat(Float(node, "threshold"), Float(node, "alpha")),
+                var kind => throw new RistrettoException($"unknown format kind '{kind}' (dfp, minifloat, pow2, int, binary, ternary)"),
             };
         }
         catch (Exception e) when (e is RistrettoException or InvalidOperationException or FormatException)

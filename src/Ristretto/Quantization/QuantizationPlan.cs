@@ -1,3 +1,5 @@
+using Ristretto.Graph;
+
 namespace Ristretto.Quantization;
 
 /// <summary>
@@ -8,4 +10,16 @@ public sealed record QuantizationPlan(IReadOnlyDictionary<string, LayerQuantizat
 {
     /// <summary>The float plan (nothing trimmed).</summary>
     public static QuantizationPlan Float { get; } = new(new Dictionary<string, LayerQuantization>(), "float32");
+
+    /// <summary>
+    /// The plan a network carries in its own layers (a Ristretto prototxt imported with its quantization
+    /// applied): the spec of every <see cref="QuantizedLayer"/>, by layer name.
+    /// </summary>
+    public static QuantizationPlan CarriedBy(Network network)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        var layers = network.Nodes.Where(n => n.Layer is QuantizedLayer)
+            .ToDictionary(n => n.Layer.LayerName, n => ((QuantizedLayer)n.Layer).Spec, StringComparer.Ordinal);
+        return new QuantizationPlan(layers, $"carried by {network.Name}");
+    }
 }
