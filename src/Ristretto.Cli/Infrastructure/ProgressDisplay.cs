@@ -62,6 +62,6 @@ public static class ProgressDisplay
     private sealed class TrainingReporter(Action<int, string> report) : IProgress<TrainProgress>
     {
         public void Report(TrainProgress value) => report(value.Iteration, string.Create(CultureInfo.InvariantCulture,
-            $"iteration {value.Iteration}/{value.Total} loss {value.Loss:F4} lr {value.LearningRate:G3} {value.IterationsPerSecond:F0} it/s"));
+            $"iteration {value.Iteration}/{value.Total} loss {value.Loss:F4} lr {value.LearningRate:G3}{(value.LastTest is { } test ? $" test top-1 {100 * test.Top1:F2} %" : "")} {value.IterationsPerSecond:F0} it/s"));
     }
 }

@@ -23,6 +23,10 @@ public static class PlanFile
     /// <param name="plan">The plan.</param>
     /// <param name="accuracy">Top-1/top-5 (fractions) the plan scored, recorded for reports.</param>
     public static void Save(string path, QuantizationPlan plan, (double Top1, double Top5)? accuracy = null)
+        => AtomicFile.WriteText(path, Serialize(plan, accuracy));
+
+    /// <summary>The JSON text of <paramref name="plan"/> (what <see cref="Save"/> writes).</summary>
+    public static string Serialize(QuantizationPlan plan, (double Top1, double Top5)? accuracy = null)
     {
         ArgumentNullException.ThrowIfNull(plan);
         var layers = new JsonObject();
@@ -39,7 +43,7 @@ public static class PlanFile
         var root = new JsonObject { ["description"] = plan.Description, ["layers"] = layers };
         if (accuracy is var (top1, top5))
             root["accuracy"] = new JsonObject { ["top1"] = top1, ["top5"] = top5 };
-        AtomicFile.WriteText(path, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
     }
 
     /// <summary>Reads a plan; a malformed file or an unknown format is a <see cref="RistrettoException"/>.</summary>
@@ -47,10 +51,16 @@ public static class PlanFile
     {
         if (!File.Exists(path))
             throw new RistrettoException($"plan file {path} does not exist");
+        return Parse(File.ReadAllText(path), path);
+    }
+
+    /// <summary>Reads a plan from JSON text; <paramref name="path"/> names its source in errors.</summary>
+    public static QuantizationPlan Parse(string text, string path)
+    {
         JsonNode? root;
         try
         {
-            root = JsonNode.Parse(File.ReadAllText(path));
+            root = JsonNode.Parse(text);
         }
         catch (JsonException e)
         {

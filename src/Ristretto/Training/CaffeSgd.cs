@@ -8,7 +8,7 @@ namespace Ristretto.Training;
 /// Caffe's SGD update: g ← ∇ + λ·w; v ← μ·v + lr·mult·g; w ← w − v. Momentum buffers are owned here
 /// and can be exported for a checkpoint and restored bit for bit.
 /// </summary>
-public sealed class CaffeSgd : IDisposable
+public sealed class CaffeSgd : ISolver
 {
     private readonly List<(string Name, TorchSharp.Modules.Parameter Param, double LrMult)> _params;
     private readonly Dictionary<string, Tensor> _history = new(StringComparer.Ordinal);

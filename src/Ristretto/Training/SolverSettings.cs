@@ -9,6 +9,8 @@ public enum LearningRatePolicy
     Inv,
     /// <summary>lr = base_lr · γ^⌊iter / stepsize⌋.</summary>
     Step,
+    /// <summary>lr = base_lr · ½ (1 + cos(π · iter / max_iter)) (SGDR without restarts).</summary>
+    Cosine,
 }
 
 /// <summary>
@@ -42,6 +44,17 @@ public sealed record SolverSettings
     public ulong Seed { get; init; } = 1;
     /// <summary>Visit samples in a fresh seeded permutation each epoch (Caffe read LMDB in file order).</summary>
     public bool Shuffle { get; init; } = true;
+    /// <summary>The update rule.</summary>
+    public SolverKind Solver { get; init; } = SolverKind.Sgd;
+    /// <summary>Adam's β₂ (β₁ is <see cref="Momentum"/>, as in Caffe).</summary>
+    public double Beta2 { get; init; } = 0.999;
+    /// <summary>Adam's ε.</summary>
+    public double Epsilon { get; init; } = 1e-8;
+    /// <summary>
+    /// Batches whose gradients are accumulated per update (Caffe's iter_size): an effective batch of
+    /// <see cref="BatchSize"/> × IterSize. Each batch's loss is divided by IterSize.
+    /// </summary>
+    public int IterSize { get; init; } = 1;
 
     /// <summary>Learning rate at 0-based <paramref name="iteration"/>.</summary>
     public double LearningRate(long iteration) => Policy switch
@@ -49,6 +62,7 @@ public sealed record SolverSettings
         LearningRatePolicy.Fixed => BaseLr,
         LearningRatePolicy.Inv => BaseLr * Math.Pow(1 + Gamma * iteration, -Power),
         LearningRatePolicy.Step => BaseLr * Math.Pow(Gamma, iteration / StepSize),
+        LearningRatePolicy.Cosine => BaseLr * 0.5 * (1 + Math.Cos(Math.PI * Math.Min(iteration, Iterations) / Iterations)),
         _ => throw new ArgumentOutOfRangeException(nameof(Policy)),
     };
 
@@ -61,6 +75,9 @@ public sealed record SolverSettings
         if (BatchSize < 1) throw new RistrettoException($"batch size must be ≥ 1, got {BatchSize}");
         if (Iterations < 1) throw new RistrettoException($"iterations must be ≥ 1, got {Iterations}");
         if (Policy == LearningRatePolicy.Step && StepSize < 1) throw new RistrettoException($"step size must be ≥ 1, got {StepSize}");
+        if (IterSize < 1) throw new RistrettoException($"iter size (gradient accumulation) must be ≥ 1, got {IterSize}");
+        if (Solver == SolverKind.Adam && (Beta2 is < 0 or >= 1 || !(Epsilon > 0)))
+            throw new RistrettoException($"Adam needs β₂ in [0, 1) and ε > 0, got {Beta2} and {Epsilon}");
         return this;
     }
 }

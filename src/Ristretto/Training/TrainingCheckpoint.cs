@@ -13,7 +13,7 @@ public static class TrainingCheckpoint
     private sealed record State(int Iteration, SolverSettings Settings);
 
     /// <summary>Writes the run's state atomically to <paramref name="path"/>.</summary>
-    public static void Save(string path, string architecture, int classes, nn.Module model, CaffeSgd solver,
+    public static void Save(string path, string architecture, int classes, nn.Module model, ISolver solver,
         SolverSettings settings, int iteration, Dictionary<string, string>? metadata = null)
     {
         var state = JsonSerializer.SerializeToElement(new State(iteration, settings), ModelFile.Json);

@@ -10,7 +10,7 @@ namespace Ristretto.Tests.Support;
 /// A LeNet trained for 60 iterations on 512 synthetic digits (a few seconds), with its training set and a
 /// separate test set: the common starting point of the quantization and export tests.
 /// </summary>
-internal sealed class TrainedLeNet : IDisposable
+public sealed class TrainedLeNet : IDisposable
 {
     public TrainedLeNet(int testImages = 200)
     {

@@ -1,0 +1,82 @@
+using System.Text.Json;
+using Ristretto.Graph;
+using Ristretto.Import;
+using Ristretto.Models;
+using Ristretto.Quantization;
+using Ristretto.Tests.Support;
+using TorchSharp;
+
+namespace Ristretto.Tests.Cli;
+
+[Collection("cli")]
+public class FinetuneCommandTests
+{
+    [Fact]
+    public void Should_Fine_Tune_A_Plan_And_Write_Weights_Exactly_On_Its_Grid()
+    {
+        using var data = SyntheticDigits.WriteDataset(train: 512, test: 200);
+        using var dir = new TempDir();
+        string[] common = ["--device", "cpu", "--data", data.Path];
+        var trained = CliProcess.Run(["train", "--out", dir.File("m.rstm"), "--iterations", "40", "--batch-size", "32", .. common]);
+        Assert.True(trained.ExitCode == 0, trained.StdErr);
+        var quantized = CliProcess.Run(["quantize", "--model", dir.File("m.rstm"), "--iterations", "2", "--plan", dir.File("plan.json"),
+            "--model-quantized", dir.File("q.prototxt"), .. common]);
+        Assert.True(quantized.ExitCode == 0, quantized.StdErr);
+
+        var r = CliProcess.Run(["finetune", "--model", dir.File("m.rstm"), "--plan", dir.File("plan.json"), "--out", dir.File("ft.rstm"),
+            "--iterations", "30", "--batch-size", "16", "--test-interval", "10", "--json", dir.File("ft.json"), .. common]);
+        Assert.True(r.ExitCode == 0, r.StdErr);
+        Assert.Contains("quantized after fine-tuning", r.StdOut);
+        var json = JsonDocument.Parse(File.ReadAllText(dir.File("ft.json"))).RootElement;
+        Assert.Equal(30, json.GetProperty("iterations").GetInt32());
+        Assert.Equal(3, json.GetProperty("tests").GetArrayLength());
+        Assert.True(File.Exists(dir.File("ft.shadow.rstm")));
+        Assert.False(File.Exists(dir.File("ft.rstm.ckpt")), "the checkpoint should be removed once the output is written");
+
+        // Every trimmed weight in the output re-trims to the same bits.
+        var plan = PlanFile.Load(dir.File("ft.plan.json"));
+        var (model, _) = ModelStore.Load(dir.File("ft.rstm"), torch.CPU);
+        using (model)
+        {
+            var net = (Network)model;
+            foreach (var (name, spec) in plan.Layers)
+            {
+                var layer = (IWeightedLayer)net[name];
+                using var w = spec.Weights!.Trim(layer.Weight);
+                Assert.True(Bits.Same(w, layer.Weight), $"{name}: a weight is off the grid");
+            }
+        }
+
+        // The written plan applied to the written model scores what fine-tuning reported.
+        var applied = CliProcess.Run(["test", "--model", dir.File("ft.rstm"), "--plan", dir.File("ft.plan.json"), "--json", dir.File("t.json"), .. common]);
+        Assert.True(applied.ExitCode == 0, applied.StdErr);
+        double top1 = JsonDocument.Parse(File.ReadAllText(dir.File("t.json"))).RootElement.GetProperty("top1").GetDouble();
+        Assert.Equal(json.GetProperty("after").GetProperty("top1").GetDouble(), top1, 6);
+
+        // A Ristretto prototxt is accepted as the plan and the model, and written back as one.
+        var fromCaffe = CliProcess.Run(["finetune", "--model-quantized", dir.File("q.prototxt"), "--weights", dir.File("q.caffemodel"),
+            "--out", dir.File("ft.prototxt"), "--iterations", "5", "--batch-size", "16", "--test-interval", "0", .. common]);
+        Assert.True(fromCaffe.ExitCode == 0, fromCaffe.StdErr);
+        using var back = CaffeImport.Load(dir.File("ft.prototxt"), dir.File("ft.caffemodel"));
+        Assert.Equal(plan.Layers.Keys.Order(), QuantizationPlan.CarriedBy(back).Layers.Keys.Order());
+    }
+
+    [Fact]
+    public void Without_A_Plan_It_Should_Say_What_Is_Missing_In_One_Line()
+    {
+        using var dir = new TempDir();
+        var r = CliProcess.Run(["finetune", "--model", "lenet", "--out", dir.File("x.rstm"), "--device", "cpu"]);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("--plan", Assert.Single(r.ErrorLines));
+        Assert.False(File.Exists(dir.File("x.rstm")));
+    }
+
+    [Fact]
+    public void Resume_Without_A_Checkpoint_Should_Be_One_Clear_Error()
+    {
+        using var dir = new TempDir();
+        var r = CliProcess.Run(["finetune", "--model", dir.File("missing.rstm"), "--out", dir.File("x.rstm"), "--resume", "--device", "cpu"]);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Single(r.ErrorLines);
+    }
+}

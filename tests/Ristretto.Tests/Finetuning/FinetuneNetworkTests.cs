@@ -1,0 +1,81 @@
+using Ristretto.Finetuning;
+using Ristretto.Formats;
+using Ristretto.Graph;
+using Ristretto.Quantization;
+using Ristretto.Tests.Support;
+using Ristretto.Zoo;
+using static TorchSharp.torch;
+
+namespace Ristretto.Tests.Finetuning;
+
+public class FinetuneNetworkTests
+{
+    internal static QuantizationPlan Plan(int weightBits = 2, int activationBits = 4) => new(new Dictionary<string, LayerQuantization>
+    {
+        ["conv1"] = new(new DynamicFixedPoint(weightBits, 2), new DynamicFixedPoint(8, 6), new DynamicFixedPoint(activationBits, activationBits), new DynamicFixedPoint(activationBits, activationBits - 3)),
+        ["conv2"] = new(new DynamicFixedPoint(weightBits, 3), new DynamicFixedPoint(8, 7), new DynamicFixedPoint(activationBits, activationBits - 3), new DynamicFixedPoint(activationBits, activationBits - 4)),
+        ["ip1"] = new(new DynamicFixedPoint(weightBits, 4), new DynamicFixedPoint(8, 7), new DynamicFixedPoint(activationBits, activationBits - 4), new DynamicFixedPoint(activationBits, activationBits - 4)),
+        ["ip2"] = new(new DynamicFixedPoint(weightBits, 3), new DynamicFixedPoint(8, 7), new DynamicFixedPoint(activationBits, activationBits - 4), new DynamicFixedPoint(activationBits, activationBits - 5)),
+    });
+
+    [Fact]
+    public void In_Eval_Mode_It_Should_Compute_Exactly_What_The_Quantized_Network_Computes()
+    {
+        using var net = LeNet.Build(seed: 5);
+        using var x = rand(8, 1, 28, 28);
+        using var ft = new FinetuneNetwork(net, Plan(), seed: 1);
+        using var q = new QuantizedNetwork(net, Plan());
+        ft.eval();
+        using var noGrad = no_grad();
+        using var a = ft.forward(x);
+        using var b = q.forward(x);
+        Assert.True(Bits.Same(a, b));
+    }
+
+    [Fact]
+    public void A_Training_Pass_Should_Trim_Stochastically_Per_Batch_And_Pass_Gradients_To_The_Shadow_Weights()
+    {
+        using var net = LeNet.Build(seed: 5);
+        using var x = rand(4, 1, 28, 28);
+        using var ft = new FinetuneNetwork(net, Plan(), seed: 1);
+        ft.train();
+        ft.BeginBatch(0, 0);
+        using var first = ft.forward(x);
+        first.sum().backward();
+        using var grad = ((IWeightedLayer)net["conv1"]).Weight.grad!;
+        Assert.True(grad.abs().sum().item<float>() > 0, "no gradient reached the shadow weights");
+        using var again = ft.forward(x);
+        Assert.True(Bits.Same(first, again), "the same batch must draw the same rounding");
+        ft.BeginBatch(1, 0);
+        using var next = ft.forward(x);
+        Assert.False(Bits.Same(first, next), "a new iteration must draw new stochastic rounding");
+    }
+
+    [Fact]
+    public void Snapping_Should_Leave_Every_Planned_Weight_Exactly_On_Its_Grid()
+    {
+        using var net = LeNet.Build(seed: 5);
+        var plan = Plan();
+        using var ft = new FinetuneNetwork(net, plan, seed: 1);
+        ft.SnapToGrid();
+        foreach (var (name, spec) in plan.Layers)
+        {
+            var layer = (IWeightedLayer)net[name];
+            using var w = spec.Weights!.Trim(layer.Weight);
+            using var b = spec.Bias!.Trim(layer.Bias!);
+            Assert.True(Bits.Same(w, layer.Weight), $"{name} weights moved when re-trimmed");
+            Assert.True(Bits.Same(b, layer.Bias!), $"{name} bias moved when re-trimmed");
+            using var distinct = layer.Weight.unique().Item1;
+            Assert.InRange(distinct.numel(), 1, 4); // a 2-bit grid
+        }
+    }
+
+    [Fact]
+    public void A_Plan_Naming_A_Missing_Layer_Should_Be_One_Clear_Error()
+    {
+        using var net = LeNet.Build(seed: 5);
+        var plan = new QuantizationPlan(new Dictionary<string, LayerQuantization> { ["conv9"] = new(new DynamicFixedPoint(4, 2)) });
+        var e = Assert.Throws<RistrettoException>(() => new FinetuneNetwork(net, plan, seed: 1));
+        Assert.Contains("conv9", e.Message);
+    }
+}
