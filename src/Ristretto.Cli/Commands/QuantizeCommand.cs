@@ -16,13 +16,19 @@ namespace Ristretto.Cli.Commands;
 /// </summary>
 public static class QuantizeCommand
 {
-    private const string Dfp = "dynamic_fixed_point", MiniFloat = "minifloat", PowerOfTwo = "integer_power_of_2_weights";
+    private const string Dfp = "dynamic_fixed_point", MiniFloat = "minifloat", PowerOfTwo = "integer_power_of_2_weights", Integer = "integer";
 
     /// <summary>Builds the verb.</summary>
     public static Command Create()
     {
         var model = new Option<string?>("--model") { Description = "Model: a .rstm, .onnx or Caffe .prototxt file; default: the embedded LeNet trained on MNIST (trained and cached on first use)." };
-        var mode = new Option<string>("--trimming-mode") { Description = $"Number format searched, as Ristretto named them: {Dfp}, {MiniFloat}, {PowerOfTwo}.", DefaultValueFactory = _ => Dfp };
+        var mode = new Option<string>("--trimming-mode") { Description = $"Number format searched: Ristretto's {Dfp}, {MiniFloat}, {PowerOfTwo}, or {Integer} (scale and offset; see --scale, --per-channel, --asymmetric, --calibration).", DefaultValueFactory = _ => Dfp };
+        var scale = new Option<string>("--scale") { Description = $"{Integer} mode: what a scale may be: float, fixed (16 fraction bits: integer multiply + shift) or pow2 (a shift).", DefaultValueFactory = _ => "float" };
+        scale.AcceptOnlyFromAmong("float", "fixed", "pow2");
+        var perChannel = new Option<bool>("--per-channel") { Description = $"{Integer} mode: one weight scale per output channel." };
+        var asymmetric = new Option<bool>("--asymmetric") { Description = $"{Integer} mode: activations with a zero point (offset) where they go negative." };
+        var clipping = new Option<string>("--calibration") { Description = $"{Integer} mode: activation range from the calibrated max, or the threshold minimising the squared error over a histogram (mse).", DefaultValueFactory = _ => "max" };
+        clipping.AcceptOnlyFromAmong("max", "mse");
         var margin = new Option<double>("--error-margin") { Description = "Allowed top-1 drop in percentage points (Ristretto's tool defaulted to 2; its LeNet example used 1).", DefaultValueFactory = _ => 1.0 };
         var iterations = CommonOptions.PositiveInt("--iterations", "Test batches scored per evaluation.", 100);
         var batch = CommonOptions.PositiveInt("--batch-size", "Test batch size.", 100);
@@ -31,6 +37,7 @@ public static class QuantizeCommand
         var searchKind = new Option<string>("--search") { Description = "per-type: Ristretto's sweeps by layer type; per-layer: then a greedy per-layer width search by cost (BOPs), with its Pareto front.", DefaultValueFactory = _ => "per-type" };
         searchKind.AcceptOnlyFromAmong("per-type", "per-layer");
         var budget = new Option<double?>("--time-budget") { Description = "Seconds the per-layer search may take; it then keeps the best plan found so far." };
+        var widths = new Option<string?>("--widths") { Description = $"Skip the sweeps ({Dfp} only): build the per-type plan with these widths, CONV/FC/ACTIVATIONS (e.g. 2/2/4), and score it once." };
         var quantized = new Option<string?>("--model-quantized") { Description = "Write the quantized network as a Ristretto prototxt (ConvolutionRistretto/FcRistretto) to this file, and its float weights beside it as .caffemodel." };
         var weights = CommonOptions.Weights();
         var device = CommonOptions.Device();
@@ -38,16 +45,23 @@ public static class QuantizeCommand
         var json = CommonOptions.Json();
         var command = new Command("quantize", "Find the smallest bit-widths that keep top-1 within an error margin (Ristretto's procedure).")
         {
-            model, weights, mode, searchKind, budget, margin, iterations, batch, calibration, quantized, plan, device, data, json,
+            model, weights, mode, scale, perChannel, asymmetric, clipping, searchKind, widths, budget, margin, iterations, batch, calibration, quantized, plan, device, data, json,
         };
         command.SetAction(r => CommandRunner.Run(cancel =>
         {
             string trimming = r.GetValue(mode)!;
-            if (trimming is not (Dfp or MiniFloat or PowerOfTwo))
-                throw new RistrettoException($"--trimming-mode {trimming}: expected {Dfp}, {MiniFloat} or {PowerOfTwo}");
+            if (trimming is not (Dfp or MiniFloat or PowerOfTwo or Integer))
+                throw new RistrettoException($"--trimming-mode {trimming}: expected {Dfp}, {MiniFloat}, {PowerOfTwo} or {Integer}");
+            var scheme = new IntegerScheme(r.GetValue(scale) switch { "pow2" => Formats.ScaleKind.PowerOfTwo, "fixed" => Formats.ScaleKind.FixedPoint, _ => Formats.ScaleKind.Float },
+                r.GetValue(perChannel), r.GetValue(asymmetric), r.GetValue(clipping) == "mse");
+            if (trimming != Integer && (r.GetResult(scale) is { Implicit: false } || r.GetValue(perChannel) || r.GetValue(asymmetric) || r.GetResult(clipping) is { Implicit: false }))
+                throw new RistrettoException($"--scale, --per-channel, --asymmetric and --calibration go with --trimming-mode {Integer}");
             bool perLayer = r.GetValue(searchKind) == "per-layer";
             if (perLayer && trimming != Dfp)
                 throw new RistrettoException($"--search per-layer works with {Dfp} only");
+            var fixedWidths = r.GetValue(widths) is { } w ? ParseWidths(w) : ((int, int, int)?)null;
+            if (fixedWidths != null && (trimming != Dfp || perLayer))
+                throw new RistrettoException($"--widths goes with --trimming-mode {Dfp} and --search per-type");
             if (r.GetValue(budget) is <= 0)
                 throw new RistrettoException($"--time-budget must be positive, got {r.GetValue(budget)}");
             var dev = DeviceSelector.Resolve(r.GetValue(device));
@@ -57,17 +71,29 @@ public static class QuantizeCommand
             var files = DatasetFiles.Resolve(r.GetValue(data), Log.Info);
             using var train = new TensorImageSet(files.LoadTrain(), dev);
             using var test = new TensorImageSet(files.LoadTest(), dev);
-            var ranges = Calibration.Measure(network, train, r.GetValue(calibration), 64);
+            var ranges = Calibration.Measure(network, train, r.GetValue(calibration), 64, scheme.MseClipping && trimming == Integer ? IntegerScheme.HistogramBins : 0);
             int its = r.GetValue(iterations), size = r.GetValue(batch);
             double points = r.GetValue(margin);
             QuantizationPlan chosenPlan;
             Dictionary<string, object?> report;
-            if (trimming == Dfp)
+            Evaluation.EvalResult chosenScore;
+            if (fixedWidths is var (convBits, fcBits, actBits))
             {
                 var search = new RistrettoDfpSearch(network, ranges, test, its, size);
+                chosenPlan = search.Plan(convBits, fcBits, actBits);
+                var (baseline, scored) = ProgressDisplay.Run("quantize", 2, p => search.Score(chosenPlan, p, cancel));
+                Console.Write(QuantizeTables.Fixed(network.Name, path, baseline, scored, (convBits, fcBits, actBits)));
+                report = Common(baseline, scored, 2, 0, [], new Dictionary<string, int?> { ["conv_weights"] = convBits, ["fc_weights"] = fcBits, ["activations"] = actBits });
+                chosenScore = scored;
+            }
+            else if (trimming is Dfp or Integer)
+            {
+                var search = trimming == Dfp ? new RistrettoDfpSearch(network, ranges, test, its, size)
+                    : new RistrettoDfpSearch(network, ranges, test, its, size, scheme.Formats(network), IntegerScheme.Widths, scheme.Describe());
                 var result = ProgressDisplay.Run("quantize", search.MaxEvaluations, p => search.Run(points, p, cancel));
-                Console.Write(Table(network.Name, path, result, points));
-                (chosenPlan, report) = (result.Plan, Report(result));
+                string title = trimming == Dfp ? "Ristretto dynamic fixed point search" : $"Ristretto's sweeps, {scheme.Describe()}";
+                Console.Write(QuantizeTables.Table(title, network.Name, path, result, points, search.SweepWidths));
+                (chosenPlan, report, chosenScore) = (result.Plan, Report(result), result.Quantized);
                 if (perLayer)
                 {
                     var layerSearch = new PerLayerSearch(network, ranges, test, its, size);
@@ -75,8 +101,9 @@ public static class QuantizeCommand
                     int most = 2 + 2 * network.Nodes.Count(n => n.Layer is IWeightedLayer) * 4;
                     var layered = ProgressDisplay.Run("per-layer", most, p => layerSearch.Run(points, limit, p, cancel));
                     double typeCost = layerSearch.Cost(result.Plan);
-                    Console.Write(PerLayerTable(layered, typeCost, result.Quantized.Top1));
+                    Console.Write(QuantizeTables.PerLayerTable(layered, typeCost, result.Quantized.Top1));
                     chosenPlan = layered.Plan;
+                    chosenScore = result.Quantized with { Top1 = layered.Final.Top1, Top5 = layered.Final.Top5 };
                     report["per_layer"] = PerLayerReport(layered, typeCost);
                 }
             }
@@ -84,15 +111,15 @@ public static class QuantizeCommand
             {
                 var modes = new RistrettoOtherModes(network, ranges, test, its, size);
                 var result = ProgressDisplay.Run("quantize", 3, p => modes.MiniFloat(points, p, cancel));
-                Console.Write(Table(network.Name, path, result, points));
-                (chosenPlan, report) = (result.Plan, Report(result));
+                Console.Write(QuantizeTables.Table(network.Name, path, result, points));
+                (chosenPlan, report, chosenScore) = (result.Plan, Report(result), result.Quantized);
             }
             else
             {
                 var modes = new RistrettoOtherModes(network, ranges, test, its, size);
                 var result = ProgressDisplay.Run("quantize", 2, p => modes.PowerOfTwo(progress: p, cancel: cancel));
-                Console.Write(Table(network.Name, path, result));
-                (chosenPlan, report) = (result.Plan, Report(result));
+                Console.Write(QuantizeTables.Table(network.Name, path, result));
+                (chosenPlan, report, chosenScore) = (result.Plan, Report(result), result.Quantized);
             }
             if (r.GetValue(quantized) is { } prototxt)
             {
@@ -102,7 +129,7 @@ public static class QuantizeCommand
             }
             if (r.GetValue(plan) is { } planPath)
             {
-                PlanFile.Save(planPath, chosenPlan);
+                PlanFile.Save(planPath, chosenPlan, (chosenScore.Top1, chosenScore.Top5));
                 Console.WriteLine($"plan written to {planPath}");
             }
             JsonReport.Write(r.GetValue(json), report);
@@ -111,85 +138,13 @@ public static class QuantizeCommand
         return command;
     }
 
-    /// <summary>The result as Ristretto printed it: every sweep, the chosen widths, the combined accuracy.</summary>
-    internal static string Table(string network, string path, DfpSearchResult r, double margin)
+    private static (int Conv, int Fc, int Activations) ParseWidths(string text)
     {
-        var c = CultureInfo.InvariantCulture;
-        var s = new StringBuilder();
-        s.AppendLine(c, $"Ristretto dynamic fixed point search on {network} ({path})");
-        s.AppendLine(c, $"top-1 on {r.Baseline.Images:N0} test images per evaluation, error margin {margin} points");
-        s.AppendLine(c, $"float32 baseline: top-1 {100 * r.Baseline.Top1:F2} %, top-5 {100 * r.Baseline.Top5:F2} %");
-        s.AppendLine();
-        s.Append(c, $"{"part",-14}");
-        foreach (int bits in RistrettoDfpSearch.Widths)
-            s.Append(c, $"{bits + "-bit",9}");
-        s.AppendLine();
-        foreach (var part in r.Sweeps.Select(p => p.Part).Distinct())
-        {
-            s.Append(c, $"{part,-14}");
-            foreach (int bits in RistrettoDfpSearch.Widths)
-            {
-                var point = r.Sweeps.FirstOrDefault(p => p.Part == part && p.Bits == bits);
-                s.Append(point is null ? $"{"—",9}" : string.Create(c, $"{100 * point.Top1,9:F2}"));
-            }
-            s.AppendLine();
-        }
-        s.AppendLine();
-        s.AppendLine(c, $"chosen: conv weights {Bits(r.ConvWeightBits)}, fc weights {Bits(r.FcWeightBits)}, activations {Bits(r.ActivationBits)}");
-        s.AppendLine(c, $"combined: top-1 {100 * r.Quantized.Top1:F2} %, top-5 {100 * r.Quantized.Top5:F2} % ({r.Evaluations} evaluations in {r.Seconds:F1} s)");
-        s.AppendLine("Please fine-tune.");
-        return s.ToString();
-    }
-
-    /// <summary>The minifloat result as Ristretto printed it.</summary>
-    internal static string Table(string network, string path, MiniFloatSearchResult r, double margin)
-    {
-        var c = CultureInfo.InvariantCulture;
-        var s = new StringBuilder();
-        s.AppendLine(c, $"Ristretto minifloat search on {network} ({path}), error margin {margin} points");
-        s.AppendLine(c, $"float32 baseline: top-1 {100 * r.Baseline.Top1:F2} %, top-5 {100 * r.Baseline.Top5:F2} %");
-        s.AppendLine(c, $"exponent bits: {r.ExponentBits} (from the largest layer input/output)");
-        foreach (var p in r.Sweeps)
-            s.AppendLine(c, $"  {p.Bits,2}-bit minifloat (mantissa {p.Bits - 1 - r.ExponentBits}): top-1 {100 * p.Top1:F2} %");
-        s.AppendLine(r.Bits is { } b ? $"chosen: {b}-bit minifloat" : "chosen: none within the margin (scored: 16-bit)");
-        s.AppendLine(c, $"quantized: top-1 {100 * r.Quantized.Top1:F2} %, top-5 {100 * r.Quantized.Top5:F2} % ({r.Evaluations} evaluations in {r.Seconds:F1} s)");
-        s.AppendLine("Please fine-tune.");
-        return s.ToString();
-    }
-
-    /// <summary>The power-of-two result as Ristretto printed it.</summary>
-    internal static string Table(string network, string path, PowerOfTwoResult r)
-    {
-        var c = CultureInfo.InvariantCulture;
-        var s = new StringBuilder();
-        s.AppendLine(c, $"Ristretto power-of-two weights on {network} ({path})");
-        s.AppendLine(c, $"float32 baseline: top-1 {100 * r.Baseline.Top1:F2} %, top-5 {100 * r.Baseline.Top5:F2} %");
-        s.AppendLine(c, $"weights ±2^e, e in [{r.MinExponent}, {r.MaxExponent}], zero kept; activations and biases {r.ActivationBits}-bit dynamic fixed point");
-        s.AppendLine(c, $"quantized: top-1 {100 * r.Quantized.Top1:F2} %, top-5 {100 * r.Quantized.Top5:F2} % ({r.Evaluations} evaluations in {r.Seconds:F1} s)");
-        s.AppendLine("Please fine-tune.");
-        return s.ToString();
-    }
-
-    /// <summary>The per-layer result: widths per layer, cost against the per-type plan, the Pareto front.</summary>
-    internal static string PerLayerTable(PerLayerResult r, double perTypeBops, double perTypeTop1)
-    {
-        var c = CultureInfo.InvariantCulture;
-        var s = new StringBuilder();
-        s.AppendLine();
-        s.AppendLine("Per-layer search (greedy by BOPs saved; a move is kept while top-1 stays within the margin)");
-        s.AppendLine(c, $"{"layer",-12} {"weights",8} {"activations",12}");
-        foreach (var (layer, (w, a)) in r.Widths)
-            s.AppendLine(c, $"{layer,-12} {w + "-bit",8} {a + "-bit",12}");
-        s.AppendLine(c, $"cost: {r.Final.Bops:N0} BOPs, top-1 {100 * r.Final.Top1:F2} %  vs per-type plan {perTypeBops:N0} BOPs, top-1 {100 * perTypeTop1:F2} %  ({(perTypeBops > 0 ? r.Final.Bops / perTypeBops : 0):P0} of its cost)");
-        if (r.Final.Bops >= perTypeBops)
-            s.AppendLine("the per-layer plan is not cheaper: the greedy moves that would beat the per-type plan each fell below the margin");
-        if (r.BudgetExhausted)
-            s.AppendLine("time budget spent: this is the best plan found so far");
-        s.AppendLine(c, $"Pareto front of the {r.Scored.Count} plans scored (BOPs → top-1):");
-        foreach (var p in r.ParetoFront)
-            s.AppendLine(c, $"  {p.Bops,16:N0}  {100 * p.Top1,6:F2} %  {p.Description}");
-        s.AppendLine(c, $"({r.Evaluations} evaluations in {r.Seconds:F1} s)");
-        return s.ToString();
+        var parts = text.Split('/');
+        if (parts.Length != 3 || !parts.All(p => int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out int b) && b is >= 1 and <= 32))
+            throw new RistrettoException($"--widths {text}: expected CONV/FC/ACTIVATIONS bit-widths from 1 to 32, e.g. 2/2/4");
+        int[] b = parts.Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToArray();
+        return (b[0], b[1], b[2]);
     }
 
     private static Dictionary<string, object?> PerLayerReport(PerLayerResult r, double perTypeBops) => new()
@@ -206,7 +161,6 @@ public static class QuantizeCommand
         ["seconds"] = Math.Round(r.Seconds, 3),
     };
 
-    private static string Bits(int? b) => b is { } v ? $"{v}-bit" : "float32 (no width within the margin)";
 
     private static Dictionary<string, object?> Report(MiniFloatSearchResult r) => Common(r.Baseline, r.Quantized, r.Evaluations, r.Seconds,
         r.Sweeps, new Dictionary<string, int?> { ["bits"] = r.Bits, ["exp_bits"] = r.ExponentBits, ["mant_bits"] = r.Bits - 1 - r.ExponentBits });

@@ -8,38 +8,65 @@ namespace Ristretto.Quantization;
 /// Measures the value ranges that fix each weighted layer's formats: max |input|, max |output| and max
 /// |weights| over the first batches of a data set, in file order, without gradients. Each tensor is
 /// measured where its layer produces it (Ristretto read the maxima after the whole forward pass, when an
-/// in-place ReLU had already overwritten the convolution's output).
+/// in-place ReLU had already overwritten the convolution's output). With histogram bins, a second pass over the
+/// same batches records a histogram of |x| for every input and output over [0, max], for clipping thresholds
+/// that minimise the quantization error (<see cref="ClipThreshold"/>).
 /// </summary>
 public static class Calibration
 {
     /// <summary>Runs <paramref name="batches"/> batches of <paramref name="batchSize"/> images of <paramref name="data"/>.</summary>
-    public static IReadOnlyDictionary<string, LayerRange> Measure(Network network, TensorImageSet data, int batches = 10, int batchSize = 64)
+    public static IReadOnlyDictionary<string, LayerRange> Measure(Network network, TensorImageSet data, int batches = 10, int batchSize = 64,
+        int histogramBins = 0)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(data);
         if (batches < 1 || batchSize < 1)
             throw new RistrettoException($"calibration needs at least one batch of one image (got {batches} × {batchSize})");
+        if (histogramBins < 0)
+            throw new RistrettoException($"histogram bins must be ≥ 0, got {histogramBins}");
         var blobMax = new Dictionary<string, double>(StringComparer.Ordinal);
+        var blobMin = new Dictionary<string, double>(StringComparer.Ordinal);
+        var histograms = new Dictionary<string, double[]>(StringComparer.Ordinal);
         void Note(string blob, Tensor t)
         {
             double m = t.abs().max().item<float>();
             if (!double.IsFinite(m))
                 throw new RistrettoException($"calibration: blob '{blob}' holds non-finite values");
             blobMax[blob] = Math.Max(blobMax.GetValueOrDefault(blob), m);
+            blobMin[blob] = Math.Min(blobMin.GetValueOrDefault(blob, double.PositiveInfinity), t.min().item<float>());
+        }
+        void Count(string blob, Tensor t)
+        {
+            double max = blobMax[blob];
+            if (!histograms.TryGetValue(blob, out var h))
+                histograms[blob] = h = new double[histogramBins];
+            if (max <= 0)
+            {
+                h[0] += t.numel();
+                return;
+            }
+            using var cpu = t.detach().to_type(ScalarType.Float32).cpu().contiguous();
+            double perBin = histogramBins / max;
+            foreach (float v in cpu.data<float>())
+                h[Math.Min((int)(Math.Abs(v) * perBin), histogramBins - 1)]++;
         }
         bool wasTraining = network.training;
         network.eval();
-        using (no_grad())
+        int count = Math.Min(batches, Math.Max(1, data.Count / batchSize));
+        void Pass(Action<string, Tensor> visit)
         {
-            int count = Math.Min(batches, Math.Max(1, data.Count / batchSize));
+            using var noGrad = no_grad();
             for (int b = 0; b < count; b++)
             {
                 using var scope = NewDisposeScope();
                 var (x, _) = data.Slice(b * batchSize, Math.Min(batchSize, data.Count - b * batchSize));
-                Note(network.Inputs[0].Name, x);
-                network.Run(new Dictionary<string, Tensor> { [network.Inputs[0].Name] = x }, (blob, _, t) => Note(blob, t));
+                visit(network.Inputs[0].Name, x);
+                network.Run(new Dictionary<string, Tensor> { [network.Inputs[0].Name] = x }, (blob, _, t) => visit(blob, t));
             }
         }
+        Pass(Note);
+        if (histogramBins > 0)
+            Pass(Count);
         if (wasTraining)
             network.train();
         var ranges = new Dictionary<string, LayerRange>(StringComparer.Ordinal);
@@ -47,7 +74,42 @@ public static class Calibration
             foreach (var node in network.Nodes)
                 if (node.Layer is IWeightedLayer w)
                     ranges[node.Layer.LayerName] = new LayerRange(blobMax[node.Inputs[0]], blobMax[node.Outputs[0]],
-                        w.Weight.abs().max().item<float>(), w.Bias is { } bias ? bias.abs().max().item<float>() : 0);
+                        w.Weight.abs().max().item<float>(), w.Bias is { } bias ? bias.abs().max().item<float>() : 0)
+                    {
+                        InputMin = blobMin[node.Inputs[0]], OutputMin = blobMin[node.Outputs[0]],
+                        InputHistogram = histograms.GetValueOrDefault(node.Inputs[0]), OutputHistogram = histograms.GetValueOrDefault(node.Outputs[0]),
+                    };
         return ranges;
+    }
+
+    /// <summary>
+    /// The clipping threshold in (0, <paramref name="max"/>] that minimises the expected squared error of a
+    /// uniform grid of <paramref name="levels"/> steps over [0, threshold] (values beyond it saturate), for values
+    /// distributed as <paramref name="histogram"/> (|x| over [0, max], bin centres stand for their bin).
+    /// </summary>
+    public static double ClipThreshold(double[] histogram, double max, long levels)
+    {
+        ArgumentNullException.ThrowIfNull(histogram);
+        if (histogram.Length == 0 || !(max > 0) || levels < 1)
+            return max;
+        int n = histogram.Length;
+        double width = max / n;
+        double best = max, bestError = double.PositiveInfinity;
+        for (int k = Math.Max(1, n / 64); k <= n; k++)
+        {
+            double clip = k * width, step = clip / levels, error = 0;
+            for (int i = 0; i < n; i++)
+            {
+                if (histogram[i] == 0)
+                    continue;
+                double x = (i + 0.5) * width;
+                // Saturated values lose (x − clip)²; the others the uniform rounding error's mean square, step²/12.
+                double squared = x > clip ? (x - clip) * (x - clip) : step * step / 12;
+                error += histogram[i] * squared;
+            }
+            if (error < bestError)
+                (bestError, best) = (error, clip);
+        }
+        return best;
     }
 }

@@ -1,8 +1,21 @@
 namespace Ristretto.Quantization;
 
-/// <summary>Largest magnitudes seen by calibration for one weighted layer.</summary>
+/// <summary>Value ranges seen by calibration for one weighted layer.</summary>
 /// <param name="Input">max |x| of the layer's input.</param>
 /// <param name="Output">max |y| of its output, as the layer produced it (before any in-place activation).</param>
 /// <param name="Weights">max |w|.</param>
 /// <param name="Bias">max |b| (0 without bias).</param>
-public sealed record LayerRange(double Input, double Output, double Weights, double Bias);
+public sealed record LayerRange(double Input, double Output, double Weights, double Bias)
+{
+    /// <summary>Smallest (signed) input value seen; 0 or more for a post-ReLU input.</summary>
+    public double InputMin { get; init; } = double.NaN;
+
+    /// <summary>Smallest (signed) output value seen.</summary>
+    public double OutputMin { get; init; } = double.NaN;
+
+    /// <summary>Histogram of |input| over [0, <see cref="Input"/>] in equal bins (null unless calibration was asked for histograms).</summary>
+    public double[]? InputHistogram { get; init; }
+
+    /// <summary>Histogram of |output| over [0, <see cref="Output"/>] in equal bins.</summary>
+    public double[]? OutputHistogram { get; init; }
+}

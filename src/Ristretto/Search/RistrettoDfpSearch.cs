@@ -14,7 +14,8 @@ namespace Ristretto.Search;
 /// 16, 8, 4, 2, 1 bits, stopping at the first width whose top-1 falls below baseline − margin (the chosen
 /// width is the last that passed); then score the three choices combined. Integer lengths come from
 /// calibration: weights <c>ceil(log2 max) + 1</c>, activations <c>ceil(log2 max)</c>; biases share the
-/// weights' format, as in Ristretto.
+/// weights' format, as in Ristretto. The same sweeps run for other formats (integer schemes) through a
+/// <see cref="LayerFormats"/> factory and their own list of widths.
 /// </summary>
 public sealed class RistrettoDfpSearch
 {
@@ -26,10 +27,24 @@ public sealed class RistrettoDfpSearch
     private readonly TensorImageSet _test;
     private readonly int _batchSize;
     private readonly int _iterations;
+    private readonly LayerFormats _formats;
+    private readonly string _label;
 
     /// <summary>Prepares the search; <paramref name="iterations"/> test batches of <paramref name="batchSize"/> score each candidate.</summary>
-    public RistrettoDfpSearch(Network network, IReadOnlyDictionary<string, LayerRange> ranges, TensorImageSet test, int iterations, int batchSize)
+    /// <param name="network">The float network.</param>
+    /// <param name="ranges">Calibrated ranges per weighted layer.</param>
+    /// <param name="test">Test set.</param>
+    /// <param name="iterations">Test batches per evaluation.</param>
+    /// <param name="batchSize">Test batch size.</param>
+    /// <param name="formats">The formats of a layer at given widths (default: Ristretto's dynamic fixed point).</param>
+    /// <param name="widths">The widths swept, widest first (default: <see cref="Widths"/>).</param>
+    /// <param name="label">What the plans are called.</param>
+    public RistrettoDfpSearch(Network network, IReadOnlyDictionary<string, LayerRange> ranges, TensorImageSet test, int iterations, int batchSize,
+        LayerFormats? formats = null, IReadOnlyList<int>? widths = null, string label = "dynamic fixed point")
     {
+        _formats = formats ?? DynamicFixedPointFormats;
+        SweepWidths = widths ?? Widths;
+        _label = label;
         _network = network ?? throw new ArgumentNullException(nameof(network));
         _ranges = ranges ?? throw new ArgumentNullException(nameof(ranges));
         _test = test ?? throw new ArgumentNullException(nameof(test));
@@ -38,7 +53,20 @@ public sealed class RistrettoDfpSearch
     }
 
     /// <summary>Upper bound on the evaluations a run makes (for progress bars).</summary>
-    public int MaxEvaluations => 2 + 3 * Widths.Length;
+    public int MaxEvaluations => 2 + 3 * SweepWidths.Count;
+
+    /// <summary>The widths this search sweeps.</summary>
+    public IReadOnlyList<int> SweepWidths { get; }
+
+    /// <summary>Ristretto's formats: DFP with integer lengths from the calibrated maxima; the bias shares the weights' format.</summary>
+    public static LayerQuantization DynamicFixedPointFormats(string layer, LayerRange range, int? weightBits, int? activationBits)
+    {
+        ArgumentNullException.ThrowIfNull(range);
+        NumberFormat? weights = weightBits is { } wb ? DynamicFixedPoint.FromMaxAbs(wb, range.Weights, isWeights: true) : null;
+        NumberFormat? input = activationBits is { } ab ? DynamicFixedPoint.FromMaxAbs(ab, range.Input, isWeights: false) : null;
+        NumberFormat? output = activationBits is { } ob ? DynamicFixedPoint.FromMaxAbs(ob, range.Output, isWeights: false) : null;
+        return new LayerQuantization(weights, weights, input, output);
+    }
 
     /// <summary>
     /// Runs the procedure. <paramref name="marginPoints"/> is the allowed top-1 drop in percentage points.
@@ -59,7 +87,7 @@ public sealed class RistrettoDfpSearch
             if (!any)
                 return null;
             int? chosen = null;
-            foreach (int bits in Widths)
+            foreach (int bits in SweepWidths)
             {
                 var r = Score(planFor(bits), $"{part} {bits}-bit");
                 sweeps.Add(new SweepPoint(part, bits, r.Top1, r.Top5));
@@ -80,6 +108,13 @@ public sealed class RistrettoDfpSearch
         return new DfpSearchResult(baseline, sweeps, conv, fc, act, quantized, plan, scorer.Evaluations, watch.Elapsed.TotalSeconds);
     }
 
+    /// <summary>Scores the float network and <paramref name="plan"/> (two evaluations, as the search scores them).</summary>
+    public (EvalResult Baseline, EvalResult Quantized) Score(QuantizationPlan plan, Action<int, string>? progress = null, CancellationToken cancel = default)
+    {
+        var scorer = new PlanScorer(_network, _test, _iterations, _batchSize, progress, cancel);
+        return (scorer.Score(QuantizationPlan.Float, "float32 baseline"), scorer.Score(plan, "plan"));
+    }
+
     /// <summary>
     /// The plan with conv weights at <paramref name="convBits"/>, FC weights at <paramref name="fcBits"/> and
     /// every conv/FC input and output at <paramref name="activationBits"/> (null: float32).
@@ -92,14 +127,10 @@ public sealed class RistrettoDfpSearch
         var layers = new Dictionary<string, LayerQuantization>(StringComparer.Ordinal);
         foreach (var name in convs.Concat(fcs))
         {
-            var range = _ranges[name];
             int? weightBits = convs.Contains(name) ? convBits : fcBits;
-            NumberFormat? weights = weightBits is { } wb ? DynamicFixedPoint.FromMaxAbs(wb, range.Weights, isWeights: true) : null;
-            NumberFormat? input = activationBits is { } ab ? DynamicFixedPoint.FromMaxAbs(ab, range.Input, isWeights: false) : null;
-            NumberFormat? output = activationBits is { } ob ? DynamicFixedPoint.FromMaxAbs(ob, range.Output, isWeights: false) : null;
-            layers[name] = new LayerQuantization(weights, weights, input, output);
+            layers[name] = _formats(name, _ranges[name], weightBits, activationBits);
         }
-        return new QuantizationPlan(layers, $"dynamic fixed point: conv {Bits(convBits)}, fc {Bits(fcBits)}, activations {Bits(activationBits)}");
+        return new QuantizationPlan(layers, $"{_label}: conv {Bits(convBits)}, fc {Bits(fcBits)}, activations {Bits(activationBits)}");
     }
 
     private static string Bits(int? b) => b is { } v ? $"{v}-bit" : "float32";

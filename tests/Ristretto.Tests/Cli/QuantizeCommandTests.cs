@@ -36,6 +36,17 @@ public class QuantizeCommandTests
         Assert.Equal(json.GetProperty("quantized").GetProperty("top1").GetDouble(), top1, 6);
     }
 
+    [Theory]
+    [InlineData("2/2")]
+    [InlineData("2/0/8")]
+    [InlineData("a/b/c")]
+    public void Should_Refuse_Malformed_Widths_In_One_Line(string widths)
+    {
+        var r = CliProcess.Run(["quantize", "--model", "/nonexistent", "--widths", widths]);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains($"--widths {widths}", Assert.Single(r.ErrorLines));
+    }
+
     [Fact]
     public void Should_Refuse_A_Trimming_Mode_It_Cannot_Search_In_One_Line()
     {

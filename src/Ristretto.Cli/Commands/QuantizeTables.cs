@@ -1,0 +1,104 @@
+using System.Globalization;
+using System.Text;
+using Ristretto.Search;
+
+namespace Ristretto.Cli.Commands;
+
+/// <summary>The terminal tables of <c>ristretto quantize</c>, laid out as Ristretto printed its results.</summary>
+internal static class QuantizeTables
+{
+    /// <summary>The result as Ristretto printed it: every sweep, the chosen widths, the combined accuracy.</summary>
+    public static string Table(string title, string network, string path, DfpSearchResult r, double margin, IReadOnlyList<int> widths)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var s = new StringBuilder();
+        s.AppendLine(c, $"{title} on {network} ({path})");
+        s.AppendLine(c, $"top-1 on {r.Baseline.Images:N0} test images per evaluation, error margin {margin} points");
+        s.AppendLine(c, $"float32 baseline: top-1 {100 * r.Baseline.Top1:F2} %, top-5 {100 * r.Baseline.Top5:F2} %");
+        s.AppendLine();
+        s.Append(c, $"{"part",-14}");
+        foreach (int bits in widths)
+            s.Append(c, $"{bits + "-bit",9}");
+        s.AppendLine();
+        foreach (var part in r.Sweeps.Select(p => p.Part).Distinct())
+        {
+            s.Append(c, $"{part,-14}");
+            foreach (int bits in widths)
+            {
+                var point = r.Sweeps.FirstOrDefault(p => p.Part == part && p.Bits == bits);
+                s.Append(point is null ? $"{"—",9}" : string.Create(c, $"{100 * point.Top1,9:F2}"));
+            }
+            s.AppendLine();
+        }
+        s.AppendLine();
+        s.AppendLine(c, $"chosen: conv weights {Bits(r.ConvWeightBits)}, fc weights {Bits(r.FcWeightBits)}, activations {Bits(r.ActivationBits)}");
+        s.AppendLine(c, $"combined: top-1 {100 * r.Quantized.Top1:F2} %, top-5 {100 * r.Quantized.Top5:F2} % ({r.Evaluations} evaluations in {r.Seconds:F1} s)");
+        s.AppendLine("Please fine-tune.");
+        return s.ToString();
+    }
+
+    /// <summary>The minifloat result as Ristretto printed it.</summary>
+    public static string Table(string network, string path, MiniFloatSearchResult r, double margin)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var s = new StringBuilder();
+        s.AppendLine(c, $"Ristretto minifloat search on {network} ({path}), error margin {margin} points");
+        s.AppendLine(c, $"float32 baseline: top-1 {100 * r.Baseline.Top1:F2} %, top-5 {100 * r.Baseline.Top5:F2} %");
+        s.AppendLine(c, $"exponent bits: {r.ExponentBits} (from the largest layer input/output)");
+        foreach (var p in r.Sweeps)
+            s.AppendLine(c, $"  {p.Bits,2}-bit minifloat (mantissa {p.Bits - 1 - r.ExponentBits}): top-1 {100 * p.Top1:F2} %");
+        s.AppendLine(r.Bits is { } b ? $"chosen: {b}-bit minifloat" : "chosen: none within the margin (scored: 16-bit)");
+        s.AppendLine(c, $"quantized: top-1 {100 * r.Quantized.Top1:F2} %, top-5 {100 * r.Quantized.Top5:F2} % ({r.Evaluations} evaluations in {r.Seconds:F1} s)");
+        s.AppendLine("Please fine-tune.");
+        return s.ToString();
+    }
+
+    /// <summary>The power-of-two result as Ristretto printed it.</summary>
+    public static string Table(string network, string path, PowerOfTwoResult r)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var s = new StringBuilder();
+        s.AppendLine(c, $"Ristretto power-of-two weights on {network} ({path})");
+        s.AppendLine(c, $"float32 baseline: top-1 {100 * r.Baseline.Top1:F2} %, top-5 {100 * r.Baseline.Top5:F2} %");
+        s.AppendLine(c, $"weights ±2^e, e in [{r.MinExponent}, {r.MaxExponent}], zero kept; activations and biases {r.ActivationBits}-bit dynamic fixed point");
+        s.AppendLine(c, $"quantized: top-1 {100 * r.Quantized.Top1:F2} %, top-5 {100 * r.Quantized.Top5:F2} % ({r.Evaluations} evaluations in {r.Seconds:F1} s)");
+        s.AppendLine("Please fine-tune.");
+        return s.ToString();
+    }
+
+    /// <summary>The per-layer result: widths per layer, cost against the per-type plan, the Pareto front.</summary>
+    public static string PerLayerTable(PerLayerResult r, double perTypeBops, double perTypeTop1)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var s = new StringBuilder();
+        s.AppendLine();
+        s.AppendLine("Per-layer search (greedy by BOPs saved; a move is kept while top-1 stays within the margin)");
+        s.AppendLine(c, $"{"layer",-12} {"weights",8} {"activations",12}");
+        foreach (var (layer, (w, a)) in r.Widths)
+            s.AppendLine(c, $"{layer,-12} {w + "-bit",8} {a + "-bit",12}");
+        s.AppendLine(c, $"cost: {r.Final.Bops:N0} BOPs, top-1 {100 * r.Final.Top1:F2} %  vs per-type plan {perTypeBops:N0} BOPs, top-1 {100 * perTypeTop1:F2} %  ({(perTypeBops > 0 ? r.Final.Bops / perTypeBops : 0):P0} of its cost)");
+        if (r.Final.Bops >= perTypeBops)
+            s.AppendLine("the per-layer plan is not cheaper: the greedy moves that would beat the per-type plan each fell below the margin");
+        if (r.BudgetExhausted)
+            s.AppendLine("time budget spent: this is the best plan found so far");
+        s.AppendLine(c, $"Pareto front of the {r.Scored.Count} plans scored (BOPs → top-1):");
+        foreach (var p in r.ParetoFront)
+            s.AppendLine(c, $"  {p.Bops,16:N0}  {100 * p.Top1,6:F2} %  {p.Description}");
+        s.AppendLine(c, $"({r.Evaluations} evaluations in {r.Seconds:F1} s)");
+        return s.ToString();
+    }
+
+    /// <summary>A plan of given widths, scored once.</summary>
+    public static string Fixed(string network, string path, Evaluation.EvalResult baseline, Evaluation.EvalResult quantized, (int Conv, int Fc, int Activations) widths)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var s = new StringBuilder();
+        s.AppendLine(c, $"Dynamic fixed point on {network} ({path}): conv weights {widths.Conv}-bit, fc weights {widths.Fc}-bit, activations {widths.Activations}-bit (no search)");
+        s.AppendLine(c, $"float32 baseline: top-1 {100 * baseline.Top1:F2} %, top-5 {100 * baseline.Top5:F2} %");
+        s.AppendLine(c, $"quantized:        top-1 {100 * quantized.Top1:F2} %, top-5 {100 * quantized.Top5:F2} %");
+        s.AppendLine("Please fine-tune.");
+        return s.ToString();
+    }
+
+    private static string Bits(int? b) => b is { } v ? $"{v}-bit" : "float32 (no width within the margin)";
+}
