@@ -7,14 +7,14 @@ namespace Ristretto.Reports;
 public static class HtmlReport
 {
     private const string Style = """
-        body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1400px; color: #222; line-height: 1.4; }
+        body { font-family: system-ui, sans-serif; margin: 2em auto; padding: 0 1.5em; max-width: 1600px; color: #222; line-height: 1.4; }
         h1 { font-size: 1.6em; } h2 { font-size: 1.25em; margin-top: 1.8em; border-bottom: 1px solid #ccc; }
         table { border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0; display: block; overflow-x: auto; }
         th, td { border: 1px solid #ccc; padding: 0.25em 0.5em; text-align: right; white-space: nowrap; }
         th { background: #f2f2f2; } td:first-child, th:first-child { text-align: left; }
         tr.pareto td { background: #fff3e0; font-weight: bold; }
         figure { margin: 1em 0; } figcaption { font-size: 0.85em; color: #555; }
-        .histograms { display: flex; flex-wrap: wrap; gap: 1em; } .histograms figure { width: 560px; }
+        .row, .histograms { display: flex; flex-wrap: wrap; gap: 1em; } .row figure { width: 760px; } .histograms figure { width: 560px; }
         ul.rules li { margin: 0.3em 0; }
         """;
 
@@ -36,18 +36,18 @@ public static class HtmlReport
         s.AppendLine("<h2 id=\"totals\">Totals against float32</h2>");
         Table(s, ReportTables.Totals(data));
         s.Append("<p>").Append(E(ReportText.TotalsNote)).AppendLine(" Highlighted rows: the Pareto front of accuracy against energy.</p>");
-        s.AppendLine("<h2 id=\"energy-accuracy\">Accuracy vs energy</h2>");
+        s.AppendLine("<h2 id=\"energy-accuracy\">Accuracy vs energy and roofline</h2><div class=\"row\">");
         Figure(s, figures.EnergyAccuracy);
-        s.Append("<p>").Append(E(ReportText.AccuracyNote(data))).AppendLine("</p>");
-        s.AppendLine("<h2 id=\"bits\">Bit widths per layer</h2>");
-        Figure(s, figures.WeightBits);
-        Figure(s, figures.ActivationBits);
-        s.AppendLine("<h2 id=\"roofline\">Roofline</h2>");
         Figure(s, figures.Roofline);
-        s.AppendLine("<ul>");
+        s.AppendLine("</div>");
+        s.Append("<p>").Append(E(ReportText.AccuracyNote(data))).AppendLine("</p><ul>");
         foreach (var line in ReportText.RooflineSummary(data))
             s.Append("<li>").Append(E(line)).AppendLine("</li>");
         s.AppendLine("</ul>");
+        s.AppendLine("<h2 id=\"bits\">Bit widths per layer</h2><div class=\"row\">");
+        Figure(s, figures.WeightBits);
+        Figure(s, figures.ActivationBits);
+        s.AppendLine("</div>");
         foreach (var plan in data.Plans)
         {
             s.Append("<h2>Per layer: ").Append(E(ReportText.PlanHeading(plan))).AppendLine("</h2>");
