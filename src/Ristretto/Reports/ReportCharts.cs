@@ -41,7 +41,7 @@ public static class ReportCharts
         if (scored.Count == 0)
             plot.Add.Annotation("no plan has an accuracy: give plans with \"accuracy\" or --data");
         plot.ShowLegend(Alignment.LowerRight);
-        plot.Axes.Margins(0.15, 0.2);
+        plot.Axes.Margins(0.25, 0.2); // room for the labels right of the points
         return Render(plot, "energy-accuracy", "Top-1 accuracy against energy per inference; filled markers and the dashed line: the Pareto front.");
     }
 
