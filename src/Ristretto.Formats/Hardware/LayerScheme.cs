@@ -1,0 +1,194 @@
+using Ristretto.Formats;
+
+namespace Ristretto.Hardware;
+
+/// <summary>
+/// The arithmetic a layer's formats call for, read from the frozen formats of a plan (hardware-cost.md, "What a
+/// quantization scheme costs beyond its multipliers"): the MAC kind, the widths, the re-quantization unit, zero
+/// points (offsets) and per-channel parameters. Dynamic fixed point and power-of-two scales re-quantize with a
+/// shift, fixed-point scales with an integer multiply and shift, float scales (and binary/ternary α) with a float
+/// multiply; a part left in float32 counts 32 bits.
+/// </summary>
+public sealed record LayerScheme
+{
+    /// <summary>The multiply-accumulate hardware.</summary>
+    public required MacKind Mac { get; init; }
+
+    /// <summary>Bits per weight, input, output and bias value (32 where the part stays float32).</summary>
+    public required int WeightBits { get; init; }
+
+    /// <inheritdoc cref="WeightBits"/>
+    public required int InputBits { get; init; }
+
+    /// <inheritdoc cref="WeightBits"/>
+    public required int OutputBits { get; init; }
+
+    /// <inheritdoc cref="WeightBits"/>
+    public required int BiasBits { get; init; }
+
+    /// <summary>Bits of one product entering the accumulator: <c>b_w + b_a</c>; for a shifter <c>b_a + (e_max − e_min)</c>; sign select <c>b_a</c>; XNOR 1.</summary>
+    public required int ProductBits { get; init; }
+
+    /// <summary>Significand widths (hidden bit included) of a float multiplier's operands; 0 for integer MACs.</summary>
+    public (int Weight, int Input) Significands { get; init; }
+
+    /// <summary>Positions a power-of-two weight shifts over (<c>e_max − e_min + 1</c>); 0 otherwise.</summary>
+    public int ShiftPositions { get; init; }
+
+    /// <summary>The re-quantization unit.</summary>
+    public required RequantKind Requant { get; init; }
+
+    /// <summary>Width of a fixed-point re-quantization multiplier's scale operand (0 unless <see cref="RequantKind.FixedPointMultiply"/>).</summary>
+    public int ScaleBits { get; init; }
+
+    /// <summary>Weights have non-zero zero points (asymmetric).</summary>
+    public bool WeightOffset { get; init; }
+
+    /// <summary>Inputs have non-zero zero points (asymmetric, e.g. LSQ+ activations).</summary>
+    public bool InputOffset { get; init; }
+
+    /// <summary>Outputs have non-zero zero points (one extra add after re-quantization).</summary>
+    public bool OutputOffset { get; init; }
+
+    /// <summary>A format of the layer has per-channel scales.</summary>
+    public bool PerChannel { get; init; }
+
+    /// <summary>Stored bits of scales, zero points and α of the layer's formats (per channel where per-channel).</summary>
+    public long ScaleParameterBits { get; init; }
+
+    /// <summary>True when the MAC is an integer-code datapath (integer, shift, sign select or XNOR).</summary>
+    public bool IsIntegerDatapath => Mac is MacKind.Integer or MacKind.Shift or MacKind.SignSelect or MacKind.Xnor;
+
+    /// <summary>Short text for tables: e.g. "int 8×8, shift requant".</summary>
+    public string Describe()
+    {
+        string mac = Mac switch
+        {
+            MacKind.Float32 => "float32",
+            MacKind.MiniFloat => $"minifloat {WeightBits}×{InputBits}",
+            MacKind.Integer => $"int {WeightBits}×{InputBits}",
+            MacKind.Shift => $"shift {InputBits}-bit",
+            MacKind.SignSelect => $"sign-select {Math.Max(WeightBits, InputBits)}-bit",
+            _ => "xnor/popcount",
+        };
+        string requant = Requant switch
+        {
+            RequantKind.None => "",
+            RequantKind.Shift => ", shift requant",
+            RequantKind.FixedPointMultiply => $", int×{ScaleBits}-bit scale",
+            RequantKind.FloatMultiply => ", float scale",
+            _ => ", float round",
+        };
+        string offsets = (WeightOffset, InputOffset) switch
+        {
+            (true, true) => ", z_w and z_a",
+            (true, false) => ", z_w",
+            (false, true) => ", z_a",
+            _ => "",
+        };
+        return mac + requant + offsets + (PerChannel ? ", per-channel" : "");
+    }
+
+    /// <summary>
+    /// The scheme of a layer with these formats (null: float32). A format the cost model does not know is a
+    /// <see cref="RistrettoException"/>.
+    /// </summary>
+    public static LayerScheme Of(NumberFormat? weights, NumberFormat? bias, NumberFormat? input, NumberFormat? output)
+    {
+        foreach (var f in new[] { weights, bias, input, output })
+            if (f is not null and not (DynamicFixedPoint or IntegerFormat or PowerOfTwo or MiniFloat or BinaryFormat or TernaryFormat))
+                throw new RistrettoException($"the hardware cost model has no rule for {f.Kind} formats");
+        int bw = weights?.BitWidth ?? 32, ba = input?.BitWidth ?? 32, bo = output?.BitWidth ?? 32, bb = bias?.BitWidth ?? 32;
+        var mac = MacOf(weights, input);
+        int product = mac switch
+        {
+            MacKind.Shift => ba + (((PowerOfTwo)weights!).MaxExponent - ((PowerOfTwo)weights).MinExponent),
+            MacKind.SignSelect => IsTwoLevel(weights) ? ba : bw,
+            MacKind.Xnor => 1,
+            _ => bw + ba,
+        };
+        var requant = RequantOf(mac, weights, input, output);
+        int? scaleBits = requant == RequantKind.FixedPointMultiply
+            ? new[] { weights, input, output }.OfType<IntegerFormat>().Where(f => f.ScaleKind == ScaleKind.FixedPoint).Max(FixedScaleBits)
+            : null;
+        NumberFormat?[] all = [weights, input, output];
+        return new LayerScheme
+        {
+            Mac = mac,
+            WeightBits = bw,
+            InputBits = ba,
+            OutputBits = bo,
+            BiasBits = bb,
+            ProductBits = product,
+            Significands = mac == MacKind.MiniFloat ? (Significand(weights!), Significand(input!)) : (0, 0),
+            ShiftPositions = weights is PowerOfTwo p ? p.MaxExponent - p.MinExponent + 1 : 0,
+            Requant = requant,
+            ScaleBits = scaleBits ?? 0,
+            WeightOffset = weights is IntegerFormat { IsSymmetric: false },
+            InputOffset = input is IntegerFormat { IsSymmetric: false },
+            OutputOffset = output is IntegerFormat { IsSymmetric: false },
+            PerChannel = all.Any(f => f?.ChannelAxis is not null),
+            ScaleParameterBits = all.Sum(f => f is null ? 0 : ParameterBits(f)),
+        };
+    }
+
+    private static MacKind MacOf(NumberFormat? w, NumberFormat? a)
+    {
+        if (w is null || a is null)
+            return MacKind.Float32;
+        if (w is MiniFloat || a is MiniFloat)
+            return MacKind.MiniFloat;
+        if (IsTwoLevel(w) && IsTwoLevel(a))
+            return MacKind.Xnor;
+        if (IsTwoLevel(w) || IsTwoLevel(a))
+            return MacKind.SignSelect;
+        return w is PowerOfTwo ? MacKind.Shift : MacKind.Integer;
+    }
+
+    private static bool IsTwoLevel(NumberFormat? f) => f is BinaryFormat or TernaryFormat;
+
+    private static RequantKind RequantOf(MacKind mac, NumberFormat? w, NumberFormat? a, NumberFormat? o)
+    {
+        if (mac is MacKind.Float32 or MacKind.MiniFloat)
+            return o switch
+            {
+                null => RequantKind.None,
+                MiniFloat => RequantKind.FloatRound,
+                _ => RequantKind.FloatMultiply,
+            };
+        if (o is null or MiniFloat)
+            return RequantKind.FloatMultiply; // back to float: int→float and a float scale
+        var kinds = new[] { w, a, o }.Select(ScaleOf).ToList();
+        return kinds.Contains(ScaleKind.Float) ? RequantKind.FloatMultiply
+            : kinds.Contains(ScaleKind.FixedPoint) ? RequantKind.FixedPointMultiply
+            : RequantKind.Shift;
+    }
+
+    private static ScaleKind ScaleOf(NumberFormat? f) => f switch
+    {
+        IntegerFormat i => i.ScaleKind,
+        DynamicFixedPoint or PowerOfTwo => ScaleKind.PowerOfTwo,
+        _ => ScaleKind.Float, // binary / ternary α
+    };
+
+    private static int Significand(NumberFormat f) => f is MiniFloat m ? m.MantissaBits + 1 : f.BitWidth;
+
+    /// <summary>Bits of the largest fixed-point scale integer <c>n = s·2^f</c>.</summary>
+    private static int FixedScaleBits(IntegerFormat f)
+    {
+        double max = f.Scales.Max(s => Math.ScaleB(s, f.ScaleFractionBits));
+        int bits = 1;
+        while (Math.ScaleB(1.0, bits) <= max)
+            bits++;
+        return bits;
+    }
+
+    /// <summary>Stored scale and zero-point bits: a float scale 32, fixed point its integer bits, a power of two an 8-bit exponent; DFP and pow2 none (the shift is in the instruction); α 32.</summary>
+    private static long ParameterBits(NumberFormat f) => f switch
+    {
+        IntegerFormat i => (long)i.ChannelCount * ((i.ScaleKind switch { ScaleKind.Float => 32, ScaleKind.FixedPoint => FixedScaleBits(i), _ => 8 })
+                                                   + (i.IsSymmetric ? 0 : i.BitWidth)),
+        BinaryFormat or TernaryFormat => 32,
+        _ => 0,
+    };
+}

@@ -1,0 +1,82 @@
+using Ristretto.Graph;
+using Ristretto.Layers;
+using Ristretto.Quantization;
+
+namespace Ristretto.Hardware;
+
+/// <summary>
+/// Walks a <see cref="Network"/> under a <see cref="QuantizationPlan"/> and costs every weighted layer with a
+/// <see cref="LayerCostModel"/> (Horowitz ISSCC 2014 op table, hardware-cost.md scheme overheads). Shapes come
+/// from the network's declared input (batch dimension excluded); layers the plan does not list cost float32.
+/// </summary>
+public static class NetworkCostModel
+{
+    /// <summary>The cost of <paramref name="network"/> under <paramref name="plan"/> (named <paramref name="planName"/>).</summary>
+    public static NetworkCost Compute(Network network, QuantizationPlan plan, AcceleratorOptions? options = null, string? planName = null,
+        OpCostModel? ops = null)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(plan);
+        var model = new LayerCostModel(options, ops);
+        CheckLayers(network, plan, planName ?? plan.Description);
+        var rows = Shapes(network).Select(x =>
+        {
+            var spec = plan.Layers.GetValueOrDefault(x.Node.Layer.LayerName);
+            var scheme = LayerScheme.Of(spec?.Weights, spec?.Bias, spec?.Input, spec?.Output);
+            return (x.Node, x.Shape, Scheme: scheme);
+        }).ToList();
+        // Parameters resident on chip when all of them, at the plan's widths, fit in the buffer.
+        var probe = rows.Select(r => model.Cost(r.Node.Layer.LayerName, r.Node.Layer.Type, r.Shape, r.Scheme, weightsResident: false)).ToList();
+        bool resident = probe.Sum(l => l.WeightBits + l.ExtraParameterBits) <= model.Options.Sram.CapacityBits();
+        var layers = resident
+            ? rows.Select(r => model.Cost(r.Node.Layer.LayerName, r.Node.Layer.Type, r.Shape, r.Scheme, weightsResident: true)).ToList()
+            : probe;
+        return new NetworkCost(network.Name, planName ?? plan.Description, layers, resident);
+    }
+
+    /// <summary>
+    /// Checks that every layer <paramref name="plan"/> names exists in <paramref name="network"/> and has weights,
+    /// and, when <paramref name="requireAll"/>, that every weighted layer is listed; a problem is one
+    /// <see cref="RistrettoException"/> line naming the plan and the layer.
+    /// </summary>
+    public static void CheckLayers(Network network, QuantizationPlan plan, string planName, bool requireAll = false)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(plan);
+        var byName = network.Nodes.ToDictionary(n => n.Layer.LayerName, n => n.Layer, StringComparer.Ordinal);
+        foreach (var name in plan.Layers.Keys.Order(StringComparer.Ordinal))
+        {
+            if (!byName.TryGetValue(name, out var layer))
+                throw new RistrettoException($"plan {planName}: layer '{name}' is not in network {network.Name} (it has {string.Join(", ", Weighted(network))})");
+            if (layer is not IWeightedLayer && !plan.Layers[name].IsFloat)
+                throw new RistrettoException($"plan {planName}: layer '{name}' ({layer.Type}) has no weights to quantize");
+        }
+        if (requireAll && Weighted(network).FirstOrDefault(n => !plan.Layers.ContainsKey(n)) is { } missing)
+            throw new RistrettoException($"plan {planName} has no entry for layer '{missing}' of network {network.Name} (pass --allow-float-layers to cost unlisted layers as float32)");
+    }
+
+    /// <summary>The weighted layers with their cost-model shapes, in execution order.</summary>
+    public static IReadOnlyList<(LayerNode Node, LayerShape Shape)> Shapes(Network network)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        var shapes = network.Validate();
+        var result = new List<(LayerNode, LayerShape)>();
+        foreach (var node in network.Nodes)
+        {
+            if (node.Layer is not IWeightedLayer weighted)
+                continue;
+            var inputs = node.Inputs.Select(b => shapes[b]).ToArray();
+            long macs = node.Layer.Macs(inputs);
+            var w = weighted.Weight.shape;
+            long k = w.Skip(1).Aggregate(1L, (a, d) => a * d);
+            long groups = node.Layer is ConvolutionLayer conv ? conv.Geo.Groups : 1;
+            long inElements = inputs[0].Skip(1).Aggregate(1L, (a, d) => a * d);
+            long outElements = shapes[node.Outputs[0]].Skip(1).Aggregate(1L, (a, d) => a * d);
+            result.Add((node, new LayerShape(macs, k, w[0], groups, weighted.Weight.numel(), weighted.Bias?.numel() ?? 0, inElements, outElements).Validated()));
+        }
+        return result;
+    }
+
+    private static IEnumerable<string> Weighted(Network network) =>
+        network.Nodes.Where(n => n.Layer is IWeightedLayer).Select(n => n.Layer.LayerName);
+}

@@ -1,0 +1,17 @@
+namespace Ristretto.Reports;
+
+/// <summary>What <see cref="ReportWriter.Write"/> produced.</summary>
+/// <param name="Folder">The report folder.</param>
+/// <param name="Data">The numbers reported.</param>
+/// <param name="Files">Paths of the files written, relative to <paramref name="Folder"/>.</param>
+public sealed record ReportResult(string Folder, ReportData Data, IReadOnlyList<string> Files)
+{
+    /// <summary>The Markdown report.</summary>
+    public string Markdown => Path.Combine(Folder, ReportWriter.MarkdownFile);
+
+    /// <summary>The self-contained HTML report.</summary>
+    public string Html => Path.Combine(Folder, ReportWriter.HtmlFile);
+
+    /// <summary>The JSON numbers.</summary>
+    public string Json => Path.Combine(Folder, ReportWriter.JsonFile);
+}
