@@ -6,6 +6,7 @@ using Ristretto.Data;
 using Ristretto.Engine;
 using Ristretto.Graph;
 using Ristretto.Quantization;
+using Ristretto.Reports;
 using Ristretto.Search;
 
 namespace Ristretto.Cli.Commands;
@@ -39,13 +40,14 @@ public static class QuantizeCommand
         var budget = new Option<double?>("--time-budget") { Description = "Seconds the per-layer search may take; it then keeps the best plan found so far." };
         var widths = new Option<string?>("--widths") { Description = $"Skip the sweeps ({Dfp} only): build the per-type plan with these widths, CONV/FC/ACTIVATIONS (e.g. 2/2/4), and score it once." };
         var quantized = new Option<string?>("--model-quantized") { Description = "Write the quantized network as a Ristretto prototxt (ConvolutionRistretto/FcRistretto) to this file, and its float weights beside it as .caffemodel." };
+        var reportDir = new Option<string?>("--report") { Description = "Also write the hardware cost report (Markdown, HTML, JSON, charts) of every scored plan to this folder; see ristretto report." };
         var weights = CommonOptions.Weights();
         var device = CommonOptions.Device();
         var data = CommonOptions.Data();
         var json = CommonOptions.Json();
         var command = new Command("quantize", "Find the smallest bit-widths that keep top-1 within an error margin (Ristretto's procedure).")
         {
-            model, weights, mode, scale, perChannel, asymmetric, clipping, searchKind, widths, budget, margin, iterations, batch, calibration, quantized, plan, device, data, json,
+            model, weights, mode, scale, perChannel, asymmetric, clipping, searchKind, widths, budget, margin, iterations, batch, calibration, quantized, plan, reportDir, device, data, json,
         };
         command.SetAction(r => CommandRunner.Run(cancel =>
         {
@@ -76,7 +78,8 @@ public static class QuantizeCommand
             double points = r.GetValue(margin);
             QuantizationPlan chosenPlan;
             Dictionary<string, object?> report;
-            Evaluation.EvalResult chosenScore;
+            Evaluation.EvalResult chosenScore, baselineScore;
+            var scoredPlans = new List<ReportPlan>();
             if (fixedWidths is var (convBits, fcBits, actBits))
             {
                 var search = new RistrettoDfpSearch(network, ranges, test, its, size);
@@ -84,7 +87,7 @@ public static class QuantizeCommand
                 var (baseline, scored) = ProgressDisplay.Run("quantize", 2, p => search.Score(chosenPlan, p, cancel));
                 Console.Write(QuantizeTables.Fixed(network.Name, path, baseline, scored, (convBits, fcBits, actBits)));
                 report = Common(baseline, scored, 2, 0, [], new Dictionary<string, int?> { ["conv_weights"] = convBits, ["fc_weights"] = fcBits, ["activations"] = actBits });
-                chosenScore = scored;
+                (chosenScore, baselineScore) = (scored, baseline);
             }
             else if (trimming is Dfp or Integer)
             {
@@ -93,7 +96,17 @@ public static class QuantizeCommand
                 var result = ProgressDisplay.Run("quantize", search.MaxEvaluations, p => search.Run(points, p, cancel));
                 string title = trimming == Dfp ? "Ristretto dynamic fixed point search" : $"Ristretto's sweeps, {scheme.Describe()}";
                 Console.Write(QuantizeTables.Table(title, network.Name, path, result, points, search.SweepWidths));
-                (chosenPlan, report, chosenScore) = (result.Plan, Report(result), result.Quantized);
+                (chosenPlan, report, chosenScore, baselineScore) = (result.Plan, Report(result), result.Quantized, result.Baseline);
+                foreach (var point in result.Sweeps)
+                {
+                    var swept = point.Part switch
+                    {
+                        "conv weights" => search.Plan(point.Bits, null, null),
+                        "fc weights" => search.Plan(null, point.Bits, null),
+                        _ => search.Plan(null, null, point.Bits),
+                    };
+                    scoredPlans.Add(new ReportPlan($"{point.Part} {point.Bits}-bit", swept, new PlanAccuracy(point.Top1, point.Top5, "quantize sweep")));
+                }
                 if (perLayer)
                 {
                     var layerSearch = new PerLayerSearch(network, ranges, test, its, size);
@@ -102,6 +115,7 @@ public static class QuantizeCommand
                     var layered = ProgressDisplay.Run("per-layer", most, p => layerSearch.Run(points, limit, p, cancel));
                     double typeCost = layerSearch.Cost(result.Plan);
                     Console.Write(QuantizeTables.PerLayerTable(layered, typeCost, result.Quantized.Top1));
+                    scoredPlans.Add(new ReportPlan("per-type plan", result.Plan, new PlanAccuracy(result.Quantized.Top1, result.Quantized.Top5, "quantize")));
                     chosenPlan = layered.Plan;
                     chosenScore = result.Quantized with { Top1 = layered.Final.Top1, Top5 = layered.Final.Top5 };
                     report["per_layer"] = PerLayerReport(layered, typeCost);
@@ -112,14 +126,14 @@ public static class QuantizeCommand
                 var modes = new RistrettoOtherModes(network, ranges, test, its, size);
                 var result = ProgressDisplay.Run("quantize", 3, p => modes.MiniFloat(points, p, cancel));
                 Console.Write(QuantizeTables.Table(network.Name, path, result, points));
-                (chosenPlan, report, chosenScore) = (result.Plan, Report(result), result.Quantized);
+                (chosenPlan, report, chosenScore, baselineScore) = (result.Plan, Report(result), result.Quantized, result.Baseline);
             }
             else
             {
                 var modes = new RistrettoOtherModes(network, ranges, test, its, size);
                 var result = ProgressDisplay.Run("quantize", 2, p => modes.PowerOfTwo(progress: p, cancel: cancel));
                 Console.Write(QuantizeTables.Table(network.Name, path, result));
-                (chosenPlan, report, chosenScore) = (result.Plan, Report(result), result.Quantized);
+                (chosenPlan, report, chosenScore, baselineScore) = (result.Plan, Report(result), result.Quantized, result.Baseline);
             }
             if (r.GetValue(quantized) is { } prototxt)
             {
@@ -131,6 +145,13 @@ public static class QuantizeCommand
             {
                 PlanFile.Save(planPath, chosenPlan, (chosenScore.Top1, chosenScore.Top5));
                 Console.WriteLine($"plan written to {planPath}");
+            }
+            if (r.GetValue(reportDir) is { } folder)
+            {
+                scoredPlans.Add(new ReportPlan("chosen", chosenPlan, new PlanAccuracy(chosenScore.Top1, chosenScore.Top5, "quantize")));
+                var written = ReportWriter.Write(network, scoredPlans, new ReportOptions { ModelSource = path, AllowFloatLayers = true }, folder,
+                    new PlanAccuracy(baselineScore.Top1, baselineScore.Top5, "quantize"));
+                Console.WriteLine($"cost report written to {Path.Combine(written.Folder, ReportWriter.HtmlFile)}");
             }
             JsonReport.Write(r.GetValue(json), report);
             return 0;

@@ -16,9 +16,13 @@ public class QuantizeCommandTests
         var trained = CliProcess.Run(["train", "--out", dir.File("m.rstm"), "--iterations", "60", "--batch-size", "32", .. common]);
         Assert.True(trained.ExitCode == 0, trained.StdErr);
 
-        var r = CliProcess.Run(["quantize", "--model", dir.File("m.rstm"), "--iterations", "2", "--json", dir.File("q.json"), "--plan", dir.File("plan.json"), .. common]);
+        var r = CliProcess.Run(["quantize", "--model", dir.File("m.rstm"), "--iterations", "2", "--json", dir.File("q.json"), "--plan", dir.File("plan.json"),
+            "--report", dir.File("report"), .. common]);
         Assert.True(r.ExitCode == 0, r.StdErr);
         Assert.Contains("conv weights", r.StdOut);
+        Assert.True(File.Exists(Path.Combine(dir.File("report"), "report.html")), "quantize --report wrote no HTML report");
+        var reported = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir.File("report"), "report.json"))).RootElement;
+        Assert.Contains("\"chosen\"", reported.GetRawText());
         Assert.Contains("Please fine-tune.", r.StdOut);
 
         var json = JsonDocument.Parse(File.ReadAllText(dir.File("q.json"))).RootElement;
