@@ -11,10 +11,27 @@ public static class ModelZoo
     private static readonly Dictionary<string, (int Classes, Func<int, ulong, Network> Build)> Builders = new(StringComparer.Ordinal)
     {
         [LeNet.ArchitectureName] = (10, LeNet.Build),
+        [Cifar10Full.ArchitectureName] = (10, Cifar10Full.Build),
+        [ReferenceCaffeNet.ArchitectureName] = (1000, ReferenceCaffeNet.Build),
+        [AlexNet.ArchitectureName] = (1000, AlexNet.Build),
+        [SqueezeNet.V10Name] = (1000, SqueezeNet.BuildV10),
+        [SqueezeNet.V11Name] = (1000, SqueezeNet.BuildV11),
+        [GoogLeNet.ArchitectureName] = (1000, GoogLeNet.Build),
         [ResNet18.ArchitectureName] = (1000, ResNet18.Build),
+        [MobileNetV2.ArchitectureName] = (1000, MobileNetV2.Build),
     };
 
-    private static readonly Dictionary<string, string> Aliases = new(StringComparer.Ordinal);
+    private static readonly Dictionary<string, string> Aliases = new(StringComparer.Ordinal)
+    {
+        ["squeezenet"] = SqueezeNet.V10Name,
+        ["cifar10_full"] = Cifar10Full.ArchitectureName,
+        ["bvlc_alexnet"] = AlexNet.ArchitectureName,
+        ["bvlc_reference_caffenet"] = ReferenceCaffeNet.ArchitectureName,
+        ["bvlc_googlenet"] = GoogLeNet.ArchitectureName,
+        ["inception_v1"] = GoogLeNet.ArchitectureName,
+        ["resnet-18"] = ResNet18.ArchitectureName,
+        ["mobilenet_v2"] = MobileNetV2.ArchitectureName,
+    };
 
     /// <summary>Names <see cref="Create"/> accepts (aliases aside).</summary>
     public static IReadOnlyList<string> Names { get; } = [.. Builders.Keys];
@@ -35,7 +52,9 @@ public static class ModelZoo
         int n = classes ?? defaultClasses;
         if (n < 1)
             throw new RistrettoException($"a network needs at least one class, got {n}");
-        return build(n, seed);
+        var network = build(n, seed);
+        network.eval(); // LeNet.Build leaves the module's default (training) mode; the zoo hands out inference nets
+        return network;
     }
 
     /// <summary>The number of classes <paramref name="name"/> has by default.</summary>
