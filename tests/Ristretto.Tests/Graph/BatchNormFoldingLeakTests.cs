@@ -20,9 +20,9 @@ public class BatchNormFoldingLeakTests
         DisposeScopeManager.Statistics.Reset();
         using (var net = CaffeImport.Load(dir.File("folding.prototxt")))
         {
-            BatchNormFoldingTests.Randomise(net, 3);
+            NetworkChecks.Randomise(net, 3);
             using var folded = BatchNormFolding.Fold(net);
-            BatchNormFoldingTests.AssertSameOutputs(net, folded, 2);
+            NetworkChecks.AssertSameOutputs(net, folded, 2);
         }
         Assert.Equal(0, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
     }

@@ -42,7 +42,7 @@ public class BatchNormFoldingTests
         using var dir = new TempDir();
         File.WriteAllText(dir.File("folding.prototxt"), FoldingPrototxt);
         using var net = CaffeImport.Load(dir.File("folding.prototxt"), seed: 5);
-        Randomise(net, 11);
+        NetworkChecks.Randomise(net, 11);
         using var folded = BatchNormFolding.Fold(net);
 
         Assert.Equal(["bn_after_relu", "bn2"], folded.Nodes.Where(n => n.Layer is BatchNormLayer).Select(n => n.Layer.LayerName));
@@ -54,20 +54,20 @@ public class BatchNormFoldingTests
         Assert.Equal(conv1.Outputs, folded.Nodes.Single(n => n.Layer.LayerName == "relu1").Inputs);
         Assert.Equal(net.Outputs, folded.Outputs);
         Assert.Equal(["ip@bn_ip", "up@scale_up"], folded.Outputs.Order(StringComparer.Ordinal));
-        AssertSameOutputs(net, folded, 3);
+        NetworkChecks.AssertSameOutputs(net, folded, 3);
     }
 
     [Fact]
     public void Should_Fold_The_Convolution_BatchNorms_Of_The_Caffe_Cifar10_Bn_Fixture_But_Not_The_One_After_Pooling()
     {
         using var net = CaffeImport.Load(CaffeFixtures.PathOf("cifar10__cifar10_full_sigmoid_train_test_bn.prototxt"));
-        Randomise(net, 12);
+        NetworkChecks.Randomise(net, 12);
         using var folded = BatchNormFolding.Fold(net);
         Assert.Equal(["bn1"], folded.Nodes.Where(n => n.Layer is BatchNormLayer).Select(n => n.Layer.LayerName));
         Assert.Null(((ConvolutionLayer)net["conv2"]).Bias);
         Assert.Equal([32L], ((ConvolutionLayer)folded["conv2"]).Bias!.shape);
         Assert.Equal([64L], ((ConvolutionLayer)folded["conv3"]).Bias!.shape);
-        AssertSameOutputs(net, folded, 4);
+        NetworkChecks.AssertSameOutputs(net, folded, 4);
     }
 
     [Theory]
@@ -76,7 +76,7 @@ public class BatchNormFoldingTests
     public void Should_Fold_Every_BatchNorm_Of_A_Zoo_Network_With_Random_Statistics(string name, int batchNorms)
     {
         using var net = ModelZoo.Create(name, 10, seed: 2);
-        Randomise(net, 13);
+        NetworkChecks.Randomise(net, 13);
         using var folded = BatchNormFolding.Fold(net);
         Assert.Equal(batchNorms, net.Nodes.Count(n => n.Layer is BatchNormLayer));
         Assert.DoesNotContain(folded.Nodes, n => n.Layer is BatchNormLayer);
@@ -84,14 +84,14 @@ public class BatchNormFoldingTests
         // Each BN's γ and β (2C) become the C biases of its convolution, which had none.
         long removed = net.Nodes.Select(n => n.Layer).OfType<BatchNormLayer>().Sum(b => b.Mean.shape[0]);
         Assert.Equal(net.parameters().Sum(p => p.numel()) - removed, folded.parameters().Sum(p => p.numel()));
-        AssertSameOutputs(net, folded, 1);
+        NetworkChecks.AssertSameOutputs(net, folded, 1);
     }
 
     [Fact]
     public void Should_Leave_The_Source_Network_Untouched_And_Independent()
     {
         using var net = ModelZoo.Create("resnet18", 10, seed: 2);
-        Randomise(net, 14);
+        NetworkChecks.Randomise(net, 14);
         var before = ((ConvolutionLayer)net["conv1"]).Weight.data<float>().ToArray();
         var folded = BatchNormFolding.Fold(net);
         Assert.NotEqual(before, ((ConvolutionLayer)folded["conv1"]).Weight.data<float>().ToArray());
@@ -112,7 +112,7 @@ public class BatchNormFoldingTests
             .Add(conv, "data", "conv").Add(bn, "conv", "bn").Build(["conv", "bn"]);
         using var folded = BatchNormFolding.Fold(net);
         Assert.Contains(folded.Nodes, n => n.Layer is BatchNormLayer);
-        AssertSameOutputs(net, folded, 1);
+        NetworkChecks.AssertSameOutputs(net, folded, 1);
     }
 
     private static void Count(Ristretto.Graph.Network net)
@@ -127,50 +127,5 @@ public class BatchNormFoldingTests
         var p = new TorchSharp.Modules.Parameter(t);
         p.DetachFromDisposeScope();
         return p;
-    }
-
-    /// <summary>Gives every BN non-trivial statistics and affine parameters, and every broadcast constant random values.</summary>
-    internal static void Randomise(Ristretto.Graph.Network net, ulong seed)
-    {
-        using var noGrad = no_grad();
-        using var scope = NewDisposeScope();
-        var g = new Generator(seed);
-        Tensor U(long n, double lo, double hi) => rand(n, generator: g).mul(hi - lo).add(lo);
-        foreach (var layer in net.Nodes.Select(n => n.Layer))
-        {
-            if (layer is BatchNormLayer bn)
-            {
-                long c = bn.Mean.shape[0];
-                bn.Mean.copy_(U(c, -0.5, 0.5));
-                bn.Variance.copy_(U(c, 0.25, 2));
-                bn.Scale?.copy_(U(c, 0.5, 1.5));
-                bn.Bias?.copy_(U(c, -0.5, 0.5));
-            }
-            else if (layer is BroadcastLayer b)
-                b.Constant.copy_(U(b.Constant.numel(), b.Op == BroadcastLayer.Operation.Multiply ? 0.5 : -0.5, 1.5).reshape(b.Constant.shape));
-        }
-    }
-
-    /// <summary>Every output of the two networks agrees to 1e-4 relative to the output's largest value, on a random batch.</summary>
-    internal static void AssertSameOutputs(Ristretto.Graph.Network expected, Ristretto.Graph.Network actual, int batch)
-    {
-        using var noGrad = no_grad();
-        using var scope = NewDisposeScope();
-        var shape = expected.Inputs[0].Shape.ToArray();
-        shape[0] = batch;
-        var x = rand(shape, generator: new Generator(99)).mul(2).sub(1);
-        var inputs = new Dictionary<string, Tensor> { [expected.Inputs[0].Name] = x };
-        var a = expected.Run(inputs);
-        var b = actual.Run(inputs);
-        foreach (var name in expected.Outputs)
-        {
-            var ya = a[name];
-            var yb = b[name];
-            Assert.Equal(ya.shape, yb.shape);
-            double scale = ya.abs().max().item<float>();
-            double diff = ya.sub(yb).abs().max().item<float>();
-            Assert.True(scale > 0, $"output {name} is all zeros, which proves nothing");
-            Assert.True(diff <= 1e-4 * scale, $"output {name}: max |Δ| {diff:G3} for values up to {scale:G3}");
-        }
     }
 }

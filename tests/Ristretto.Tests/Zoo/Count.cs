@@ -26,7 +26,7 @@ internal static class Count
         using var scope = NewDisposeScope();
         var shape = net.Inputs[0].Shape.ToArray();
         shape[0] = 1;
-        var generator = new TorchSharp.torch.Generator(seed);
+        using var generator = new TorchSharp.torch.Generator(seed);
         var x = rand(shape, generator: generator);
         var y = net.forward(x);
         Assert.Equal(Shapes(net)[net.Outputs[0]], y.shape);
