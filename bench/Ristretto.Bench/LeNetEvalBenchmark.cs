@@ -44,7 +44,7 @@ internal sealed class LeNetEvalBenchmark : IBenchmark
         using var net = ModelStore.Instantiate(model, device);
         net.eval();
         using var sessionOptions = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
-        using var session = new InferenceSession(LeNetOnnxExporter.Export(model), sessionOptions);
+        using var session = new InferenceSession(OnnxExporter.Export(net), sessionOptions);
         int[] batches = options.Quick ? [100] : [1, 100, 1000];
         foreach (int batch in batches)
         {

@@ -17,6 +17,7 @@ public static class Program
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(FinetuneCommand.Create());
         root.Subcommands.Add(ReportCommand.Create());
+        root.Subcommands.Add(ExportCommand.Create());
         return root;
     }
 

@@ -24,9 +24,9 @@ public static class InspectCommand
         command.SetAction(r => CommandRunner.Run(_ =>
         {
             string spec = r.GetValue(model)!;
-            using var module = File.Exists(spec) || spec.Contains('/', StringComparison.Ordinal) || spec.Contains('.', StringComparison.Ordinal)
-                ? ModelReference.Load(spec, torch.CPU, r.GetValue(weights)).Model
-                : ModelZoo.Create(spec);
+            // A zoo name ("squeezenet1.1") wins unless a file of that name exists; a word without '/' or '.' is a zoo name.
+            bool zoo = !File.Exists(spec) && (ModelZoo.Contains(spec) || !(spec.Contains('/', StringComparison.Ordinal) || spec.Contains('.', StringComparison.Ordinal)));
+            using var module = zoo ? ModelZoo.Create(spec) : ModelReference.Load(spec, torch.CPU, r.GetValue(weights)).Model;
             var network = module as Network ?? throw new RistrettoException($"{spec} is not a graph network");
             var rows = Rows(network);
             Console.Write(Render(network.Name, rows));

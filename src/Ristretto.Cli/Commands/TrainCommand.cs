@@ -85,6 +85,9 @@ public static class TrainCommand
         using var network = resumeFrom is null
             ? ModelZoo.Create(architecture, trainSet.Source.Classes, settings.Seed)
             : ModelStore.Instantiate(resumeFrom, torch.CPU, "checkpoint");
+        long[] takes = network.Inputs[0].Shape[1..], has = [1, trainSet.Source.Height, trainSet.Source.Width];
+        if (!takes.SequenceEqual(has))
+            throw new RistrettoException($"{architecture} takes {string.Join("×", takes)} images; the data set {dataSpec} has {string.Join("×", has)}");
         network.to(device);
         var trainer = new Trainer(network, settings);
         using var solver = trainer.Solver;

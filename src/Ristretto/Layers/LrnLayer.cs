@@ -5,8 +5,9 @@ namespace Ristretto.Layers;
 
 /// <summary>
 /// Local response normalisation as Caffe defines it. Across channels: x / (k + α/n · Σ x²)^β over n
-/// neighbouring channels. Within channel: x / (1 + α · mean(x²))^β over an n×n spatial window
-/// (zero-padded, the mean dividing by n²).
+/// neighbouring channels. Within channel: x · (1 + α · mean(x²))^−β over an n×n spatial window
+/// (zero-padded, the mean dividing by n²), computed as Caffe's layer does it (square, average pooling,
+/// power −β, product), which is also how the ONNX export writes it.
 /// </summary>
 public sealed class LrnLayer : Layer
 {
@@ -55,7 +56,7 @@ public sealed class LrnLayer : Layer
         using var scope = NewDisposeScope();
         long pad = (Size - 1) / 2;
         var mean = nn.functional.avg_pool2d(x.square(), [Size, Size], [1, 1], [pad, pad], ceil_mode: false, count_include_pad: true);
-        var y = x.div(mean.mul(Alpha).add(1).pow(Beta));
+        var y = x.mul(mean.mul(Alpha).add(1).pow(-Beta));
         return [y.MoveToOuterDisposeScope()];
     }
 }

@@ -1,4 +1,5 @@
 using TorchSharp;
+using Ristretto.Graph;
 using Ristretto.Zoo;
 using static TorchSharp.torch;
 
@@ -17,7 +18,7 @@ public static class ModelStore
     }
 
     /// <summary>Builds the zoo architecture named in <paramref name="data"/> and loads its weights on <paramref name="device"/>.</summary>
-    public static nn.Module<Tensor, Tensor> Instantiate(ModelData data, Device device, string source = "model")
+    public static Network Instantiate(ModelData data, Device device, string source = "model")
     {
         ArgumentNullException.ThrowIfNull(data);
         var model = ModelZoo.Create(data.Architecture, data.Classes);

@@ -28,6 +28,7 @@ internal sealed partial class OnnxConverter
             case "Selu": Unary(node, name => new EluLayer(name, node.Float("alpha", 1.67326319217681884765625f), node.Float("gamma", 1.05070102214813232421875f))); break;
             case "PRelu": ConvertPRelu(node); break;
             case "Clip": ConvertClip(node); break;
+            case "Pow": ConvertPow(node); break;
             case "LRN":
                 Unary(node, name => new LrnLayer(name, (int)node.Int("size", 0), node.Float("alpha", 1e-4f), node.Float("beta", 0.75f), node.Float("bias", 1f)));
                 break;

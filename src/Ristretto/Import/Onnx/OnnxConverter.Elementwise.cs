@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 
 namespace Ristretto.Import.Onnx;
 
-/// <summary>Element-wise operators over runtime values, constants broadcast against them, and PRelu and Clip.</summary>
+/// <summary>Element-wise operators over runtime values, constants broadcast against them, and PRelu, Pow (constant exponent) and Clip.</summary>
 internal sealed partial class OnnxConverter
 {
     private void ConvertElementwise(OnnxNode node)
@@ -64,6 +64,13 @@ internal sealed partial class OnnxConverter
         if (slope.dim() == 1 && xs.Length > 2 && slope.shape[0] != 1 && slope.shape[0] != xs[^1] && slope.shape[0] == xs[1])
             slope = slope.reshape([slope.shape[0], .. Enumerable.Repeat(1L, xs.Length - 2)]);
         Chain(new PReLULayer(LayerName(node), Param(slope)), x, node.Output());
+    }
+
+    private void ConvertPow(OnnxNode node)
+    {
+        var (x, _) = Runtime(node.Input(0));
+        double exponent = ConstantScalar(node, node.Input(1), "exponent");
+        Chain(new PowerLayer(LayerName(node), exponent), x, node.Output());
     }
 
     private void ConvertClip(OnnxNode node)
