@@ -28,7 +28,7 @@ public static class FinetuneCommand
         var model = new Option<string?>("--model") { Description = "The float model: a .rstm, .onnx or Caffe .prototxt file (default: the embedded LeNet trained on MNIST). With --model-quantized, the prototxt is the model." };
         var plan = new Option<string?>("--plan") { Description = "The JSON plan to fine-tune into (from quantize --plan)." };
         var quantized = new Option<string?>("--model-quantized") { Description = "A Ristretto quantized prototxt (from quantize --model-quantized, or Ristretto's own): its layers' formats are the plan; --weights gives its caffemodel." };
-        var output = new Option<string>("--out") { Description = "Fine-tuned model to write: .rstm (zoo networks) or .prototxt (+ .caffemodel beside it). Checkpoints go to OUT.ckpt.", Required = true };
+        var output = new Option<string>("--out") { Description = "Fine-tuned model to write: .rstm (zoo networks), .onnx, or .prototxt (+ .caffemodel beside it). Checkpoints go to OUT.ckpt.", Required = true };
         var iterations = CommonOptions.PositiveInt("--iterations", "Fine-tuning iterations (solver updates).", s.Iterations);
         var batch = CommonOptions.PositiveInt("--batch-size", "Training batch size.", s.BatchSize);
         var iterSize = CommonOptions.PositiveInt("--iter-size", "Batches accumulated per update (Caffe's iter_size).", s.IterSize);
@@ -48,6 +48,7 @@ public static class FinetuneCommand
         var seed = new Option<ulong>("--seed") { Description = "Seed of the data order and the stochastic rounding.", DefaultValueFactory = _ => s.Seed };
         var snapshot = new Option<int>("--snapshot") { Description = "Write a checkpoint every N iterations (0: only on Ctrl+C).", DefaultValueFactory = _ => 1000 };
         var resume = new Option<bool>("--resume") { Description = "Continue from OUT.ckpt with its plan, settings and state (give the same --model)." };
+        var keepBn = new Option<bool>("--keep-batchnorm") { Description = "Do not fold BatchNorm (and Scale) into the preceding convolutions before fine-tuning." };
         var weights = CommonOptions.Weights();
         var device = CommonOptions.Device();
         var data = CommonOptions.Data();
@@ -55,7 +56,7 @@ public static class FinetuneCommand
         var command = new Command("finetune", "Fine-tune a network under a quantization plan: shadow weights, trimmed forward passes, straight-through gradients.")
         {
             model, weights, plan, quantized, output, iterations, batch, iterSize, solver, lr, policy, gamma, stepSize, momentum, decay,
-            rounding, distill, temperature, testInterval, testIterations, seed, snapshot, resume, device, data, json,
+            rounding, distill, temperature, testInterval, testIterations, seed, snapshot, resume, keepBn, device, data, json,
         };
         command.SetAction(r => CommandRunner.Run(cancel =>
         {
@@ -75,7 +76,7 @@ public static class FinetuneCommand
             if (r.GetValue(testIterations) is < 1)
                 throw new RistrettoException($"--test-iterations must be ≥ 1, got {r.GetValue(testIterations)}");
             var request = new FinetuneRequest(r.GetValue(model), r.GetValue(weights), r.GetValue(plan), r.GetValue(quantized), r.GetValue(output)!,
-                options, r.GetResult(iterations) is { Implicit: false }, r.GetValue(testIterations), r.GetValue(snapshot), r.GetValue(resume),
+                options, r.GetResult(iterations) is { Implicit: false }, r.GetValue(testIterations), r.GetValue(snapshot), r.GetValue(resume), r.GetValue(keepBn),
                 r.GetValue(device)!, r.GetValue(data)!, r.GetValue(json));
             return FinetuneRun.Execute(request, cancel);
         }));
@@ -85,4 +86,4 @@ public static class FinetuneCommand
 
 /// <summary>What <c>ristretto finetune</c> was asked to do.</summary>
 internal sealed record FinetuneRequest(string? Model, string? Weights, string? Plan, string? ModelQuantized, string Output,
-    FinetuneOptions Options, bool IterationsGiven, int? TestIterations, int Snapshot, bool Resume, string Device, string Data, string? Json);
+    FinetuneOptions Options, bool IterationsGiven, int? TestIterations, int Snapshot, bool Resume, bool KeepBatchNorm, string Device, string Data, string? Json);

@@ -22,17 +22,26 @@ internal static class FinetuneRun
             throw new RistrettoException("give the plan to fine-tune into: --plan PLAN.json or --model-quantized PROTOTXT");
         string outPath = Path.GetFullPath(q.Output);
         string extension = Path.GetExtension(outPath).ToLowerInvariant();
-        if (extension is not (".rstm" or ".prototxt"))
-            throw new RistrettoException($"--out {q.Output}: write a .rstm (zoo networks) or a .prototxt (+ .caffemodel)");
+        if (extension is not (".rstm" or ".prototxt" or ".onnx"))
+            throw new RistrettoException($"--out {q.Output}: write a .rstm (zoo networks), an .onnx, or a .prototxt (+ .caffemodel)");
         string stem = Path.ChangeExtension(outPath, null);
         string checkpointPath = outPath + ".ckpt";
         Directory.CreateDirectory(Path.GetDirectoryName(outPath)!);
         var device = DeviceSelector.Resolve(q.Device);
 
         var source = NetworkSource.Load(q.ModelQuantized ?? q.Model, device, q.Weights);
+        int batchNorms = source.Network.Nodes.Count(n => n.Layer is Layers.BatchNormLayer);
+        if (batchNorms > 0 && !q.KeepBatchNorm)
+        {
+            // A BatchNorm folded into its convolution is what an accelerator runs, so it is what gets trimmed and trained.
+            using (source.Network)
+                source = source with { Network = Graph.BatchNormFolding.Fold(source.Network), Architecture = null };
+            int left = source.Network.Nodes.Count(n => n.Layer is Layers.BatchNormLayer);
+            Log.Info($"Folded {batchNorms - left} of {batchNorms} BatchNorm layers into the layers before them (--keep-batchnorm to train them as they are)");
+        }
         using var network = source.Network;
         if (extension == ".rstm" && source.Architecture is null)
-            throw new RistrettoException($"{source.Path} is not a zoo network, so it cannot be written as .rstm; use --out NAME.prototxt");
+            throw new RistrettoException($"{source.Path} is not a zoo network as it stands (imported, or BatchNorm folded), so it cannot be written as .rstm; use --out NAME.onnx or NAME.prototxt");
 
         var options = q.Options;
         QuantizationPlan plan;
@@ -127,6 +136,11 @@ internal static class FinetuneRun
         if (extension == ".prototxt")
         {
             CaffeExport.Save(network, plan, outPath, Path.ChangeExtension(outPath, ".caffemodel"));
+            return;
+        }
+        if (extension == ".onnx")
+        {
+            Onnx.OnnxExporter.Save(network, outPath);
             return;
         }
         var meta = new Dictionary<string, string>(metadata) { ["plan"] = PlanFile.Serialize(plan) };

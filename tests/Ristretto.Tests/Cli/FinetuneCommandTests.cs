@@ -61,6 +61,15 @@ public class FinetuneCommandTests
         Assert.True(fromCaffe.ExitCode == 0, fromCaffe.StdErr);
         using var back = CaffeImport.Load(dir.File("ft.prototxt"), dir.File("ft.caffemodel"));
         Assert.Equal(plan.Layers.Keys.Order(), QuantizationPlan.CarriedBy(back).Layers.Keys.Order());
+
+        // ONNX out: a standard file whose weights lie on the plan's grid.
+        var toOnnx = CliProcess.Run(["finetune", "--model", dir.File("m.rstm"), "--plan", dir.File("plan.json"), "--out", dir.File("ft.onnx"),
+            "--iterations", "5", "--batch-size", "16", "--test-interval", "0", .. common]);
+        Assert.True(toOnnx.ExitCode == 0, toOnnx.StdErr);
+        using var onnx = Ristretto.Import.Onnx.OnnxImporter.Load(dir.File("ft.onnx"));
+        var conv1 = (IWeightedLayer)onnx.Nodes.First(n => n.Layer is IWeightedLayer).Layer;
+        using var snapped = plan.Layers["conv1"].Weights!.Trim(conv1.Weight);
+        Assert.True(Bits.Same(snapped, conv1.Weight), "ONNX conv1 weights are off the grid");
     }
 
     [Fact]

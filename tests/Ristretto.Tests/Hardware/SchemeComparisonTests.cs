@@ -47,4 +47,17 @@ public class SchemeComparisonTests(ITestOutputHelper output)
         output.WriteLine($"ResNet-50 LSQ→LSQ+ 4-bit, per MAC:     total ×{perMac.TotalRatio:F4}, arithmetic ×{perMac.ComputeRatio:F4}, area ×{perMac.AreaRatio:F4}");
         output.WriteLine($"LSQ energy {r.First.Energy.Total / 1e6:F1} µJ (arithmetic {r.First.Energy.Compute / 1e6:F1} µJ), LSQ+ {r.Second.Energy.Total / 1e6:F1} µJ");
     }
+
+    [Fact]
+    public void Should_Report_The_Lsq_Versus_Lsq_Plus_Energy_Ratio_On_The_Zoo_ResNet18()
+    {
+        using var net = ModelZoo.Create("resnet18");
+        var r = SchemeComparison.LsqVsLsqPlus(net, 4);
+        var perMac = SchemeComparison.LsqVsLsqPlus(net, 4, new AcceleratorOptions { Offsets = OffsetImplementation.PerMac });
+        Assert.Equal(21, r.First.Layers.Count); // 17 3×3 convolutions, 3 downsampling 1×1s and the classifier
+        Assert.True(r.TotalRatio > 1 && r.ComputeRatio > 1 && r.AreaRatio > 1);
+        Assert.True(perMac.ComputeRatio > r.ComputeRatio);
+        output.WriteLine($"ResNet-18 LSQ→LSQ+ 4-bit, cross terms: total ×{r.TotalRatio:F4}, arithmetic ×{r.ComputeRatio:F4}, area ×{r.AreaRatio:F4}");
+        output.WriteLine($"ResNet-18 LSQ→LSQ+ 4-bit, per MAC:     total ×{perMac.TotalRatio:F4}, arithmetic ×{perMac.ComputeRatio:F4}, area ×{perMac.AreaRatio:F4}");
+    }
 }
