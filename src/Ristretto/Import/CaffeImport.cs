@@ -20,6 +20,9 @@ public static class CaffeImport
             throw new RistrettoException($"prototxt {prototxt} does not exist");
         if (caffemodel != null && !File.Exists(caffemodel))
             throw new RistrettoException($"caffemodel {caffemodel} does not exist");
-        return CaffeGraphBuilder.Build(CaffeNet.Load(prototxt, caffemodel, trainPhase ? Phase.Train : Phase.Test), seed, applyQuantization);
+        var network = CaffeGraphBuilder.Build(CaffeNet.Load(prototxt, caffemodel, trainPhase ? Phase.Train : Phase.Test), seed, applyQuantization);
+        if (!trainPhase)
+            network.eval(); // a TEST net runs as a test net (Dropout off), as the ONNX importer's networks do
+        return network;
     }
 }

@@ -8,12 +8,13 @@ namespace Ristretto.Models;
 /// <summary>Moves models between live TorchSharp modules and <see cref="ModelData"/> / model files.</summary>
 public static class ModelStore
 {
-    /// <summary>Copies a module's parameters into plain data.</summary>
+    /// <summary>Copies a module's parameters and buffers (BatchNorm statistics) into plain data.</summary>
     public static ModelData Capture(string architecture, int classes, nn.Module module,
         Dictionary<string, string>? metadata = null, SolverState? solver = null)
     {
         ArgumentNullException.ThrowIfNull(module);
-        var weights = module.named_parameters().Select(p => TensorBlob.From(p.name, p.parameter)).ToList();
+        var weights = module.named_parameters().Select(p => TensorBlob.From(p.name, p.parameter))
+            .Concat(module.named_buffers().Select(b => TensorBlob.From(b.name, b.buffer))).ToList();
         return new ModelData(architecture, classes, weights, metadata ?? [], solver);
     }
 
@@ -35,7 +36,10 @@ public static class ModelStore
         return model;
     }
 
-    /// <summary>Copies <paramref name="weights"/> into the module's parameters; names and shapes must match exactly.</summary>
+    /// <summary>
+    /// Copies <paramref name="weights"/> into the module's parameters and buffers; names and shapes must match
+    /// exactly, except that a buffer the data lacks (a file written before buffers were saved) keeps its value.
+    /// </summary>
     public static void LoadWeights(nn.Module module, IReadOnlyList<TensorBlob> weights, string source = "model")
     {
         ArgumentNullException.ThrowIfNull(module);
@@ -51,6 +55,16 @@ public static class ModelStore
                     $"{source}: tensor {name} has shape [{string.Join(",", blob.Shape)}], the network expects [{string.Join(",", p.shape)}]");
             using var scope = NewDisposeScope();
             p.copy_(blob.ToTensor(p.device));
+        }
+        foreach (var (name, b) in module.named_buffers())
+        {
+            if (!byName.Remove(name, out var blob))
+                continue;
+            if (!b.shape.SequenceEqual(blob.Shape))
+                throw new RistrettoException(
+                    $"{source}: tensor {name} has shape [{string.Join(",", blob.Shape)}], the network expects [{string.Join(",", b.shape)}]");
+            using var scope = NewDisposeScope();
+            b.copy_(blob.ToTensor(b.device));
         }
         if (byName.Count > 0)
             throw new RistrettoException($"{source} has tensor {byName.Keys.First()} that the network does not use");
