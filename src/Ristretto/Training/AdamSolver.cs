@@ -11,18 +11,15 @@ namespace Ristretto.Training;
 /// </summary>
 public sealed class AdamSolver : ISolver
 {
-    private readonly List<(string Name, TorchSharp.Modules.Parameter Param, double LrMult)> _params;
+    private readonly SolverParameters _params;
     private readonly Dictionary<string, (Tensor M, Tensor V)> _moments = new(StringComparer.Ordinal);
     private readonly SolverSettings _settings;
 
     /// <summary>Optimises every parameter of <paramref name="model"/> (biases with the bias lr multiplier).</summary>
     public AdamSolver(nn.Module model, SolverSettings settings)
     {
-        ArgumentNullException.ThrowIfNull(model);
         _settings = settings.Validate();
-        _params = model.named_parameters()
-            .Select(p => (p.name, p.parameter, ParameterNames.IsBias(p.name) ? settings.BiasLrMult : 1.0))
-            .ToList();
+        _params = new SolverParameters(model, settings);
     }
 
     /// <inheritdoc />
@@ -38,7 +35,7 @@ public sealed class AdamSolver : ISolver
         using var oneMinusBeta2 = (1 - _settings.Beta2).ToScalar();
         using var epsilon = _settings.Epsilon.ToScalar();
         using var decay = _settings.WeightDecay.ToScalar();
-        foreach (var (name, p, mult) in _params)
+        foreach (var (name, p, mult) in _params.All)
         {
             using var grad = p.grad;
             if (grad is null)
@@ -75,13 +72,9 @@ public sealed class AdamSolver : ISolver
                 if (!isM && !blob.Name.StartsWith("v:", StringComparison.Ordinal))
                     throw new RistrettoException($"checkpoint's Adam state has an unexpected entry {blob.Name} (was it written by SGD?)");
                 string name = blob.Name[2..];
-                var match = _params.FirstOrDefault(p => p.Name == name);
-                if (match.Param is null)
-                    throw new RistrettoException($"checkpoint has solver state for unknown parameter {name}");
-                if (!match.Param.shape.SequenceEqual(blob.Shape))
-                    throw new RistrettoException($"checkpoint's solver state for {name} has shape [{string.Join(",", blob.Shape)}], the model [{string.Join(",", match.Param.shape)}]");
+                var param = _params.ForState(name, blob);
                 using var scope = NewDisposeScope();
-                pending[blob.Name] = blob.ToTensor(match.Param.device).DetachFromDisposeScope();
+                pending[blob.Name] = blob.ToTensor(param.device).DetachFromDisposeScope();
             }
             foreach (string key in pending.Keys.Where(k => k.StartsWith("m:", StringComparison.Ordinal)).ToList())
             {

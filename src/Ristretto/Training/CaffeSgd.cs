@@ -10,18 +10,15 @@ namespace Ristretto.Training;
 /// </summary>
 public sealed class CaffeSgd : ISolver
 {
-    private readonly List<(string Name, TorchSharp.Modules.Parameter Param, double LrMult)> _params;
+    private readonly SolverParameters _params;
     private readonly Dictionary<string, Tensor> _history = new(StringComparer.Ordinal);
     private readonly SolverSettings _settings;
 
     /// <summary>Optimises every parameter of <paramref name="model"/>.</summary>
     public CaffeSgd(nn.Module model, SolverSettings settings)
     {
-        ArgumentNullException.ThrowIfNull(model);
         _settings = settings.Validate();
-        _params = model.named_parameters()
-            .Select(p => (p.name, p.parameter, ParameterNames.IsBias(p.name) ? settings.BiasLrMult : 1.0))
-            .ToList();
+        _params = new SolverParameters(model, settings);
     }
 
     /// <summary>Applies one update for 0-based <paramref name="iteration"/> using the gradients now held.</summary>
@@ -33,7 +30,7 @@ public sealed class CaffeSgd : ISolver
         // objects to the finalizer thread, which is not safe in a hot loop (style.md, rule 6).
         using var momentum = _settings.Momentum.ToScalar();
         using var decay = _settings.WeightDecay.ToScalar();
-        foreach (var (name, p, mult) in _params)
+        foreach (var (name, p, mult) in _params.All)
         {
             using var grad = p.grad;
             if (grad is null)
@@ -59,15 +56,11 @@ public sealed class CaffeSgd : ISolver
     {
         foreach (var blob in state)
         {
-            var match = _params.FirstOrDefault(p => p.Name == blob.Name);
-            if (match.Param is null)
-                throw new RistrettoException($"checkpoint has solver state for unknown parameter {blob.Name}");
-            if (!match.Param.shape.SequenceEqual(blob.Shape))
-                throw new RistrettoException($"checkpoint's solver state for {blob.Name} has shape [{string.Join(",", blob.Shape)}], the model [{string.Join(",", match.Param.shape)}]");
+            var param = _params.ForState(blob.Name, blob);
             if (_history.Remove(blob.Name, out var old))
                 old.Dispose();
             using var scope = NewDisposeScope();
-            _history[blob.Name] = blob.ToTensor(match.Param.device).DetachFromDisposeScope();
+            _history[blob.Name] = blob.ToTensor(param.device).DetachFromDisposeScope();
         }
     }
 
