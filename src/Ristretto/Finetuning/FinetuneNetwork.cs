@@ -60,7 +60,8 @@ public sealed class FinetuneNetwork : nn.Module<Tensor, Tensor>, IBatchAware
     }
 
     /// <summary>
-    /// Overwrites each planned layer's weights and bias with their trimmed values (the plan's rounding), so
+    /// Overwrites each planned layer's weights and bias with their trimmed values (to nearest, as
+    /// <see cref="QuantizedLayer"/> trims them), so
     /// the float network itself holds exactly representable weights: what a user exports to hardware.
     /// </summary>
     public void SnapToGrid()
@@ -72,9 +73,9 @@ public sealed class FinetuneNetwork : nn.Module<Tensor, Tensor>, IBatchAware
             var weighted = (IWeightedLayer)_network[name];
             using var scope = NewDisposeScope();
             if (spec.Weights is { } w)
-                weighted.Weight.copy_(w.Trim(weighted.Weight, spec.Rounding));
+                weighted.Weight.copy_(w.Trim(weighted.Weight));
             if (spec.Bias is { } b && weighted.Bias is { } bias)
-                bias.copy_(b.Trim(bias, spec.Rounding));
+                bias.copy_(b.Trim(bias));
         }
     }
 

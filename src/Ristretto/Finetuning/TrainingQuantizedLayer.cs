@@ -8,7 +8,8 @@ namespace Ristretto.Finetuning;
 /// <summary>
 /// A weighted layer as fine-tuning runs it: the float layer's parameters are the shadow weights; every
 /// forward pass trims weights, bias, input and output to the plan's formats — stochastically in training
-/// passes (with straight-through gradients into the shadow weights), with the plan's rounding at test —
+/// passes (with straight-through gradients into the shadow weights), at test exactly as <see cref="QuantizedLayer"/>
+/// does (weights and bias to nearest, input and output with the plan's rounding) —
 /// then applies the float op. Borrows the wrapped layer; owns nothing.
 /// </summary>
 public sealed class TrainingQuantizedLayer : Layer
@@ -46,19 +47,20 @@ public sealed class TrainingQuantizedLayer : Layer
     public override Tensor[] forward(Tensor[] inputs)
     {
         using var scope = NewDisposeScope();
-        var x = Trim(Spec.Input, inputs[0], 0);
-        var w = Trim(Spec.Weights, _weighted.Weight, 1);
-        var b = _weighted.Bias is { } bias ? Trim(Spec.Bias, bias, 2) : null;
-        var y = Trim(Spec.Output, _weighted.Apply(x, w, b), 3);
+        var x = Trim(Spec.Input, inputs[0], 0, Spec.Rounding);
+        // At test, weights and bias are trimmed to nearest, as QuantizedLayer trims them once per plan.
+        var w = Trim(Spec.Weights, _weighted.Weight, 1, Rounding.Nearest);
+        var b = _weighted.Bias is { } bias ? Trim(Spec.Bias, bias, 2, Rounding.Nearest) : null;
+        var y = Trim(Spec.Output, _weighted.Apply(x, w, b), 3, Spec.Rounding);
         return [y.MoveToOuterDisposeScope()];
     }
 
-    private Tensor Trim(NumberFormat? format, Tensor x, int tensor)
+    private Tensor Trim(NumberFormat? format, Tensor x, int tensor, Rounding testRounding)
     {
         if (format is null)
             return x;
         return _clock.Training
             ? StraightThrough.Trim(format, x, _clock.TrainingRounding, _clock.SeedFor(_index, tensor))
-            : format.Trim(x, Spec.Rounding);
+            : format.Trim(x, testRounding);
     }
 }

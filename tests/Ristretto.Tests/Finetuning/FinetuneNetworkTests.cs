@@ -10,21 +10,26 @@ namespace Ristretto.Tests.Finetuning;
 
 public class FinetuneNetworkTests
 {
-    internal static QuantizationPlan Plan(int weightBits = 2, int activationBits = 4) => new(new Dictionary<string, LayerQuantization>
+    internal static QuantizationPlan Plan(int weightBits = 2, int activationBits = 4, Rounding rounding = Rounding.Nearest) => new(Layers(weightBits, activationBits)
+        .ToDictionary(kv => kv.Key, kv => kv.Value with { Rounding = rounding }));
+
+    private static Dictionary<string, LayerQuantization> Layers(int weightBits, int activationBits) => new()
     {
         ["conv1"] = new(new DynamicFixedPoint(weightBits, 2), new DynamicFixedPoint(8, 6), new DynamicFixedPoint(activationBits, activationBits), new DynamicFixedPoint(activationBits, activationBits - 3)),
         ["conv2"] = new(new DynamicFixedPoint(weightBits, 3), new DynamicFixedPoint(8, 7), new DynamicFixedPoint(activationBits, activationBits - 3), new DynamicFixedPoint(activationBits, activationBits - 4)),
         ["ip1"] = new(new DynamicFixedPoint(weightBits, 4), new DynamicFixedPoint(8, 7), new DynamicFixedPoint(activationBits, activationBits - 4), new DynamicFixedPoint(activationBits, activationBits - 4)),
         ["ip2"] = new(new DynamicFixedPoint(weightBits, 3), new DynamicFixedPoint(8, 7), new DynamicFixedPoint(activationBits, activationBits - 4), new DynamicFixedPoint(activationBits, activationBits - 5)),
-    });
+    };
 
-    [Fact]
-    public void In_Eval_Mode_It_Should_Compute_Exactly_What_The_Quantized_Network_Computes()
+    [Theory]
+    [InlineData(Rounding.Nearest)]
+    [InlineData(Rounding.Stochastic)]
+    public void In_Eval_Mode_It_Should_Compute_Exactly_What_The_Quantized_Network_Computes(Rounding rounding)
     {
         using var net = LeNet.Build(seed: 5);
         using var x = rand(8, 1, 28, 28);
-        using var ft = new FinetuneNetwork(net, Plan(), seed: 1);
-        using var q = new QuantizedNetwork(net, Plan());
+        using var ft = new FinetuneNetwork(net, Plan(rounding: rounding), seed: 1);
+        using var q = new QuantizedNetwork(net, Plan(rounding: rounding));
         ft.eval();
         using var noGrad = no_grad();
         using var a = ft.forward(x);
