@@ -1,3 +1,4 @@
+using Ristretto.Engine;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -22,7 +23,7 @@ public sealed class TensorImageSet : IDisposable
         Source = set;
         using var scope = NewDisposeScope();
         var bytes = tensor(set.Pixels, [set.Count, 1, set.Height, set.Width]);
-        _images = bytes.to(ScalarType.Float32).mul_(Scale).to(device).DetachFromDisposeScope();
+        _images = bytes.to(ScalarType.Float32).TimesInPlace(Scale).to(device).DetachFromDisposeScope();
         _labels = tensor(set.Labels, [set.Count]).to(ScalarType.Int64).to(device).DetachFromDisposeScope();
         Device = device;
     }

@@ -1,3 +1,4 @@
+using Ristretto.Engine;
 using Ristretto.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -24,11 +25,11 @@ public static class Distillation
         {
             Tensor target;
             using (no_grad())
-                target = nn.functional.log_softmax(teacher.forward(images) / temperature, 1);
-            var student = nn.functional.log_softmax(logits / temperature, 1);
-            var kl = (target.exp() * (target - student)).sum(1).mean() * (temperature * temperature);
+                target = nn.functional.log_softmax(teacher.forward(images).Over(temperature), 1);
+            var student = nn.functional.log_softmax(logits.Over(temperature), 1);
+            var kl = (target.exp() * (target - student)).sum(1).mean().Times(temperature * temperature);
             var ce = nn.functional.cross_entropy(logits, labels);
-            return ce * (1 - alpha) + kl * alpha;
+            return ce.Times(1 - alpha).Plus(kl.Times(alpha));
         };
     }
 }

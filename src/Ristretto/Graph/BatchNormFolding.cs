@@ -1,3 +1,4 @@
+using Ristretto.Engine;
 using Ristretto.Layers;
 using static TorchSharp.torch;
 
@@ -141,7 +142,7 @@ public static class BatchNormFolding
         var bn = (BatchNormLayer)followers[0];
         long channels = bn.Mean.shape[0];
         // y = a · x + c per channel.
-        var a = bn.Variance.to(ScalarType.Float64).add(bn.Epsilon).rsqrt();
+        var a = bn.Variance.to(ScalarType.Float64).Plus(bn.Epsilon).rsqrt();
         if (bn.Scale is { } gamma)
             a = a.mul(gamma.detach().to(ScalarType.Float64));
         var shift = bn.Bias is { } beta ? beta.detach().to(ScalarType.Float64) : zeros(channels, dtype: ScalarType.Float64, device: weight.device);
@@ -155,7 +156,7 @@ public static class BatchNormFolding
                 shift = shift.mul(k);
             }
             else
-                shift = shift.add(k);
+                shift = shift.Plus(k);
         }
         var w = weight.detach().to(ScalarType.Float64);
         Tensor scaled = layer switch
@@ -163,7 +164,7 @@ public static class BatchNormFolding
             DeconvolutionLayer d => ScaleDeconvolution(w, a, d.Geo.Groups),
             _ => w.mul(a.reshape([channels, .. Enumerable.Repeat(1L, (int)w.dim() - 1)])),
         };
-        var b = bias is null ? shift : bias.detach().to(ScalarType.Float64).mul(a).add(shift);
+        var b = bias is null ? shift : bias.detach().to(ScalarType.Float64).mul(a).Plus(shift);
         var newWeight = LayerCopy.Param(scaled.to(weight.dtype), weight.requires_grad);
         var newBias = LayerCopy.Param(b.to(weight.dtype), bias?.requires_grad ?? weight.requires_grad);
         Layer merged = layer switch

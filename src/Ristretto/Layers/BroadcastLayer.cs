@@ -1,3 +1,4 @@
+using Ristretto.Engine;
 using Ristretto.Graph;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -57,5 +58,5 @@ public sealed class BroadcastLayer : Layer
 
     /// <inheritdoc />
     public override Tensor[] forward(Tensor[] inputs) =>
-        [Op == Operation.Add ? inputs[0].add(Constant) : inputs[0].mul(Constant)];
+        [Op == Operation.Add ? inputs[0].Plus(Constant) : inputs[0].mul(Constant)];
 }

@@ -1,5 +1,7 @@
 using System.Globalization;
+using Ristretto.Engine;
 using Ristretto.Graph;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Ristretto.Layers;
@@ -33,5 +35,9 @@ public sealed class ClipLayer : Layer
         : $"[{Min?.ToString(CultureInfo.InvariantCulture) ?? "−∞"}, {Max?.ToString(CultureInfo.InvariantCulture) ?? "∞"}]";
 
     /// <inheritdoc />
-    public override Tensor[] forward(Tensor[] inputs) => [inputs[0].clamp(Min, Max)];
+    public override Tensor[] forward(Tensor[] inputs)
+    {
+        using Scalar? min = Min?.ToScalar(), max = Max?.ToScalar();
+        return [inputs[0].clamp(min, max)];
+    }
 }

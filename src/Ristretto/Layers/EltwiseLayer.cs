@@ -1,4 +1,6 @@
+using Ristretto.Engine;
 using Ristretto.Graph;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Ristretto.Layers;
@@ -56,14 +58,15 @@ public sealed class EltwiseLayer : Layer
     public override Tensor[] forward(Tensor[] inputs)
     {
         using var scope = NewDisposeScope();
-        Tensor y = Coefficients.Count > 0 ? inputs[0].mul(Coefficients[0]) : inputs[0].alias();
+        Tensor y = Coefficients.Count > 0 ? inputs[0].Times(Coefficients[0]) : inputs[0].alias();
         for (int i = 1; i < inputs.Length; i++)
         {
+            using var coefficient = (Coefficients.Count > 0 ? Coefficients[i] : 1.0).ToScalar();
             y = Op switch
             {
                 Operation.Prod => y.mul(inputs[i]),
                 Operation.Max => y.maximum(inputs[i]),
-                _ => Coefficients.Count > 0 ? y.add(inputs[i], alpha: Coefficients[i]) : y.add(inputs[i]),
+                _ => y.add(inputs[i], coefficient),
             };
         }
         return [y.MoveToOuterDisposeScope()];

@@ -1,4 +1,6 @@
+using Ristretto.Engine;
 using Ristretto.Graph;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Ristretto.Layers;
@@ -27,9 +29,7 @@ public sealed class EluLayer(string name, double alpha = 1, double gamma = 1) : 
     /// <inheritdoc />
     public override Tensor[] forward(Tensor[] inputs)
     {
-        if (Gamma == 1)
-            return [nn.functional.elu(inputs[0], Alpha)];
-        using var scope = NewDisposeScope();
-        return [nn.functional.elu(inputs[0], Alpha).mul(Gamma).MoveToOuterDisposeScope()];
+        using Scalar alpha = Alpha.ToScalar(), gamma = Gamma.ToScalar(), inputScale = 1.0.ToScalar();
+        return [inputs[0].elu(alpha, gamma, inputScale)];
     }
 }

@@ -1,3 +1,4 @@
+using Ristretto.Engine;
 using Ristretto.Graph;
 using static TorchSharp.torch;
 
@@ -55,8 +56,8 @@ public sealed class LrnLayer : Layer
             return [nn.functional.local_response_norm(x, Size, Alpha, Beta, K)];
         using var scope = NewDisposeScope();
         long pad = (Size - 1) / 2;
-        var mean = nn.functional.avg_pool2d(x.square(), [Size, Size], [1, 1], [pad, pad], ceil_mode: false, count_include_pad: true);
-        var y = x.mul(mean.mul(Alpha).add(1).pow(-Beta));
+        var mean = nn.functional.avg_pool2d(x.mul(x), [Size, Size], [1, 1], [pad, pad], ceil_mode: false, count_include_pad: true);
+        var y = x.mul(mean.Times(Alpha).Plus(1.0).ToPower(-Beta));
         return [y.MoveToOuterDisposeScope()];
     }
 }

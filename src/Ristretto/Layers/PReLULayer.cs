@@ -1,3 +1,4 @@
+using Ristretto.Engine;
 using Ristretto.Graph;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -37,7 +38,7 @@ public sealed class PReLULayer : Layer
     {
         using var scope = NewDisposeScope();
         var x = inputs[0];
-        var y = x.clamp_min(0).add(x.clamp_max(0).mul(Slope));
+        var y = x.relu().Plus(x.AtMost(0).mul(Slope));
         return [y.MoveToOuterDisposeScope()];
     }
 }

@@ -1,4 +1,5 @@
 using Ristretto.Data;
+using Ristretto.Engine;
 using Ristretto.Models;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -32,7 +33,7 @@ internal static class ParameterInit
     /// <summary>A parameter filled with <paramref name="value"/>.</summary>
     public static Parameter Constant(long[] shape, float value)
     {
-        using var t = full(shape, value);
+        using var t = Scalars.Full(shape, value, ScalarType.Float32);
         return new Parameter(t.clone());
     }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Ristretto.Engine;
 using Ristretto.Graph;
 using static TorchSharp.torch;
 
@@ -32,13 +33,13 @@ public sealed class PowerLayer(string name, double power, double scale = 1, doub
     public override Tensor[] forward(Tensor[] inputs)
     {
         if (Scale == 1 && Shift == 0)
-            return [inputs[0].pow(Power)];
+            return [inputs[0].ToPower(Power)];
         using var scope = NewDisposeScope();
         var y = inputs[0];
         if (Scale != 1)
-            y = y.mul(Scale);
+            y = y.Times(Scale);
         if (Shift != 0)
-            y = y.add(Shift);
-        return [y.pow(Power).MoveToOuterDisposeScope()];
+            y = y.Plus(Shift);
+        return [y.ToPower(Power).MoveToOuterDisposeScope()];
     }
 }

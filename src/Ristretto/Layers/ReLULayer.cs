@@ -1,4 +1,6 @@
+using Ristretto.Engine;
 using Ristretto.Graph;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Ristretto.Layers;
@@ -19,6 +21,11 @@ public sealed class ReLULayer(string name, double negativeSlope = 0) : Layer(nam
     public override string Describe() => NegativeSlope == 0 ? "" : $"negative slope {NegativeSlope}";
 
     /// <inheritdoc />
-    public override Tensor[] forward(Tensor[] inputs) =>
-        [NegativeSlope == 0 ? inputs[0].relu() : nn.functional.leaky_relu(inputs[0], NegativeSlope)];
+    public override Tensor[] forward(Tensor[] inputs)
+    {
+        if (NegativeSlope == 0)
+            return [inputs[0].relu()];
+        using var slope = NegativeSlope.ToScalar();
+        return [inputs[0].leaky_relu(slope)];
+    }
 }

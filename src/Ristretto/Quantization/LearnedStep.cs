@@ -1,3 +1,4 @@
+using Ristretto.Engine;
 using Ristretto.Formats;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -58,13 +59,13 @@ public static class LearnedStep
         using (no_grad())
         {
             var v = x / s;
-            var below = v <= qmin;
-            var above = v >= qmax;
+            var below = v.LessOrEqual(qmin);
+            var above = v.GreaterOrEqual(qmax);
             inside = below.logical_or(above).logical_or(v.isnan()).logical_not();
             coefficient = where(below, tensor((float)qmin), where(above, tensor((float)qmax), v.round() - v));
-            coefficient = where(v.isnan(), zeros_like(v), coefficient) * (float)gradScale;
+            coefficient = where(v.isnan(), zeros_like(v), coefficient).Times((float)gradScale);
         }
-        var carrier = where(inside, x, zeros_like(x)) + s * coefficient;
+        var carrier = where(inside, x, zeros_like(x)).Plus(s * coefficient);
         return StraightThrough.AddZeroWithGradient(q, carrier).MoveToOuterDisposeScope();
     }
 
@@ -80,18 +81,18 @@ public static class LearnedStep
         {
             var v = (x - offset) / s;
             var nan = v.isnan();
-            var below = v <= qmin;
-            var above = v >= qmax;
-            q = where(nan, zeros_like(v), v.round().clamp(qmin, qmax));
+            var below = v.LessOrEqual(qmin);
+            var above = v.GreaterOrEqual(qmax);
+            q = where(nan, zeros_like(v), v.round().ClampTo(qmin, qmax));
             inside = below.logical_or(above).logical_or(nan).logical_not();
             coefficientS = where(below, tensor((float)qmin), where(above, tensor((float)qmax), v.round() - v));
-            coefficientS = where(nan, zeros_like(v), coefficientS) * (float)gradScale;
-            coefficientB = where(inside.logical_or(nan), zeros_like(v), ones_like(v)) * (float)gradScale;
+            coefficientS = where(nan, zeros_like(v), coefficientS).Times((float)gradScale);
+            coefficientB = where(inside.logical_or(nan), zeros_like(v), ones_like(v)).Times((float)gradScale);
         }
-        var value = (q * s + offset).detach();
+        var value = (q * s).Plus(offset).detach();
         if (!is_grad_enabled())
             return value.MoveToOuterDisposeScope();
-        var carrier = where(inside, x, zeros_like(x)) + s * coefficientS + offset * coefficientB;
+        var carrier = where(inside, x, zeros_like(x)).Plus(s * coefficientS).Plus(offset * coefficientB);
         return StraightThrough.AddZeroWithGradient(value, carrier).MoveToOuterDisposeScope();
     }
 
@@ -99,8 +100,8 @@ public static class LearnedStep
     {
         // The forward format needs a positive normal step; a step driven to zero or below is held at the smallest one.
         using var noGrad = no_grad();
-        bool ok = (scale >= 1.17549435e-38f).all().item<bool>();
-        return ok ? scale : scale.clamp_min(1.17549435e-38f);
+        bool ok = scale.GreaterOrEqual(1.17549435e-38f).all().item<bool>();
+        return ok ? scale : scale.AtLeast(1.17549435e-38f);
     }
 
     private static int BitsFor(long qmin, long qmax)

@@ -1,3 +1,4 @@
+using Ristretto.Engine;
 using Ristretto.Formats;
 using Ristretto.Quantization.Chain;
 using Ristretto.Quantization.Kernels;
@@ -39,7 +40,7 @@ public static class Trimmer
         if (format.ChannelAxis is not { } axis)
         {
             var (lo, hi) = format.ClipRange();
-            return (x >= lo).logical_and(x <= hi).MoveToOuterDisposeScope();
+            return x.GreaterOrEqual(lo).logical_and(x.LessOrEqual(hi)).MoveToOuterDisposeScope();
         }
         var range = Enumerable.Range(0, format.ChannelCount).Select(c => format.ClipRange(c)).ToArray();
         var shape = Enumerable.Repeat(1L, (int)x.dim() - axis).ToArray();

@@ -1,5 +1,6 @@
-using TorchSharp;
+using Ristretto.Engine;
 using Ristretto.Models;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Ristretto.Training;
@@ -50,7 +51,7 @@ public sealed class AdamSolver : ISolver
             state.M.mul_(beta1).add_(g, alpha: oneMinusBeta1);
             state.V.mul_(beta2).addcmul_(g, g, value: oneMinusBeta2);
             using var step = (-rate * mult).ToScalar();
-            p.addcdiv_(state.M, state.V.sqrt().add_(epsilon), value: step);
+            p.addcdiv_(state.M, state.V.sqrt().add_(epsilon, Scalars.One), value: step);
         }
     }
 

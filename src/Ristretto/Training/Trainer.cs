@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Ristretto.Data;
+using Ristretto.Engine;
 using Ristretto.Evaluation;
 using static TorchSharp.torch;
 
@@ -99,7 +100,7 @@ public sealed class Trainer
             double value = loss.item<float>();
             if (!double.IsFinite(value))
                 throw new RistrettoException($"training diverged at iteration {t + 1}: loss is {value}; lower the learning rate");
-            (parts == 1 ? loss : loss / parts).backward();
+            (parts == 1 ? loss : loss.Over(parts)).backward();
             total += value;
         }
         Solver.Step(t);

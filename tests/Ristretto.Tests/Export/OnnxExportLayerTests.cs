@@ -1,3 +1,4 @@
+using Ristretto.Engine;
 using Ristretto.Graph;
 using Ristretto.Import.Onnx;
 using Ristretto.Layers;
@@ -21,12 +22,12 @@ public class OnnxExportLayerTests
         Parameter P(params long[] shape)
         {
             using var g = new TorchSharp.torch.Generator((ulong)(++n));
-            var p = new Parameter(rand(shape, generator: g).mul(0.5).add(0.25));
+            var p = new Parameter(rand(shape, generator: g).Times(0.5).Plus(0.25));
             p.DetachFromDisposeScope();
             return p;
         }
-        using var mean = rand(8).sub(0.5);
-        using var variance = rand(8).add(0.5);
+        using var mean = rand(8).Minus(0.5);
+        using var variance = rand(8).Plus(0.5);
         var b = new NetworkBuilder("every-layer").Input("data", 1, 4, 9, 9)
             .Add(new ConvolutionLayer("conv", P(8, 2, 3, 3), P(8), new ConvolutionLayer.Geometry((3, 3), (1, 1), (2, 2), (2, 2), 2)), "data", "conv")
             .Add(new BatchNormLayer("bn", mean, variance, P(8), P(8), 1e-3), "conv", "bn")

@@ -1,5 +1,6 @@
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
+using Ristretto.Engine;
 using Ristretto.Graph;
 using static TorchSharp.torch;
 
@@ -14,7 +15,7 @@ internal static class OnnxRoundTrip
         shape = [batch, .. net.Inputs[0].Shape.Skip(1)];
         using var scope = NewDisposeScope();
         using var g = new TorchSharp.torch.Generator(seed);
-        return rand(shape, generator: g).mul(2).sub(1).data<float>().ToArray();
+        return rand(shape, generator: g).Times(2.0).Minus(1.0).data<float>().ToArray();
     }
 
     /// <summary>Every output of <paramref name="net"/> for the input, as flat arrays.</summary>

@@ -1,3 +1,4 @@
+using Ristretto.Engine;
 using Ristretto.Graph;
 using Ristretto.Layers;
 using TorchSharp;
@@ -14,7 +15,7 @@ internal static class NetworkChecks
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         using var g = new Generator(seed);
-        Tensor U(long n, double lo, double hi) => rand(n, generator: g).mul(hi - lo).add(lo);
+        Tensor U(long n, double lo, double hi) => rand(n, generator: g).Times(hi - lo).Plus(lo);
         foreach (var layer in net.Nodes.Select(n => n.Layer))
         {
             if (layer is BatchNormLayer bn)
@@ -38,7 +39,7 @@ internal static class NetworkChecks
         var shape = expected.Inputs[0].Shape.ToArray();
         shape[0] = batch;
         using var g = new Generator(99);
-        var x = rand(shape, generator: g).mul(2).sub(1);
+        var x = rand(shape, generator: g).Times(2.0).Minus(1.0);
         var inputs = new Dictionary<string, Tensor> { [expected.Inputs[0].Name] = x };
         var a = expected.Run(inputs);
         var b = actual.Run(inputs);

@@ -1,3 +1,4 @@
+using Ristretto.Engine;
 using Ristretto.Layers;
 using static TorchSharp.torch;
 
@@ -11,7 +12,7 @@ public class SliceLayerTests
         using var slice = new SliceLayer("s", [0, 1], [-1, 2]);
         Assert.Equal(new long[] { 3, 2 }, slice.OutputShapes([[3, 4]])[0]);
         using var scope = NewDisposeScope();
-        var y = slice.forward([arange(8, ScalarType.Float32).reshape(2, 4)])[0];
+        var y = slice.forward([Scalars.Range(8, ScalarType.Float32).reshape(2, 4)])[0];
         Assert.Equal(new float[] { 1, 2, 5, 6 }, y.flatten().data<float>().ToArray());
         Assert.Throws<RistrettoException>(() => slice.OutputShapes([[3, 2]]));
     }

@@ -1,3 +1,4 @@
+using Ristretto.Engine;
 using Ristretto.Graph;
 using Ristretto.Layers;
 using Ristretto.Models;
@@ -15,7 +16,7 @@ public class BufferStoreTests
         var bn = net.Nodes.Select(n => n.Layer).OfType<BatchNormLayer>().First();
         var (name, mean) = bn.named_buffers().First();
         using (no_grad())
-            mean.copy_(arange(mean.numel(), ScalarType.Float32));
+            mean.copy_(Scalars.Range(mean.numel(), ScalarType.Float32));
         var data = ModelStore.Capture("resnet18", 10, net);
         Assert.Contains(data.Weights, w => w.Name.EndsWith(name, StringComparison.Ordinal) && w.Data[3] == 3f);
         using var back = ModelStore.Instantiate(data, CPU);

@@ -1,3 +1,4 @@
+using Ristretto.Engine;
 using Ristretto.Formats;
 using Ristretto.Quantization;
 using static TorchSharp.torch;
@@ -107,7 +108,7 @@ public abstract class FormatContract
         {
             using var scope = NewDisposeScope();
             var shape = UnbiasedShape;
-            var x = full(shape, (float)probe, ScalarType.Float32);
+            var x = Scalars.Full(shape, (float)probe, ScalarType.Float32);
             var y = Format.Trim(x, Rounding.Stochastic, 2024);
             var values = y.data<float>().ToArray();
             double sum = 0;

@@ -1,3 +1,4 @@
+using Ristretto.Engine;
 using Ristretto.Layers;
 using static TorchSharp.torch;
 
@@ -18,14 +19,14 @@ internal sealed partial class OnnxConverter
         using var scope = NewDisposeScope();
         var weight = node.Int("transB", 0) != 0 ? b : b.t();
         if (alpha != 1)
-            weight = weight.mul(alpha);
+            weight = weight.Times(alpha);
         Tensor? bias = null;
         if (node.Input(2) is { } cn)
         {
             var c = Constant(node, cn, "C");
             long outputs = weight.shape[0];
             Require(c.numel() == outputs || c.numel() == 1, $"C [{string.Join("×", c.shape)}] must broadcast to one value per output ({outputs})");
-            bias = c.to(ScalarType.Float32).reshape(-1).expand(outputs).mul(beta);
+            bias = c.to(ScalarType.Float32).reshape(-1).expand(outputs).Times(beta);
         }
         Chain(new InnerProductLayer(LayerName(node), Param(weight), bias is null ? null : Param(bias)), a, node.Output());
     }

@@ -1,3 +1,5 @@
+using Ristretto.Engine;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Ristretto.Import.Onnx;
@@ -40,7 +42,8 @@ internal sealed partial class OnnxConverter
             {
                 long to = node.Int("to", 1);
                 var x = In(node, 0);
-                return to is 1 or 10 or 11 or 16 ? x.to(ScalarType.Float32) : to == 9 ? x.ne(0).to(ScalarType.Int64) : x.to(ScalarType.Int64);
+                using var zero = 0.ToScalar();
+                return to is 1 or 10 or 11 or 16 ? x.to(ScalarType.Float32) : to == 9 ? x.ne(zero).to(ScalarType.Int64) : x.to(ScalarType.Int64);
             }
             case "Shape":
                 return ShapeOf(node, In(node, 0).shape);
@@ -85,12 +88,13 @@ internal sealed partial class OnnxConverter
                 var x = In(node, 0);
                 var indices = In(node, 1).to(ScalarType.Int64);
                 int axis = Axis(node.Int("axis", 0), x.dim());
-                var idx = where(indices.lt(0), indices.add(x.shape[axis]), indices);
+                using var zero = 0L.ToScalar();
+                var idx = where(indices.lt(zero), indices.Plus(x.shape[axis]), indices);
                 var flat = x.index_select(axis, idx.flatten());
                 long[] shape = [.. x.shape.Take(axis), .. idx.shape, .. x.shape.Skip(axis + 1)];
                 return flat.reshape(shape);
             }
-            case "Add": return Promote(In(node, 0), In(node, 1), (a, b) => a.add(b));
+            case "Add": return Promote(In(node, 0), In(node, 1), (a, b) => a.Plus(b));
             case "Sub": return Promote(In(node, 0), In(node, 1), (a, b) => a.sub(b));
             case "Mul": return Promote(In(node, 0), In(node, 1), (a, b) => a.mul(b));
             case "Div":

@@ -1,3 +1,4 @@
+using Ristretto.Engine;
 using Ristretto.Formats;
 using Ristretto.Quantization.Kernels;
 using TorchSharp;
@@ -35,7 +36,7 @@ internal static class ChainTrim
     {
         var v = x / scale;
         var r = u is null ? v.round() : StochasticFloor(v, u);
-        var q = (r + zero).clamp(qmin, qmax);
+        var q = r.Plus(zero).ClampTo(qmin, qmax);
         q = where(v.isnan(), zero.expand_as(q), q);
         return (q - zero) * scale;
     }
@@ -46,9 +47,9 @@ internal static class ChainTrim
         var a = v.abs();
         var fa = a.floor();
         var frac = a - fa;
-        var neg = v < 0;
-        var up = where(neg, frac > u, frac >= 1 - u);
-        var mag = fa + up.to(ScalarType.Float32);
+        var neg = v.LessThan(0);
+        var up = where(neg, frac > u, frac >= u.SubtractedFrom(1));
+        var mag = fa.Plus(up.to(ScalarType.Float32));
         return where(neg, -mag, mag);
     }
 
@@ -57,7 +58,7 @@ internal static class ChainTrim
         int m = f.MantissaBits;
         var a = x.abs();
         var (mant, exp) = frexp(a);                        // a = mant · 2^exp, mant in [0.5, 1)
-        var t = mant * (float)Math.ScaleB(1.0, m + 1);     // in [2^m, 2^(m+1)), exact
+        var t = mant.Times(Math.ScaleB(1.0, m + 1));         // in [2^m, 2^(m+1)), exact
         Tensor r;
         if (u is null)
         {
@@ -66,10 +67,10 @@ internal static class ChainTrim
         else
         {
             var ft = t.floor();
-            r = ft + ((t - ft) >= 1 - u).to(ScalarType.Float32);
+            r = ft.Plus(((t - ft) >= u.SubtractedFrom(1)).to(ScalarType.Float32));
         }
-        var mag = (r * Pow2(exp - (m + 1), x)).clamp_max(f.MaxValue);
-        mag = where(a < f.MinNormal, Scalar(x, 0f), mag);
+        var mag = (r * Pow2(exp.Minus((long)m + 1), x)).AtMost(f.MaxValue);
+        mag = where(a.LessThan(f.MinNormal), Scalar(x, 0f), mag);
         mag = where(a.isinf(), Scalar(x, (float)f.MaxValue), mag);
         var y = copysign(mag, x);
         return where(x.isnan(), Scalar(x, (float)f.MaxValue), y);
@@ -79,16 +80,16 @@ internal static class ChainTrim
     {
         var a = x.abs();
         var (mant, exp) = frexp(a);
-        var m2 = mant * 2f;                                // 1.f in [1, 2)
-        var up = u is null ? m2 >= PowerOfTwoOp.SqrtTwoCeiling : (m2 - 1f) >= 1 - u;
-        var e = (exp - 1 + up.to(ScalarType.Int32)).clamp_max(f.MaxExponent);
+        var m2 = mant.Times(2.0);                            // 1.f in [1, 2)
+        var up = u is null ? m2.GreaterOrEqual(PowerOfTwoOp.SqrtTwoCeiling) : m2.Minus(1.0) >= u.SubtractedFrom(1);
+        var e = exp.Minus(1L).Plus(up.to(ScalarType.Int32)).AtMost((long)f.MaxExponent);
         var big = Pow2(e, x);
-        var t = a * (float)Math.ScaleB(1.0, -f.MinExponent);
-        var upSmall = u is null ? t > 0.5f : t >= 1 - u;
+        var t = a.Times(Math.ScaleB(1.0, -f.MinExponent));
+        var upSmall = u is null ? t.GreaterThan(0.5) : t >= u.SubtractedFrom(1);
         var small = f.ZeroRepresentable
             ? where(upSmall, Scalar(x, (float)f.MinValue), Scalar(x, 0f))
             : Scalar(x, (float)f.MinValue).expand_as(a);
-        var mag = where(a < f.MinValue, small, big);
+        var mag = where(a.LessThan(f.MinValue), small, big);
         mag = where(a.isinf(), Scalar(x, (float)f.MaxValue), mag);
         var y = copysign(mag, x);
         return where(x.isnan(), Scalar(x, f.ZeroRepresentable ? 0f : (float)f.MinValue), y);
@@ -99,12 +100,12 @@ internal static class ChainTrim
         Tensor minus;
         if (u is null)
         {
-            minus = x < 0;
+            minus = x.LessThan(0);
         }
         else
         {
-            var t = ((x / f.Alpha).clamp(-1, 1) + 1f) * 0.5f;
-            minus = (t < 1 - u).logical_and(x.isnan().logical_not());
+            var t = x.Over(f.Alpha).ClampTo(-1L, 1L).Plus(1.0).Times(0.5);
+            minus = (t < u.SubtractedFrom(1)).logical_and(x.isnan().logical_not());
         }
         return where(minus, Scalar(x, -f.Alpha), Scalar(x, f.Alpha));
     }
@@ -112,7 +113,7 @@ internal static class ChainTrim
     private static Tensor Ternary(Tensor x, TernaryFormat f, Tensor? u)
     {
         var a = x.abs();
-        var nonzero = u is null ? a > f.Threshold : (a / f.Alpha).clamp_max(1) >= 1 - u;
+        var nonzero = u is null ? a.GreaterThan(f.Threshold) : a.Over(f.Alpha).AtMost(1L) >= u.SubtractedFrom(1);
         nonzero = nonzero.logical_and(x.isnan().logical_not());
         return where(nonzero, copysign(Scalar(x, f.Alpha).expand_as(x), x), Scalar(x, 0f));
     }
@@ -124,7 +125,7 @@ internal static class ChainTrim
     private static Tensor Pow2(Tensor e, Tensor like)
     {
         var table = tensor(Enumerable.Range(-149, 277).Select(k => (float)Math.ScaleB(1.0, k)).ToArray(), ScalarType.Float32, like.device);
-        var index = (e.to(ScalarType.Int64).clamp(-149, 127) + 149).reshape(-1);
+        var index = e.to(ScalarType.Int64).ClampTo(-149L, 127L).Plus(149L).reshape(-1);
         return table.index_select(0, index).reshape(e.shape);
     }
 

@@ -1,3 +1,4 @@
+using Ristretto.Engine;
 using Ristretto.Formats;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -18,13 +19,13 @@ internal static class StochasticTensor
         using var scope = NewDisposeScope();
         var (k0, k1) = StochasticStream.Keys(seed);
         long n = shape.Aggregate(1L, (a, b) => a * b);
-        var index = arange(n, ScalarType.Int64, device);
+        var index = Scalars.Range(n, ScalarType.Int64, device);
         var lo = index.bitwise_and(Const(Mask32, device));
         var x = Mix(lo.bitwise_xor(Const(k0, device)), device);
         if (n > Mask32)
         {
             var hi = index.bitwise_right_shift(Const(32, device));
-            x = x.bitwise_xor((hi + (long)k1).bitwise_and(Const(Mask32, device)));
+            x = x.bitwise_xor(hi.Plus((long)k1).bitwise_and(Const(Mask32, device)));
         }
         else
         {
@@ -38,7 +39,7 @@ internal static class StochasticTensor
     public static Tensor Uniform(long[] shape, ulong seed, Device device)
     {
         using var scope = NewDisposeScope();
-        return (Draws(shape, seed, device).to(ScalarType.Float32) * (1.0 / (1 << 24))).MoveToOuterDisposeScope();
+        return Draws(shape, seed, device).to(ScalarType.Float32).Times(1.0 / (1 << 24)).MoveToOuterDisposeScope();
     }
 
     private static Tensor Mix(Tensor x, Device device)
@@ -47,9 +48,9 @@ internal static class StochasticTensor
         var s15 = Const(15, device);
         var m = Const(Mask32, device);
         x = x.bitwise_xor(x.bitwise_right_shift(s16));
-        x = (x * (long)StochasticStream.Multiplier1).bitwise_and(m);
+        x = x.Times((long)StochasticStream.Multiplier1).bitwise_and(m);
         x = x.bitwise_xor(x.bitwise_right_shift(s15));
-        x = (x * (long)StochasticStream.Multiplier2).bitwise_and(m);
+        x = x.Times((long)StochasticStream.Multiplier2).bitwise_and(m);
         return x.bitwise_xor(x.bitwise_right_shift(s15));
     }
 
