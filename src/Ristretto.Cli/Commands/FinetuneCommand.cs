@@ -48,6 +48,8 @@ public static class FinetuneCommand
         var seed = new Option<ulong>("--seed") { Description = "Seed of the data order and the stochastic rounding.", DefaultValueFactory = _ => s.Seed };
         var snapshot = new Option<int>("--snapshot") { Description = "Write a checkpoint every N iterations (0: only on Ctrl+C).", DefaultValueFactory = _ => 1000 };
         var resume = new Option<bool>("--resume") { Description = "Continue from OUT.ckpt with its plan, settings and state (give the same --model)." };
+        var learn = new Option<string>("--learn-steps") { Description = "Train the integer scales too: lsq, or lsq+ (also the offsets of asymmetric tensors); none keeps them; default: what the plan says.", DefaultValueFactory = _ => "plan" };
+        learn.AcceptOnlyFromAmong("plan", "none", "lsq", "lsq+");
         var keepBn = new Option<bool>("--keep-batchnorm") { Description = "Do not fold BatchNorm (and Scale) into the preceding convolutions before fine-tuning." };
         var weights = CommonOptions.Weights();
         var device = CommonOptions.Device();
@@ -56,7 +58,7 @@ public static class FinetuneCommand
         var command = new Command("finetune", "Fine-tune a network under a quantization plan: shadow weights, trimmed forward passes, straight-through gradients.")
         {
             model, weights, plan, quantized, output, iterations, batch, iterSize, solver, lr, policy, gamma, stepSize, momentum, decay,
-            rounding, distill, temperature, testInterval, testIterations, seed, snapshot, resume, keepBn, device, data, json,
+            rounding, distill, temperature, testInterval, testIterations, seed, snapshot, resume, learn, keepBn, device, data, json,
         };
         command.SetAction(r => CommandRunner.Run(cancel =>
         {
@@ -77,7 +79,13 @@ public static class FinetuneCommand
                 throw new RistrettoException($"--test-iterations must be ≥ 1, got {r.GetValue(testIterations)}");
             var request = new FinetuneRequest(r.GetValue(model), r.GetValue(weights), r.GetValue(plan), r.GetValue(quantized), r.GetValue(output)!,
                 options, r.GetResult(iterations) is { Implicit: false }, r.GetValue(testIterations), r.GetValue(snapshot), r.GetValue(resume), r.GetValue(keepBn),
-                r.GetValue(device)!, r.GetValue(data)!, r.GetValue(json));
+                r.GetValue(device)!, r.GetValue(data)!, r.GetValue(json), r.GetValue(learn) switch
+                {
+                    "none" => StepLearning.None,
+                    "lsq" => StepLearning.Lsq,
+                    "lsq+" => StepLearning.LsqPlus,
+                    _ => null,
+                });
             return FinetuneRun.Execute(request, cancel);
         }));
         return command;
@@ -86,4 +94,5 @@ public static class FinetuneCommand
 
 /// <summary>What <c>ristretto finetune</c> was asked to do.</summary>
 internal sealed record FinetuneRequest(string? Model, string? Weights, string? Plan, string? ModelQuantized, string Output,
-    FinetuneOptions Options, bool IterationsGiven, int? TestIterations, int Snapshot, bool Resume, bool KeepBatchNorm, string Device, string Data, string? Json);
+    FinetuneOptions Options, bool IterationsGiven, int? TestIterations, int Snapshot, bool Resume, bool KeepBatchNorm, string Device, string Data, string? Json,
+    StepLearning? LearnSteps = null);

@@ -62,6 +62,8 @@ internal static class FinetuneRun
         {
             plan = q.Plan is { } planPath ? PlanFile.Load(planPath)
                 : source.CarriedPlan ?? throw new RistrettoException($"{source.Path} has no ConvolutionRistretto/FcRistretto layers, so it carries no plan to fine-tune");
+            if (q.LearnSteps is { } learning)
+                plan = WithLearning(plan, learning);
         }
 
         var files = DatasetFiles.Resolve(q.Data, Log.Info);
@@ -87,7 +89,9 @@ internal static class FinetuneRun
         var so = options.Solver;
         Log.Info($"Fine-tuning {network.Name} ({source.Path}) under the plan on {train.Count:N0} images ({device}): {so.Iterations:N0} iterations, " +
                  $"batch {so.BatchSize}×{so.IterSize}, {so.Solver} lr {so.BaseLr} ({so.Policy}), training rounding {options.TrainingRounding}" +
-                 (options.DistillAlpha > 0 ? $", distillation α {options.DistillAlpha} T {options.DistillTemperature}" : ""));
+                 (options.DistillAlpha > 0 ? $", distillation α {options.DistillAlpha} T {options.DistillTemperature}" : "") +
+                 (finetuner.Model.LearnsSteps ? ", learning the integer steps (" + string.Join(", ", plan.Layers.Where(l => l.Value.Learning != StepLearning.None)
+                     .Select(l => $"{l.Key} {PlanFile.LearningName(l.Value.Learning)}")) + ")" : ""));
         Console.WriteLine($"float: {JsonReport.Describe(floatScore)}");
         Console.WriteLine($"quantized before fine-tuning: {JsonReport.Describe(before)}");
         var periodic = new PeriodicTest(options.TestInterval, () => Evaluator.Evaluate(finetuner.Model, test, 100, q.TestIterations));
@@ -103,13 +107,15 @@ internal static class FinetuneRun
 
         string shadowPath = stem + ".shadow.rstm";
         FinetuneCheckpoint.Save(shadowPath, architecture, source.Classes, finetuner, outcome.Iteration, metadata);
+        // With learned steps the plan has moved: its scales and zero points are the trained ones.
+        var finalPlan = finetuner.Model.CurrentPlan();
         finetuner.Model.SnapToGrid();
         EvalResult after;
-        using (var quantized = new QuantizedNetwork(network, plan))
+        using (var quantized = new QuantizedNetwork(network, finalPlan))
             after = Evaluator.Evaluate(quantized, test);
         string planPathOut = stem + ".plan.json";
-        WriteModel(outPath, extension, architecture, source.Classes, network, plan, metadata);
-        PlanFile.Save(planPathOut, plan, (after.Top1, after.Top5));
+        WriteModel(outPath, extension, architecture, source.Classes, network, finalPlan, metadata);
+        PlanFile.Save(planPathOut, finalPlan, (after.Top1, after.Top5));
         if (File.Exists(checkpointPath))
             File.Delete(checkpointPath);
 
@@ -128,6 +134,19 @@ internal static class FinetuneRun
             ["outputs"] = new Dictionary<string, string> { ["model"] = outPath, ["plan"] = planPathOut, ["shadow"] = shadowPath },
         });
         return 0;
+    }
+
+    /// <summary>
+    /// <paramref name="plan"/> with every layer that has an int format set to <paramref name="learning"/>; a plan
+    /// with no int format cannot learn steps.
+    /// </summary>
+    private static QuantizationPlan WithLearning(QuantizationPlan plan, StepLearning learning)
+    {
+        static bool HasInteger(LayerQuantization s) => s.Weights is Formats.IntegerFormat || s.Input is Formats.IntegerFormat || s.Output is Formats.IntegerFormat;
+        if (learning != StepLearning.None && !plan.Layers.Values.Any(HasInteger))
+            throw new RistrettoException($"--learn-steps {PlanFile.LearningName(learning)} trains integer scales, but the plan has no int format (make one with quantize --trimming-mode integer)");
+        var layers = plan.Layers.ToDictionary(l => l.Key, l => HasInteger(l.Value) ? l.Value with { Learning = learning } : l.Value, StringComparer.Ordinal);
+        return plan with { Layers = layers };
     }
 
     private static void WriteModel(string outPath, string extension, string architecture, int classes, Graph.Network network,

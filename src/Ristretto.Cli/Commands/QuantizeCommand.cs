@@ -38,7 +38,9 @@ public static class QuantizeCommand
         var searchKind = new Option<string>("--search") { Description = "per-type: Ristretto's sweeps by layer type; per-layer: then a greedy per-layer width search by cost (BOPs), with its Pareto front.", DefaultValueFactory = _ => "per-type" };
         searchKind.AcceptOnlyFromAmong("per-type", "per-layer");
         var budget = new Option<double?>("--time-budget") { Description = "Seconds the per-layer search may take; it then keeps the best plan found so far." };
-        var widths = new Option<string?>("--widths") { Description = $"Skip the sweeps ({Dfp} only): build the per-type plan with these widths, CONV/FC/ACTIVATIONS (e.g. 2/2/4), and score it once." };
+        var widths = new Option<string?>("--widths") { Description = $"Skip the sweeps ({Dfp} or {Integer}): build the per-type plan with these widths, CONV/FC/ACTIVATIONS (e.g. 2/2/4), and score it once." };
+        var learn = new Option<string>("--learn-steps") { Description = $"Mark the plan's int formats for fine-tuning to train their scales ({Integer} only): lsq, or lsq+ (also the offsets of asymmetric activations).", DefaultValueFactory = _ => "none" };
+        learn.AcceptOnlyFromAmong("none", "lsq", "lsq+");
         var quantized = new Option<string?>("--model-quantized") { Description = "Write the quantized network as a Ristretto prototxt (ConvolutionRistretto/FcRistretto) to this file, and its float weights beside it as .caffemodel." };
         var reportDir = new Option<string?>("--report") { Description = "Also write the hardware cost report (Markdown, HTML, JSON, charts) of every scored plan to this folder; see ristretto report." };
         var weights = CommonOptions.Weights();
@@ -47,7 +49,7 @@ public static class QuantizeCommand
         var json = CommonOptions.Json();
         var command = new Command("quantize", "Find the smallest bit-widths that keep top-1 within an error margin (Ristretto's procedure).")
         {
-            model, weights, mode, scale, perChannel, asymmetric, clipping, searchKind, widths, budget, margin, iterations, batch, calibration, quantized, plan, reportDir, device, data, json,
+            model, weights, mode, scale, perChannel, asymmetric, clipping, searchKind, widths, learn, budget, margin, iterations, batch, calibration, quantized, plan, reportDir, device, data, json,
         };
         command.SetAction(r => CommandRunner.Run(cancel =>
         {
@@ -62,8 +64,11 @@ public static class QuantizeCommand
             if (perLayer && trimming != Dfp)
                 throw new RistrettoException($"--search per-layer works with {Dfp} only");
             var fixedWidths = r.GetValue(widths) is { } w ? ParseWidths(w) : ((int, int, int)?)null;
-            if (fixedWidths != null && (trimming != Dfp || perLayer))
-                throw new RistrettoException($"--widths goes with --trimming-mode {Dfp} and --search per-type");
+            if (fixedWidths != null && (trimming is not (Dfp or Integer) || perLayer))
+                throw new RistrettoException($"--widths goes with --trimming-mode {Dfp} or {Integer} and --search per-type");
+            var learning = r.GetValue(learn) switch { "lsq" => StepLearning.Lsq, "lsq+" => StepLearning.LsqPlus, _ => StepLearning.None };
+            if (learning != StepLearning.None && trimming != Integer)
+                throw new RistrettoException($"--learn-steps trains integer scales: it goes with --trimming-mode {Integer}");
             if (r.GetValue(budget) is <= 0)
                 throw new RistrettoException($"--time-budget must be positive, got {r.GetValue(budget)}");
             var dev = DeviceSelector.Resolve(r.GetValue(device));
@@ -82,10 +87,12 @@ public static class QuantizeCommand
             var scoredPlans = new List<ReportPlan>();
             if (fixedWidths is var (convBits, fcBits, actBits))
             {
-                var search = new RistrettoDfpSearch(network, ranges, test, its, size);
+                var search = trimming == Dfp ? new RistrettoDfpSearch(network, ranges, test, its, size)
+                    : new RistrettoDfpSearch(network, ranges, test, its, size, scheme.Formats(network), IntegerScheme.Widths, scheme.Describe());
                 chosenPlan = search.Plan(convBits, fcBits, actBits);
                 var (baseline, scored) = ProgressDisplay.Run("quantize", 2, p => search.Score(chosenPlan, p, cancel));
-                Console.Write(QuantizeTables.Fixed(network.Name, path, baseline, scored, (convBits, fcBits, actBits)));
+                string kind = trimming == Dfp ? "Dynamic fixed point" : char.ToUpperInvariant(scheme.Describe()[0]) + scheme.Describe()[1..];
+                Console.Write(QuantizeTables.Fixed(kind, network.Name, path, baseline, scored, (convBits, fcBits, actBits)));
                 report = Common(baseline, scored, 2, 0, [], new Dictionary<string, int?> { ["conv_weights"] = convBits, ["fc_weights"] = fcBits, ["activations"] = actBits });
                 (chosenScore, baselineScore) = (scored, baseline);
             }
@@ -143,7 +150,9 @@ public static class QuantizeCommand
             }
             if (r.GetValue(plan) is { } planPath)
             {
-                PlanFile.Save(planPath, chosenPlan, (chosenScore.Top1, chosenScore.Top5));
+                var written = learning == StepLearning.None ? chosenPlan
+                    : chosenPlan with { Layers = chosenPlan.Layers.ToDictionary(l => l.Key, l => l.Value.IsFloat ? l.Value : l.Value with { Learning = learning }, StringComparer.Ordinal) };
+                PlanFile.Save(planPath, written, (chosenScore.Top1, chosenScore.Top5));
                 Console.WriteLine($"plan written to {planPath}");
             }
             if (r.GetValue(reportDir) is { } folder)

@@ -89,11 +89,11 @@ internal static class QuantizeTables
     }
 
     /// <summary>A plan of given widths, scored once.</summary>
-    public static string Fixed(string network, string path, Evaluation.EvalResult baseline, Evaluation.EvalResult quantized, (int Conv, int Fc, int Activations) widths)
+    public static string Fixed(string kind, string network, string path, Evaluation.EvalResult baseline, Evaluation.EvalResult quantized, (int Conv, int Fc, int Activations) widths)
     {
         var c = CultureInfo.InvariantCulture;
         var s = new StringBuilder();
-        s.AppendLine(c, $"Dynamic fixed point on {network} ({path}): conv weights {widths.Conv}-bit, fc weights {widths.Fc}-bit, activations {widths.Activations}-bit (no search)");
+        s.AppendLine(c, $"{kind} on {network} ({path}): conv weights {widths.Conv}-bit, fc weights {widths.Fc}-bit, activations {widths.Activations}-bit (no search)");
         s.AppendLine(c, $"float32 baseline: top-1 {100 * baseline.Top1:F2} %, top-5 {100 * baseline.Top5:F2} %");
         s.AppendLine(c, $"quantized:        top-1 {100 * quantized.Top1:F2} %, top-5 {100 * quantized.Top5:F2} %");
         s.AppendLine("Please fine-tune.");

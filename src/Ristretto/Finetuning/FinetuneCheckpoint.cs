@@ -9,12 +9,12 @@ namespace Ristretto.Finetuning;
 
 /// <summary>
 /// A fine-tuning run's state in a model file: the shadow weights, the solver state, the iteration and the
-/// solver settings (as <see cref="TrainingCheckpoint"/>), plus the plan and the fine-tuning options, so a
-/// resumed run needs nothing but the original model to continue bit for bit.
+/// solver settings (as <see cref="TrainingCheckpoint"/>), plus the plan, the fine-tuning options and any learned
+/// steps (exact float32 values), so a resumed run needs nothing but the original model to continue bit for bit.
 /// </summary>
 public static class FinetuneCheckpoint
 {
-    private const string PlanKey = "finetune.plan", OptionsKey = "finetune.options";
+    private const string PlanKey = "finetune.plan", OptionsKey = "finetune.options", StepsKey = "finetune.steps";
 
     private sealed record Extra(Rounding TrainingRounding, double DistillAlpha, double DistillTemperature, int TestInterval);
 
@@ -29,6 +29,8 @@ public static class FinetuneCheckpoint
             [PlanKey] = PlanFile.Serialize(finetuner.Model.Plan),
             [OptionsKey] = JsonSerializer.Serialize(new Extra(o.TrainingRounding, o.DistillAlpha, o.DistillTemperature, o.TestInterval), ModelFile.Json),
         };
+        if (finetuner.Model.LearnsSteps)
+            meta[StepsKey] = JsonSerializer.Serialize(finetuner.Model.LearnedStepValues(), ModelFile.Json);
         TrainingCheckpoint.Save(path, architecture, classes, finetuner.Model.Network, finetuner.Solver, o.Solver, iteration, meta);
     }
 
@@ -64,6 +66,21 @@ public static class FinetuneCheckpoint
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(finetuner);
         ModelStore.LoadWeights(finetuner.Model.Network, data.Weights, path);
+        if (finetuner.Model.LearnsSteps)
+        {
+            if (!data.Metadata.TryGetValue(StepsKey, out var stepsText))
+                throw new RistrettoException($"{path} holds no learned steps, but its plan learns them");
+            Dictionary<string, float[]>? steps;
+            try
+            {
+                steps = JsonSerializer.Deserialize<Dictionary<string, float[]>>(stepsText, ModelFile.Json);
+            }
+            catch (JsonException e)
+            {
+                throw new RistrettoException($"{path}: malformed learned steps: {e.Message.Split('\n')[0]}", e);
+            }
+            finetuner.Model.RestoreLearnedSteps(steps ?? [], path);
+        }
         if (data.Solver is { } state)
             finetuner.Solver.ImportState(state.Tensors);
     }

@@ -10,12 +10,16 @@ namespace Ristretto.Finetuning;
 /// A float <see cref="Network"/> run under a <see cref="QuantizationPlan"/> for fine-tuning: the planned
 /// layers become <see cref="TrainingQuantizedLayer"/>s over the network's own parameters (the shadow
 /// weights, which the solver updates). In training mode it trims with the clock's training rounding and
-/// straight-through gradients; in eval mode exactly as <see cref="QuantizedNetwork"/> does. Borrows the network.
+/// straight-through gradients; in eval mode exactly as <see cref="QuantizedNetwork"/> does. Layers whose plan
+/// entry learns its steps (LSQ, LSQ+) get <see cref="LearnedSteps"/>, owned here; <see cref="TrainedParameters"/>
+/// lists them after the network's parameters and <see cref="CurrentPlan"/> gives the plan they stand for.
+/// Borrows the network.
 /// </summary>
 public sealed class FinetuneNetwork : nn.Module<Tensor, Tensor>, IBatchAware
 {
     private readonly Network _network;
     private readonly Dictionary<string, Layer> _substitutes = new(StringComparer.Ordinal);
+    private readonly List<LearnedSteps> _steps = [];
     private readonly FinetuneClock _clock;
 
     /// <summary>Applies <paramref name="plan"/> to <paramref name="network"/>; a plan naming a missing or weightless layer is an error.</summary>
@@ -32,7 +36,14 @@ public sealed class FinetuneNetwork : nn.Module<Tensor, Tensor>, IBatchAware
                 continue;
             if (!order.TryGetValue(name, out int index))
                 throw new RistrettoException($"the plan names layer '{name}', which {network.Name} does not have");
-            _substitutes[name] = new TrainingQuantizedLayer(network[name], spec, _clock, index);
+            LearnedSteps? steps = null;
+            if (spec.Learning != StepLearning.None)
+            {
+                var device = (network[name] as IWeightedLayer)?.Weight.device ?? CPU;
+                steps = new LearnedSteps(name, spec, device);
+                _steps.Add(steps);
+            }
+            _substitutes[name] = new TrainingQuantizedLayer(network[name], spec, _clock, index, steps);
         }
     }
 
@@ -41,6 +52,35 @@ public sealed class FinetuneNetwork : nn.Module<Tensor, Tensor>, IBatchAware
 
     /// <summary>The network whose parameters are the shadow weights.</summary>
     public Network Network => _network;
+
+    /// <summary>True when some layer learns its steps.</summary>
+    public bool LearnsSteps => _steps.Count > 0;
+
+    /// <summary>What the solver trains: the network's parameters, then every learned step and offset.</summary>
+    public IEnumerable<(string name, TorchSharp.Modules.Parameter parameter)> TrainedParameters()
+        => _network.named_parameters().Concat(_steps.SelectMany(s => s.Parameters()));
+
+    /// <summary>The plan as it stands: <see cref="Plan"/> with every learned layer's current formats.</summary>
+    public QuantizationPlan CurrentPlan()
+    {
+        if (_steps.Count == 0)
+            return Plan;
+        var layers = new Dictionary<string, LayerQuantization>(Plan.Layers, StringComparer.Ordinal);
+        foreach (var steps in _steps)
+            layers[steps.LayerName] = steps.Current();
+        return Plan with { Layers = layers };
+    }
+
+    /// <summary>Every learned step's values by parameter name (for a checkpoint).</summary>
+    public IReadOnlyDictionary<string, float[]> LearnedStepValues()
+        => _steps.SelectMany(s => s.Values()).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+
+    /// <summary>Restores values written by <see cref="LearnedStepValues"/>.</summary>
+    public void RestoreLearnedSteps(IReadOnlyDictionary<string, float[]> values, string source)
+    {
+        foreach (var steps in _steps)
+            steps.Restore(values, source);
+    }
 
     /// <inheritdoc />
     public void BeginBatch(long iteration, int part)
@@ -60,16 +100,17 @@ public sealed class FinetuneNetwork : nn.Module<Tensor, Tensor>, IBatchAware
     }
 
     /// <summary>
-    /// Overwrites each planned layer's weights and bias with their trimmed values (to nearest, as
-    /// <see cref="QuantizedLayer"/> trims them), so
-    /// the float network itself holds exactly representable weights: what a user exports to hardware.
+    /// Overwrites each planned layer's weights and bias with their trimmed values under <see cref="CurrentPlan"/>
+    /// (to nearest, as <see cref="QuantizedLayer"/> trims them), so the float network itself holds exactly
+    /// representable weights: what a user exports to hardware.
     /// </summary>
     public void SnapToGrid()
     {
         using var noGrad = no_grad();
-        foreach (var (name, layer) in _substitutes)
+        var plan = CurrentPlan();
+        foreach (var name in _substitutes.Keys)
         {
-            var spec = ((TrainingQuantizedLayer)layer).Spec;
+            var spec = plan.Layers[name];
             var weighted = (IWeightedLayer)_network[name];
             using var scope = NewDisposeScope();
             if (spec.Weights is { } w)
@@ -83,8 +124,12 @@ public sealed class FinetuneNetwork : nn.Module<Tensor, Tensor>, IBatchAware
     protected override void Dispose(bool disposing)
     {
         if (disposing)
+        {
             foreach (var layer in _substitutes.Values)
                 layer.Dispose();
+            foreach (var steps in _steps)
+                steps.Dispose();
+        }
         base.Dispose(disposing);
     }
 }

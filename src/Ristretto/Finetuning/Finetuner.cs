@@ -32,7 +32,7 @@ public sealed class Finetuner : IDisposable
             throw new RistrettoException("distillation needs the float network as a teacher");
         Model = new FinetuneNetwork(network, plan, Options.Solver.Seed, Options.TrainingRounding);
         var loss = Options.DistillAlpha > 0 ? Distillation.Loss(teacher!, Options.DistillTemperature, Options.DistillAlpha) : null;
-        _trainer = new Trainer(Model, Options.Solver, network, loss);
+        _trainer = new Trainer(Model, Options.Solver, Model.TrainedParameters(), loss);
     }
 
     /// <summary>The options in force.</summary>

@@ -10,7 +10,9 @@ namespace Ristretto.Finetuning;
 /// forward pass trims weights, bias, input and output to the plan's formats — stochastically in training
 /// passes (with straight-through gradients into the shadow weights), at test exactly as <see cref="QuantizedLayer"/>
 /// does (weights and bias to nearest, input and output with the plan's rounding) —
-/// then applies the float op. Borrows the wrapped layer; owns nothing.
+/// then applies the float op. Under LSQ/LSQ+ (<see cref="LayerQuantization.Learning"/>) the integer tensors are
+/// quantized with the <see cref="LearnedSteps"/> in training and with their current formats at test.
+/// Borrows the wrapped layer and the steps.
 /// </summary>
 public sealed class TrainingQuantizedLayer : Layer
 {
@@ -18,9 +20,14 @@ public sealed class TrainingQuantizedLayer : Layer
     private readonly IWeightedLayer _weighted;
     private readonly FinetuneClock _clock;
     private readonly int _index;
+    private readonly LearnedSteps? _steps;
+    private LayerQuantization? _testSpec;
 
-    /// <summary>Wraps <paramref name="layer"/> with <paramref name="spec"/>; <paramref name="index"/> keeps its random draws apart from other layers'.</summary>
-    public TrainingQuantizedLayer(Layer layer, LayerQuantization spec, FinetuneClock clock, int index)
+    /// <summary>
+    /// Wraps <paramref name="layer"/> with <paramref name="spec"/>; <paramref name="index"/> keeps its random draws
+    /// apart from other layers'; <paramref name="steps"/> are the layer's learned steps, if the plan learns them.
+    /// </summary>
+    public TrainingQuantizedLayer(Layer layer, LayerQuantization spec, FinetuneClock clock, int index, LearnedSteps? steps = null)
         : base(layer?.LayerName ?? throw new ArgumentNullException(nameof(layer)))
     {
         _inner = layer;
@@ -29,6 +36,7 @@ public sealed class TrainingQuantizedLayer : Layer
         Spec = spec ?? throw new ArgumentNullException(nameof(spec));
         _clock = clock ?? throw new ArgumentNullException(nameof(clock));
         _index = index;
+        _steps = steps;
     }
 
     /// <summary>The formats applied.</summary>
@@ -47,11 +55,19 @@ public sealed class TrainingQuantizedLayer : Layer
     public override Tensor[] forward(Tensor[] inputs)
     {
         using var scope = NewDisposeScope();
-        var x = Trim(Spec.Input, inputs[0], 0, Spec.Rounding);
+        // The formats in force: the plan's, or the learned steps as they stand (fixed for a test, moving in training).
+        LayerQuantization spec;
+        if (_steps is null)
+            spec = Spec;
+        else if (_clock.Training)
+            (spec, _testSpec) = (_steps.Current(), null);
+        else
+            spec = _testSpec ??= _steps.Current();
+        var x = Trim(spec.Input, inputs[0], 0, spec.Rounding);
         // At test, weights and bias are trimmed to nearest, as QuantizedLayer trims them once per plan.
-        var w = Trim(Spec.Weights, _weighted.Weight, 1, Rounding.Nearest);
-        var b = _weighted.Bias is { } bias ? Trim(Spec.Bias, bias, 2, Rounding.Nearest) : null;
-        var y = Trim(Spec.Output, _weighted.Apply(x, w, b), 3, Spec.Rounding);
+        var w = Trim(spec.Weights, _weighted.Weight, 1, Rounding.Nearest);
+        var b = _weighted.Bias is { } bias ? Trim(spec.Bias, bias, 2, Rounding.Nearest) : null;
+        var y = Trim(spec.Output, _weighted.Apply(x, w, b), 3, spec.Rounding);
         return [y.MoveToOuterDisposeScope()];
     }
 
@@ -59,8 +75,11 @@ public sealed class TrainingQuantizedLayer : Layer
     {
         if (format is null)
             return x;
-        return _clock.Training
-            ? StraightThrough.Trim(format, x, _clock.TrainingRounding, _clock.SeedFor(_index, tensor))
-            : format.Trim(x, testRounding);
+        if (!_clock.Training)
+            return format.Trim(x, testRounding);
+        ulong seed = _clock.SeedFor(_index, tensor);
+        return _steps is not null && _steps.Learns(tensor)
+            ? _steps.Trim(tensor, x, _clock.TrainingRounding, seed)
+            : StraightThrough.Trim(format, x, _clock.TrainingRounding, seed);
     }
 }

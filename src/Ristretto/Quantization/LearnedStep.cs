@@ -70,8 +70,12 @@ public static class LearnedStep
     }
 
     /// <summary>LSQ+: quantizes with learned step <paramref name="scale"/> and learned offset <paramref name="offset"/> (β).</summary>
-    /// <remarks>Computed as torch ops in float32: <c>v = (x - β) / s</c>, <c>q = clamp(round(v))</c> (NaN → 0), <c>y = q · s + β</c>.</remarks>
-    public static Tensor QuantizeWithOffset(Tensor x, Tensor scale, Tensor offset, long qmin, long qmax, double gradScale)
+    /// <remarks>
+    /// Computed as torch ops in float32: <c>v = (x - β) / s</c>, <c>q = clamp(round(v))</c> (NaN → 0), <c>y = q · s + β</c>;
+    /// stochastic rounding takes <c>floor(v + u)</c> with <c>u</c> from the stream of <paramref name="seed"/>.
+    /// </remarks>
+    public static Tensor QuantizeWithOffset(Tensor x, Tensor scale, Tensor offset, long qmin, long qmax, double gradScale,
+        Rounding rounding = Rounding.Nearest, ulong seed = 0)
     {
         Check(qmin < qmax, $"qmin must be < qmax, got [{qmin}, {qmax}]");
         using var scope = NewDisposeScope();
@@ -80,12 +84,15 @@ public static class LearnedStep
         using (no_grad())
         {
             var v = (x - offset) / s;
+            var rounded = rounding == Rounding.Stochastic
+                ? v.Plus(Chain.StochasticTensor.Uniform(v.shape, seed, v.device)).floor()
+                : v.round();
             var nan = v.isnan();
             var below = v.LessOrEqual(qmin);
             var above = v.GreaterOrEqual(qmax);
-            q = where(nan, zeros_like(v), v.round().ClampTo(qmin, qmax));
+            q = where(nan, zeros_like(v), rounded.ClampTo(qmin, qmax));
             inside = below.logical_or(above).logical_or(nan).logical_not();
-            coefficientS = where(below, tensor((float)qmin), where(above, tensor((float)qmax), v.round() - v));
+            coefficientS = where(below, tensor((float)qmin), where(above, tensor((float)qmax), rounded - v));
             coefficientS = where(nan, zeros_like(v), coefficientS).Times((float)gradScale);
             coefficientB = where(inside.logical_or(nan), zeros_like(v), ones_like(v)).Times((float)gradScale);
         }

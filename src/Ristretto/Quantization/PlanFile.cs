@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Ristretto.Formats;
@@ -8,7 +9,8 @@ namespace Ristretto.Quantization;
 /// <summary>
 /// Reads and writes a <see cref="QuantizationPlan"/> as JSON, so any command can apply a plan to the float
 /// model: <c>{"description": …, "layers": {"conv1": {"weights": {"kind": "dfp", "bw": 8, "fl": 7}, "bias": …,
-/// "input": …, "output": …, "rounding": "nearest"}}, "accuracy": {"top1": …, "top5": …}}</c> (accuracy optional).
+/// "input": …, "output": …, "rounding": "nearest", "learn": "lsq"}}, "accuracy": {"top1": …, "top5": …}}</c>
+/// ("learn": lsq or lsq+ asks fine-tuning to train the integer scales; it and accuracy are optional).
 /// Formats: dfp (bw, fl), minifloat (exp_bits, mant_bits), pow2 (exp_min, exp_max, zero), int (bw, signed,
 /// scales, zero_points, axis, narrow, scale_kind float|fixed|pow2, scale_frac_bits), binary (alpha),
 /// ternary (threshold, alpha). Floats are written in their shortest round-trip form, so a plan reloads
@@ -38,12 +40,15 @@ public static class PlanFile
                 if (formats[i] is { } f)
                     layer[Parts[i]] = ToJson(f);
             layer["rounding"] = spec.Rounding == Rounding.Nearest ? "nearest" : "stochastic";
+            if (spec.Learning != StepLearning.None)
+                layer["learn"] = LearningName(spec.Learning);
             layers[name] = layer;
         }
         var root = new JsonObject { ["description"] = plan.Description, ["layers"] = layers };
         if (accuracy is var (top1, top5))
             root["accuracy"] = new JsonObject { ["top1"] = top1, ["top5"] = top5 };
-        return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
+        // Relaxed escaping keeps "lsq+" and non-ASCII descriptions readable (the file is never embedded in HTML).
+        return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n";
     }
 
     /// <summary>Reads a plan; a malformed file or an unknown format is a <see cref="RistrettoException"/>.</summary>
@@ -80,10 +85,28 @@ public static class PlanFile
                 "stochastic" => Rounding.Stochastic,
                 var other => throw new RistrettoException($"{path}: layer '{name}': unknown rounding '{other}' (nearest or stochastic)"),
             };
-            result[name] = new LayerQuantization(formats[0], formats[1], formats[2], formats[3], rounding);
+            var learning = (string?)layer["learn"] switch
+            {
+                null or "none" => StepLearning.None,
+                "lsq" => StepLearning.Lsq,
+                "lsq+" => StepLearning.LsqPlus,
+                var other => throw new RistrettoException($"{path}: layer '{name}': unknown \"learn\" '{other}' (none, lsq or lsq+)"),
+            };
+            var spec = new LayerQuantization(formats[0], formats[1], formats[2], formats[3], rounding, learning);
+            if (learning != StepLearning.None && new[] { spec.Weights, spec.Input, spec.Output }.All(f => f is not IntegerFormat))
+                throw new RistrettoException($"{path}: layer '{name}' asks for learned steps (\"learn\": \"{LearningName(learning)}\") but has no int format");
+            result[name] = spec;
         }
         return new QuantizationPlan(result, (string?)root["description"] ?? "");
     }
+
+    /// <summary>The plan-file name of a <see cref="StepLearning"/>: none, lsq, lsq+.</summary>
+    public static string LearningName(StepLearning learning) => learning switch
+    {
+        StepLearning.Lsq => "lsq",
+        StepLearning.LsqPlus => "lsq+",
+        _ => "none",
+    };
 
     private static JsonObject ToJson(NumberFormat format) => format switch
     {

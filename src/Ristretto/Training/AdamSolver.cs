@@ -18,9 +18,15 @@ public sealed class AdamSolver : ISolver
 
     /// <summary>Optimises every parameter of <paramref name="model"/> (biases with the bias lr multiplier).</summary>
     public AdamSolver(nn.Module model, SolverSettings settings)
+        : this((model ?? throw new ArgumentNullException(nameof(model))).named_parameters(), settings)
+    {
+    }
+
+    /// <summary>Optimises the named <paramref name="parameters"/>.</summary>
+    public AdamSolver(IEnumerable<(string name, TorchSharp.Modules.Parameter parameter)> parameters, SolverSettings settings)
     {
         _settings = settings.Validate();
-        _params = new SolverParameters(model, settings);
+        _params = new SolverParameters(parameters, settings);
     }
 
     /// <inheritdoc />
@@ -36,7 +42,7 @@ public sealed class AdamSolver : ISolver
         using var oneMinusBeta2 = (1 - _settings.Beta2).ToScalar();
         using var epsilon = _settings.Epsilon.ToScalar();
         using var decay = _settings.WeightDecay.ToScalar();
-        foreach (var (name, p, mult) in _params.All)
+        foreach (var (name, p, mult, decays) in _params.All)
         {
             using var grad = p.grad;
             if (grad is null)
@@ -47,7 +53,7 @@ public sealed class AdamSolver : ISolver
                 _moments[name] = state;
             }
             using var scope = NewDisposeScope();
-            var g = _settings.WeightDecay > 0 ? grad.add(p, alpha: decay) : grad.alias();
+            var g = _settings.WeightDecay > 0 && decays ? grad.add(p, alpha: decay) : grad.alias();
             state.M.mul_(beta1).add_(g, alpha: oneMinusBeta1);
             state.V.mul_(beta2).addcmul_(g, g, value: oneMinusBeta2);
             using var step = (-rate * mult).ToScalar();

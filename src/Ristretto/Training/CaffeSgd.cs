@@ -16,9 +16,15 @@ public sealed class CaffeSgd : ISolver
 
     /// <summary>Optimises every parameter of <paramref name="model"/>.</summary>
     public CaffeSgd(nn.Module model, SolverSettings settings)
+        : this((model ?? throw new ArgumentNullException(nameof(model))).named_parameters(), settings)
+    {
+    }
+
+    /// <summary>Optimises the named <paramref name="parameters"/>.</summary>
+    public CaffeSgd(IEnumerable<(string name, TorchSharp.Modules.Parameter parameter)> parameters, SolverSettings settings)
     {
         _settings = settings.Validate();
-        _params = new SolverParameters(model, settings);
+        _params = new SolverParameters(parameters, settings);
     }
 
     /// <summary>Applies one update for 0-based <paramref name="iteration"/> using the gradients now held.</summary>
@@ -30,7 +36,7 @@ public sealed class CaffeSgd : ISolver
         // objects to the finalizer thread, which is not safe in a hot loop (style.md, rule 6).
         using var momentum = _settings.Momentum.ToScalar();
         using var decay = _settings.WeightDecay.ToScalar();
-        foreach (var (name, p, mult) in _params.All)
+        foreach (var (name, p, mult, decays) in _params.All)
         {
             using var grad = p.grad;
             if (grad is null)
@@ -41,7 +47,7 @@ public sealed class CaffeSgd : ISolver
                 _history[name] = v;
             }
             using var step = (rate * mult).ToScalar();
-            using var g = _settings.WeightDecay > 0 ? grad.add(p, alpha: decay) : grad.alias();
+            using var g = _settings.WeightDecay > 0 && decays ? grad.add(p, alpha: decay) : grad.alias();
             v.mul_(momentum).add_(g, alpha: step);
             p.sub_(v);
         }

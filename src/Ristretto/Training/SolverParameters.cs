@@ -6,19 +6,25 @@ namespace Ristretto.Training;
 /// <summary>The parameters a solver updates, with their learning-rate multipliers, and the checks its checkpoints share.</summary>
 internal sealed class SolverParameters
 {
-    private readonly List<(string Name, TorchSharp.Modules.Parameter Param, double LrMult)> _all;
+    private readonly List<(string Name, TorchSharp.Modules.Parameter Param, double LrMult, bool Decay)> _all;
 
-    /// <summary>Every parameter of <paramref name="model"/>; biases get <see cref="SolverSettings.BiasLrMult"/>.</summary>
-    public SolverParameters(nn.Module model, SolverSettings settings)
+    /// <summary>
+    /// The named parameters given; biases get <see cref="SolverSettings.BiasLrMult"/>, and learned quantization
+    /// steps (<see cref="ParameterNames.IsLearnedStep"/>) no weight decay.
+    /// </summary>
+    public SolverParameters(IEnumerable<(string name, TorchSharp.Modules.Parameter parameter)> parameters, SolverSettings settings)
     {
-        ArgumentNullException.ThrowIfNull(model);
-        _all = model.named_parameters()
-            .Select(p => (p.name, p.parameter, ParameterNames.IsBias(p.name) ? settings.BiasLrMult : 1.0))
+        ArgumentNullException.ThrowIfNull(parameters);
+        _all = parameters
+            .Select(p => (p.name, p.parameter, ParameterNames.IsBias(p.name) ? settings.BiasLrMult : 1.0, !ParameterNames.IsLearnedStep(p.name)))
             .ToList();
+        var duplicate = _all.GroupBy(p => p.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+            throw new ArgumentException($"two parameters are named {duplicate.Key}", nameof(parameters));
     }
 
-    /// <summary>(name, parameter, lr multiplier) in the model's order.</summary>
-    public IReadOnlyList<(string Name, TorchSharp.Modules.Parameter Param, double LrMult)> All => _all;
+    /// <summary>(name, parameter, lr multiplier, whether weight decay applies) in the given order.</summary>
+    public IReadOnlyList<(string Name, TorchSharp.Modules.Parameter Param, double LrMult, bool Decay)> All => _all;
 
     /// <summary>The parameter a checkpoint's state entry belongs to; an unknown name or another shape is a <see cref="RistrettoException"/>.</summary>
     public TorchSharp.Modules.Parameter ForState(string name, TensorBlob blob)

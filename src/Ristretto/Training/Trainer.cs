@@ -17,21 +17,23 @@ public sealed class Trainer
     private readonly nn.Module<Tensor, Tensor> _model;
     private readonly SolverSettings _settings;
     private readonly TrainingLoss _loss;
-    private readonly nn.Module _parameters;
+    private readonly IReadOnlyList<TorchSharp.Modules.Parameter> _parameters;
 
     /// <summary>Prepares training of <paramref name="model"/> (already on its device).</summary>
     /// <param name="model">The module whose forward pass is trained.</param>
     /// <param name="settings">Solver settings.</param>
-    /// <param name="parameters">The module whose parameters the solver updates (default: <paramref name="model"/>);
-    /// fine-tuning updates the float network's shadow weights while the forward pass trims them.</param>
+    /// <param name="parameters">The named parameters the solver updates (default: those of <paramref name="model"/>);
+    /// fine-tuning updates the float network's shadow weights, and any learned steps, while the forward pass trims them.</param>
     /// <param name="loss">The loss (default: cross-entropy).</param>
-    public Trainer(nn.Module<Tensor, Tensor> model, SolverSettings settings, nn.Module? parameters = null, TrainingLoss? loss = null)
+    public Trainer(nn.Module<Tensor, Tensor> model, SolverSettings settings,
+        IEnumerable<(string name, TorchSharp.Modules.Parameter parameter)>? parameters = null, TrainingLoss? loss = null)
     {
         _model = model ?? throw new ArgumentNullException(nameof(model));
         _settings = settings.Validate();
         _loss = loss ?? ((logits, labels, _) => nn.functional.cross_entropy(logits, labels));
-        _parameters = parameters ?? model;
-        Solver = Solvers.Create(_parameters, settings);
+        var named = (parameters ?? model.named_parameters()).ToList();
+        _parameters = named.Select(p => p.parameter).ToList();
+        Solver = Solvers.Create(named, settings);
     }
 
     /// <summary>The solver (its state goes into checkpoints; the caller disposes it).</summary>
@@ -90,7 +92,8 @@ public sealed class Trainer
     {
         int parts = _settings.IterSize;
         double total = 0;
-        _parameters.zero_grad();
+        foreach (var p in _parameters)
+            p.grad = null;
         for (int k = 0; k < parts; k++)
         {
             using var scope = NewDisposeScope();

@@ -73,6 +73,53 @@ public class FinetuneCommandTests
     }
 
     [Fact]
+    public void Should_Learn_Integer_Steps_When_The_Plan_Asks_And_Write_The_Learned_Plan()
+    {
+        using var data = SyntheticDigits.WriteDataset(train: 512, test: 200);
+        using var dir = new TempDir();
+        string[] common = ["--device", "cpu", "--data", data.Path];
+        var trained = CliProcess.Run(["train", "--out", dir.File("m.rstm"), "--iterations", "40", "--batch-size", "32", .. common]);
+        Assert.True(trained.ExitCode == 0, trained.StdErr);
+        var quantized = CliProcess.Run(["quantize", "--model", dir.File("m.rstm"), "--trimming-mode", "integer", "--per-channel", "--asymmetric",
+            "--widths", "2/2/4", "--learn-steps", "lsq+", "--iterations", "2", "--plan", dir.File("plan.json"), .. common]);
+        Assert.True(quantized.ExitCode == 0, quantized.StdErr);
+        Assert.Contains("Integer (float scale, per-channel weights, asymmetric activations) on", quantized.StdOut);
+        var plan = PlanFile.Load(dir.File("plan.json"));
+        Assert.All(plan.Layers.Values, l => Assert.Equal(StepLearning.LsqPlus, l.Learning));
+
+        var r = CliProcess.Run(["finetune", "--model", dir.File("m.rstm"), "--plan", dir.File("plan.json"), "--out", dir.File("ft.rstm"),
+            "--iterations", "30", "--batch-size", "16", "--test-interval", "0", "--json", dir.File("ft.json"), .. common]);
+        Assert.True(r.ExitCode == 0, r.StdErr);
+        Assert.Contains("learning the integer steps (conv1 lsq+", r.StdErr + r.StdOut);
+        var learned = PlanFile.Load(dir.File("ft.plan.json"));
+        Assert.Contains(learned.Layers, l => !((Ristretto.Formats.IntegerFormat)l.Value.Weights!).Scales.SequenceEqual(((Ristretto.Formats.IntegerFormat)plan.Layers[l.Key].Weights!).Scales));
+        var (model, _) = ModelStore.Load(dir.File("ft.rstm"), torch.CPU);
+        using (model)
+        {
+            foreach (var (name, spec) in learned.Layers)
+            {
+                var layer = (IWeightedLayer)((Network)model)[name];
+                using var w = spec.Weights!.Trim(layer.Weight);
+                Assert.True(Bits.Same(w, layer.Weight), $"{name}: a weight is off the learned grid");
+            }
+        }
+        var applied = CliProcess.Run(["test", "--model", dir.File("ft.rstm"), "--plan", dir.File("ft.plan.json"), "--json", dir.File("t.json"), .. common]);
+        Assert.True(applied.ExitCode == 0, applied.StdErr);
+        double top1 = JsonDocument.Parse(File.ReadAllText(dir.File("t.json"))).RootElement.GetProperty("top1").GetDouble();
+        double after = JsonDocument.Parse(File.ReadAllText(dir.File("ft.json"))).RootElement.GetProperty("after").GetProperty("top1").GetDouble();
+        Assert.Equal(after, top1, 6);
+
+        // A plan with no int format has no steps to learn.
+        var dfp = CliProcess.Run(["quantize", "--model", dir.File("m.rstm"), "--widths", "4/4/8", "--iterations", "2", "--plan", dir.File("dfp.json"), .. common]);
+        Assert.True(dfp.ExitCode == 0, dfp.StdErr);
+        var refused = CliProcess.Run(["finetune", "--model", dir.File("m.rstm"), "--plan", dir.File("dfp.json"), "--learn-steps", "lsq",
+            "--out", dir.File("x.rstm"), "--iterations", "5", .. common]);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("no int format", Assert.Single(refused.ErrorLines));
+        Assert.False(File.Exists(dir.File("x.rstm")));
+    }
+
+    [Fact]
     public void Without_A_Plan_It_Should_Say_What_Is_Missing_In_One_Line()
     {
         using var dir = new TempDir();

@@ -4,6 +4,7 @@ using Ristretto.Formats;
 using Ristretto.Graph;
 using Ristretto.Models;
 using Ristretto.Quantization;
+using Ristretto.Search;
 using Ristretto.Tests.Support;
 using Ristretto.Training;
 using Ristretto.Zoo;
@@ -40,18 +41,33 @@ public class FinetunerTests : IClassFixture<FinetunerTests.Fixture>
 
     private Network Fresh() => (Network)ModelStore.Instantiate(_f.Trained, CPU);
 
+    /// <summary>A 2-bit per-channel weight, 4-bit (asymmetric where negative) activation integer plan from calibration.</summary>
+    private QuantizationPlan IntegerPlan(StepLearning learning)
+    {
+        using var net = Fresh();
+        var ranges = Calibration.Measure(net, _f.LeNet.Train, 2, 64);
+        var formats = new IntegerScheme(PerChannelWeights: true, AsymmetricActivations: true).Formats(net);
+        return new QuantizationPlan(net.Nodes.Where(n => n.Layer is IWeightedLayer).Select(n => n.Layer.LayerName)
+            .ToDictionary(name => name, name => formats(name, ranges[name], 2, 4) with { Learning = learning }));
+    }
+
     [Theory]
-    [InlineData(SolverKind.Sgd, 1, 0.0)]
-    [InlineData(SolverKind.Adam, 2, 0.5)]
-    public void Resuming_From_A_Checkpoint_Should_Give_The_Same_Weights_As_An_Uninterrupted_Run(SolverKind solver, int iterSize, double distill)
+    [InlineData(SolverKind.Sgd, 1, 0.0, false)]
+    [InlineData(SolverKind.Adam, 2, 0.5, false)]
+    [InlineData(SolverKind.Sgd, 1, 0.0, true)]
+    public void Resuming_From_A_Checkpoint_Should_Give_The_Same_Weights_As_An_Uninterrupted_Run(SolverKind solver, int iterSize, double distill, bool learnSteps)
     {
         using var dir = new TempDir();
         using var teacher = Fresh();
-        var plan = FinetuneNetworkTests.Plan();
+        var plan = learnSteps ? IntegerPlan(StepLearning.LsqPlus) : FinetuneNetworkTests.Plan();
 
         using var straight = Fresh();
+        IReadOnlyDictionary<string, float[]> straightSteps, resumedSteps;
         using (var ft = new Finetuner(straight, plan, Options(200, solver, iterSize, distill), teacher))
+        {
             ft.Run(_f.LeNet.Train);
+            straightSteps = ft.Model.LearnedStepValues();
+        }
 
         using (var first = Fresh())
         using (var ft = new Finetuner(first, plan, Options(200, solver, iterSize, distill), teacher))
@@ -73,7 +89,14 @@ public class FinetunerTests : IClassFixture<FinetunerTests.Fixture>
         {
             FinetuneCheckpoint.Restore(data, ft, "run.ckpt");
             ft.Run(_f.LeNet.Train, startIteration: iteration);
+            resumedSteps = ft.Model.LearnedStepValues();
         }
+        // Per layer an input, weight and output scale, and an offset for each asymmetric activation.
+        Assert.Equal(learnSteps ? 12 : 0, straightSteps.Keys.Count(k => k.EndsWith(":scale", StringComparison.Ordinal)));
+        Assert.Equal(learnSteps, straightSteps.Keys.Any(k => k.EndsWith(":offset", StringComparison.Ordinal)));
+        Assert.Equal(straightSteps.Keys.Order(), resumedSteps.Keys.Order());
+        foreach (var (name, values) in straightSteps)
+            Assert.True(values.SequenceEqual(resumedSteps[name]), $"{name} differs after resume");
 
         var a = straight.named_parameters().ToList();
         var b = resumed.named_parameters().ToList();
@@ -101,6 +124,43 @@ public class FinetunerTests : IClassFixture<FinetunerTests.Fixture>
         using (var q = new QuantizedNetwork(net, plan))
             after = Evaluator.Evaluate(q, _f.LeNet.Test).Top1;
         Assert.True(after > before + 0.3, $"top-1 {before:F3} → {after:F3}");
+    }
+
+    [Fact]
+    public void Learned_Steps_Should_Move_And_The_Output_Should_Lie_On_Their_Grid()
+    {
+        using var net = Fresh();
+        var plan = IntegerPlan(StepLearning.LsqPlus);
+        using var ft = new Finetuner(net, plan, Options(100) with { TrainingRounding = Rounding.Nearest });
+        ft.Run(_f.LeNet.Train);
+        var current = ft.Model.CurrentPlan();
+        foreach (var (name, spec) in plan.Layers)
+        {
+            Assert.NotEqual(((IntegerFormat)spec.Weights!).Scales, ((IntegerFormat)current.Layers[name].Weights!).Scales);
+            Assert.NotEqual(((IntegerFormat)spec.Input!).Scales, ((IntegerFormat)current.Layers[name].Input!).Scales);
+            Assert.Equal(StepLearning.LsqPlus, current.Layers[name].Learning);
+        }
+
+        // At test the network computes exactly what the learned plan computes on the float weights ...
+        using var scope = NewDisposeScope();
+        var (images, _) = _f.LeNet.Test.Gather([.. Enumerable.Range(0, 50).Select(i => (long)i)]);
+        using var q = new QuantizedNetwork(net, current);
+        ft.Model.eval();
+        using (no_grad())
+        {
+            var a = ft.Model.forward(images);
+            var b = q.forward(images);
+            Assert.True(Bits.Same(a, b), "eval-mode fine-tuning network and the learned plan disagree");
+        }
+
+        // ... and snapping puts every weight on the learned grid.
+        ft.Model.SnapToGrid();
+        foreach (var (name, spec) in current.Layers)
+        {
+            var layer = (IWeightedLayer)net[name];
+            using var w = spec.Weights!.Trim(layer.Weight);
+            Assert.True(Bits.Same(w, layer.Weight), $"{name}: a weight is off the learned grid");
+        }
     }
 
     [Fact]

@@ -43,6 +43,22 @@ public class PlanFileTests
     }
 
     [Fact]
+    public void Should_Round_Trip_The_Learned_Step_Mark()
+    {
+        var plan = new QuantizationPlan(new Dictionary<string, LayerQuantization>
+        {
+            ["a"] = new(IntegerFormat.Symmetric(4, 0.25f), Learning: StepLearning.Lsq),
+            ["b"] = new(Input: IntegerFormat.Asymmetric(8, 0.5f, 3), Learning: StepLearning.LsqPlus),
+            ["c"] = new(IntegerFormat.Symmetric(4, 0.25f)),
+        });
+        string text = PlanFile.Serialize(plan);
+        Assert.Contains("\"learn\": \"lsq+\"", text);
+        var back = PlanFile.Parse(text, "p.json");
+        Assert.Equal(plan.Layers, back.Layers);
+        Assert.Equal(StepLearning.None, back.Layers["c"].Learning);
+    }
+
+    [Fact]
     public void Integer_Formats_With_Different_Scales_Should_Differ()
     {
         Assert.Equal(IntegerFormat.Symmetric(4, 0.5f), IntegerFormat.Symmetric(4, 0.5f));
@@ -58,6 +74,8 @@ public class PlanFileTests
     [InlineData("{\"layers\": {\"c\": {\"weights\": {\"kind\": \"dfp\", \"bw\": 0, \"fl\": 1}}}}", "layer 'c' weights")]
     [InlineData("{\"layers\": {\"c\": {\"weights\": {\"kind\": \"posit\"}}}}", "unknown format kind 'posit'")]
     [InlineData("{\"description\": \"x\"}", "no \"layers\"")]
+    [InlineData("{\"layers\": {\"c\": {\"weights\": {\"kind\": \"dfp\", \"bw\": 4, \"fl\": 2}, \"learn\": \"lsq\"}}}", "no int format")]
+    [InlineData("{\"layers\": {\"c\": {\"weights\": {\"kind\": \"int\", \"bw\": 4, \"signed\": true, \"scales\": [1]}, \"learn\": \"pact\"}}}", "unknown \"learn\" 'pact'")]
     public void Should_Reject_A_Malformed_Plan_In_One_Line(string text, string expected)
     {
         using var dir = new TempDir();
