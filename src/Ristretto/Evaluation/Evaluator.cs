@@ -15,6 +15,28 @@ public static class Evaluator
         int? maxBatches = null, IProgress<(int Done, int Total)>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(model);
+        bool wasTraining = model.training;
+        model.eval();
+        try
+        {
+            return Evaluate((_, x) => model.forward(x), set, batchSize, maxBatches, progress);
+        }
+        finally
+        {
+            if (wasTraining)
+                model.train();
+        }
+    }
+
+    /// <summary>
+    /// Scores the logits <paramref name="logitsOf"/> gives for (batch index, images) on the first
+    /// <paramref name="maxBatches"/> batches of <paramref name="set"/>, in file order, without gradients; the
+    /// logits belong to the batch's dispose scope.
+    /// </summary>
+    public static EvalResult Evaluate(Func<int, Tensor, Tensor> logitsOf, TensorImageSet set, int batchSize = 100,
+        int? maxBatches = null, IProgress<(int Done, int Total)>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(logitsOf);
         ArgumentNullException.ThrowIfNull(set);
         if (batchSize < 1)
             throw new RistrettoException($"batch size must be ≥ 1, got {batchSize}");
@@ -22,8 +44,6 @@ public static class Evaluator
             throw new RistrettoException($"iterations must be ≥ 1, got {maxBatches}");
         int total = (set.Count + batchSize - 1) / batchSize;
         int batches = Math.Min(total, maxBatches ?? total);
-        bool wasTraining = model.training;
-        model.eval();
         var watch = Stopwatch.StartNew();
         long top1 = 0, top5 = 0;
         int images = 0;
@@ -35,7 +55,7 @@ public static class Evaluator
                 int start = b * batchSize;
                 int count = Math.Min(batchSize, set.Count - start);
                 var (x, y) = set.Slice(start, count);
-                var logits = model.forward(x);
+                var logits = logitsOf(b, x);
                 int k = (int)Math.Min(5, logits.shape[1]);
                 var (_, best) = logits.topk(k, dim: 1);
                 var hits = best.eq(y.unsqueeze(1));
@@ -45,8 +65,6 @@ public static class Evaluator
                 progress?.Report((b + 1, batches));
             }
         }
-        if (wasTraining)
-            model.train();
         return new EvalResult((double)top1 / images, (double)top5 / images, images, watch.Elapsed.TotalSeconds);
     }
 }

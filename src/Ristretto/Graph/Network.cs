@@ -107,15 +107,61 @@ public sealed class Network : nn.Module<Tensor, Tensor>
         IReadOnlyDictionary<string, Layer>? substitutes = null)
     {
         ArgumentNullException.ThrowIfNull(inputs);
-        var live = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var input in Inputs)
-        {
-            if (!inputs.TryGetValue(input.Name, out var t))
+            if (!inputs.ContainsKey(input.Name))
                 throw new RistrettoException($"network {Name} needs input '{input.Name}'");
-            live[input.Name] = t;
-        }
-        var outputs = new HashSet<string>(Outputs, StringComparer.Ordinal);
-        for (int i = 0; i < _nodes.Count; i++)
+        return RunNodes(0, _nodes.Count, inputs, Outputs, observe, substitutes);
+    }
+
+    /// <summary>
+    /// The blobs that nodes from <paramref name="firstNode"/> on read (or that are outputs) but that earlier nodes
+    /// or the inputs produce: what <see cref="RunFrom"/> needs to start at <paramref name="firstNode"/>.
+    /// </summary>
+    public IReadOnlyList<string> Frontier(int firstNode)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(firstNode);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(firstNode, _nodes.Count);
+        var early = new HashSet<string>(Inputs.Select(i => i.Name), StringComparer.Ordinal);
+        foreach (var node in _nodes.Take(firstNode))
+            early.UnionWith(node.Outputs);
+        return _nodes.Skip(firstNode).SelectMany(n => n.Inputs).Concat(Outputs).Where(early.Contains).Distinct().ToList();
+    }
+
+    /// <summary>Runs nodes before <paramref name="firstNode"/> and returns the <see cref="Frontier"/> blobs (in the caller's scope).</summary>
+    public Dictionary<string, Tensor> RunUntil(int firstNode, IReadOnlyDictionary<string, Tensor> inputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        var frontier = Frontier(firstNode);
+        var result = RunNodes(0, firstNode, inputs, frontier, null, null);
+        // A network input in the frontier is the caller's tensor: hand back an alias, never the caller's own.
+        foreach (var name in frontier.Where(inputs.ContainsKey))
+            result[name] = inputs[name].alias();
+        return result;
+    }
+
+    /// <summary>
+    /// Runs nodes from <paramref name="firstNode"/> on, starting from <paramref name="frontier"/> (from
+    /// <see cref="RunUntil"/>, which it does not free): the rest of a forward pass whose beginning did not change.
+    /// </summary>
+    public Dictionary<string, Tensor> RunFrom(int firstNode, IReadOnlyDictionary<string, Tensor> frontier,
+        IReadOnlyDictionary<string, Layer>? substitutes = null)
+    {
+        ArgumentNullException.ThrowIfNull(frontier);
+        foreach (var name in Frontier(firstNode))
+            if (!frontier.ContainsKey(name))
+                throw new RistrettoException($"network {Name}: running from node {firstNode} needs blob '{name}'");
+        var outputs = RunNodes(firstNode, _nodes.Count, frontier, Outputs, null, substitutes);
+        foreach (var name in Outputs.Where(frontier.ContainsKey))
+            outputs[name] = frontier[name].alias();
+        return outputs;
+    }
+
+    private Dictionary<string, Tensor> RunNodes(int from, int to, IReadOnlyDictionary<string, Tensor> known, IReadOnlyList<string> keep,
+        Action<string, Layer, Tensor>? observe, IReadOnlyDictionary<string, Layer>? substitutes)
+    {
+        var live = new Dictionary<string, Tensor>(known, StringComparer.Ordinal);
+        var kept = new HashSet<string>(keep, StringComparer.Ordinal);
+        for (int i = from; i < to; i++)
         {
             var node = _nodes[i];
             var layer = substitutes != null && substitutes.TryGetValue(node.Layer.LayerName, out var substitute) ? substitute : node.Layer;
@@ -127,13 +173,13 @@ public sealed class Network : nn.Module<Tensor, Tensor>
             }
             foreach (var blob in node.Inputs.Distinct())
             {
-                if (_lastUse[blob] == i && !outputs.Contains(blob) && !inputs.ContainsKey(blob))
+                if (_lastUse[blob] == i && !kept.Contains(blob) && !known.ContainsKey(blob))
                 {
                     live[blob].Dispose();
                     live.Remove(blob);
                 }
             }
         }
-        return Outputs.ToDictionary(o => o, o => live[o], StringComparer.Ordinal);
+        return keep.ToDictionary(k => k, k => live[k], StringComparer.Ordinal);
     }
 }

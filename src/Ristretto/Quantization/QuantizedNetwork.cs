@@ -45,6 +45,27 @@ public sealed class QuantizedNetwork : nn.Module<Tensor, Tensor>
         return _network.Run(inputs, substitutes: _substitutes)[_network.Outputs[0]];
     }
 
+    /// <summary>
+    /// The rest of a forward pass from node <paramref name="firstNode"/>, given the blobs earlier nodes produced
+    /// (<see cref="Network.RunUntil"/>): equal to <see cref="forward"/> when no layer before it is quantized.
+    /// </summary>
+    public Tensor ForwardFrom(int firstNode, IReadOnlyDictionary<string, Tensor> frontier)
+    {
+        if (_network.training != training)
+            _network.train(training);
+        return _network.RunFrom(firstNode, frontier, _substitutes)[_network.Outputs[0]];
+    }
+
+    /// <summary>The index of the first node this plan quantizes (the node count when it quantizes none).</summary>
+    public int FirstQuantizedNode()
+    {
+        var nodes = _network.Nodes;
+        for (int i = 0; i < nodes.Count; i++)
+            if (_substitutes.ContainsKey(nodes[i].Layer.LayerName))
+                return i;
+        return nodes.Count;
+    }
+
     /// <inheritdoc />
     protected override void Dispose(bool disposing)
     {

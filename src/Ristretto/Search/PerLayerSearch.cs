@@ -42,7 +42,7 @@ public sealed class PerLayerSearch
     {
         PlanScorer.Threshold(0, marginPoints); // validates before any evaluation
         var watch = Stopwatch.StartNew();
-        var scorer = new PlanScorer(_network, _test, _iterations, _batchSize, progress, cancel);
+        using var scorer = new PlanScorer(_network, _test, _iterations, _batchSize, progress, cancel);
         var scored = new List<CostPoint>();
         CostPoint Score(QuantizationPlan plan, string what)
         {

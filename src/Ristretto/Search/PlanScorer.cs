@@ -2,13 +2,25 @@ using Ristretto.Data;
 using Ristretto.Evaluation;
 using Ristretto.Graph;
 using Ristretto.Quantization;
+using static TorchSharp.torch;
 
 namespace Ristretto.Search;
 
-/// <summary>Scores plans on a network (top-1/top-5 on the first test batches) and counts the evaluations.</summary>
+/// <summary>
+/// Scores plans on a network (top-1/top-5 on the first test batches) and counts the evaluations. A plan that
+/// leaves the first layers in float32 reuses their outputs: the float prefix before the first quantized node is
+/// computed once per cut point and kept (up to <see cref="CacheBytes"/>), and only the rest of the network runs.
+/// The results are the same bits as a full pass.
+/// </summary>
 internal sealed class PlanScorer(Network network, TensorImageSet test, int iterations, int batchSize,
-    Action<int, string>? progress, CancellationToken cancel)
+    Action<int, string>? progress, CancellationToken cancel) : IDisposable
 {
+    /// <summary>Most bytes of cached prefix activations kept at once.</summary>
+    public const long CacheBytes = 1L << 30;
+
+    private readonly Dictionary<int, List<Dictionary<string, Tensor>>> _prefixes = [];
+    private long _cached;
+
     /// <summary>The lowest top-1 (fraction) a plan may score: <paramref name="baselineTop1"/> − margin points / 100.</summary>
     public static double Threshold(double baselineTop1, double marginPoints)
     {
@@ -20,14 +32,59 @@ internal sealed class PlanScorer(Network network, TensorImageSet test, int itera
     /// <summary>Evaluations made so far.</summary>
     public int Evaluations { get; private set; }
 
+    /// <summary>Whether float prefixes are reused (on by default; off to measure or to check the reuse).</summary>
+    public bool ReusePrefixes { get; init; } = true;
+
     /// <summary>Applies <paramref name="plan"/>, scores it, reports "<paramref name="what"/>: top-1 …".</summary>
     public EvalResult Score(QuantizationPlan plan, string what)
     {
         cancel.ThrowIfCancellationRequested();
         using var model = new QuantizedNetwork(network, plan);
-        var r = Evaluator.Evaluate(model, test, batchSize, iterations);
+        model.eval();
+        int cut = model.FirstQuantizedNode();
+        var prefix = ReusePrefixes && cut > 0 && cut < network.Nodes.Count ? Prefix(cut) : null;
+        var r = prefix is null
+            ? Evaluator.Evaluate(model, test, batchSize, iterations)
+            : Evaluator.Evaluate((b, x) => prefix.Count > b ? model.ForwardFrom(cut, prefix[b]) : Remember(prefix, cut, b, x, model),
+                test, batchSize, iterations);
         Evaluations++;
         progress?.Invoke(Evaluations, $"{what}: top-1 {r.Top1:P2}");
         return r;
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        foreach (var batch in _prefixes.Values.SelectMany(p => p))
+            foreach (var t in batch.Values)
+                t.Dispose();
+        _prefixes.Clear();
+    }
+
+    private List<Dictionary<string, Tensor>>? Prefix(int cut)
+    {
+        if (_prefixes.TryGetValue(cut, out var known))
+            return known;
+        if (_cached >= CacheBytes)
+            return null;
+        var fresh = new List<Dictionary<string, Tensor>>();
+        _prefixes[cut] = fresh;
+        return fresh;
+    }
+
+    /// <summary>Runs batch <paramref name="b"/>'s float prefix, keeps it (while the budget lasts), and finishes the pass.</summary>
+    private Tensor Remember(List<Dictionary<string, Tensor>> prefix, int cut, int b, Tensor x, QuantizedNetwork model)
+    {
+        var frontier = network.RunUntil(cut, new Dictionary<string, Tensor> { [network.Inputs[0].Name] = x });
+        var logits = model.ForwardFrom(cut, frontier);
+        long bytes = frontier.Values.Sum(t => t.numel() * t.element_size());
+        if (prefix.Count == b && _cached + bytes <= CacheBytes)
+        {
+            foreach (var t in frontier.Values)
+                t.DetachFromDisposeScope();
+            prefix.Add(frontier);
+            _cached += bytes;
+        }
+        return logits;
     }
 }

@@ -76,7 +76,7 @@ public sealed class RistrettoDfpSearch
     {
         PlanScorer.Threshold(0, marginPoints); // validates before any evaluation
         var watch = Stopwatch.StartNew();
-        var scorer = new PlanScorer(_network, _test, _iterations, _batchSize, progress, cancel);
+        using var scorer = new PlanScorer(_network, _test, _iterations, _batchSize, progress, cancel);
         EvalResult Score(QuantizationPlan plan, string what) => scorer.Score(plan, what);
 
         var baseline = Score(QuantizationPlan.Float, "float32 baseline");
@@ -111,7 +111,7 @@ public sealed class RistrettoDfpSearch
     /// <summary>Scores the float network and <paramref name="plan"/> (two evaluations, as the search scores them).</summary>
     public (EvalResult Baseline, EvalResult Quantized) Score(QuantizationPlan plan, Action<int, string>? progress = null, CancellationToken cancel = default)
     {
-        var scorer = new PlanScorer(_network, _test, _iterations, _batchSize, progress, cancel);
+        using var scorer = new PlanScorer(_network, _test, _iterations, _batchSize, progress, cancel);
         return (scorer.Score(QuantizationPlan.Float, "float32 baseline"), scorer.Score(plan, "plan"));
     }
 

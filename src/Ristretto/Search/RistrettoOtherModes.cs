@@ -48,7 +48,7 @@ public sealed class RistrettoOtherModes
     {
         PlanScorer.Threshold(0, marginPoints); // validates before any evaluation
         var watch = Stopwatch.StartNew();
-        var scorer = new PlanScorer(_network, _test, _iterations, _batchSize, progress, cancel);
+        using var scorer = new PlanScorer(_network, _test, _iterations, _batchSize, progress, cancel);
         EvalResult Score(QuantizationPlan plan, string what) => scorer.Score(plan, what);
         var baseline = Score(QuantizationPlan.Float, "float32 baseline");
         double max = _ranges.Values.Max(r => Math.Max(r.Input, r.Output));
@@ -81,7 +81,7 @@ public sealed class RistrettoOtherModes
         Action<int, string>? progress = null, CancellationToken cancel = default)
     {
         var watch = Stopwatch.StartNew();
-        var scorer = new PlanScorer(_network, _test, _iterations, _batchSize, progress, cancel);
+        using var scorer = new PlanScorer(_network, _test, _iterations, _batchSize, progress, cancel);
         var baseline = scorer.Score(QuantizationPlan.Float, "float32 baseline");
         var weights = new PowerOfTwo(minExponent, maxExponent);
         var layers = Weighted().ToDictionary(name => name, name =>
