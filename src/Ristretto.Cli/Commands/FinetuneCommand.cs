@@ -79,13 +79,7 @@ public static class FinetuneCommand
                 throw new RistrettoException($"--test-iterations must be ≥ 1, got {r.GetValue(testIterations)}");
             var request = new FinetuneRequest(r.GetValue(model), r.GetValue(weights), r.GetValue(plan), r.GetValue(quantized), r.GetValue(output)!,
                 options, r.GetResult(iterations) is { Implicit: false }, r.GetValue(testIterations), r.GetValue(snapshot), r.GetValue(resume), r.GetValue(keepBn),
-                r.GetValue(device)!, r.GetValue(data)!, r.GetValue(json), r.GetValue(learn) switch
-                {
-                    "none" => StepLearning.None,
-                    "lsq" => StepLearning.Lsq,
-                    "lsq+" => StepLearning.LsqPlus,
-                    _ => null,
-                });
+                r.GetValue(device)!, r.GetValue(data)!, r.GetValue(json), PlanFile.ParseLearning(r.GetValue(learn)!));
             return FinetuneRun.Execute(request, cancel);
         }));
         return command;

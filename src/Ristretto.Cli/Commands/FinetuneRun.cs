@@ -63,7 +63,7 @@ internal static class FinetuneRun
             plan = q.Plan is { } planPath ? PlanFile.Load(planPath)
                 : source.CarriedPlan ?? throw new RistrettoException($"{source.Path} has no ConvolutionRistretto/FcRistretto layers, so it carries no plan to fine-tune");
             if (q.LearnSteps is { } learning)
-                plan = WithLearning(plan, learning);
+                plan = plan.WithLearning(learning);
         }
 
         var files = DatasetFiles.Resolve(q.Data, Log.Info);
@@ -134,19 +134,6 @@ internal static class FinetuneRun
             ["outputs"] = new Dictionary<string, string> { ["model"] = outPath, ["plan"] = planPathOut, ["shadow"] = shadowPath },
         });
         return 0;
-    }
-
-    /// <summary>
-    /// <paramref name="plan"/> with every layer that has an int format set to <paramref name="learning"/>; a plan
-    /// with no int format cannot learn steps.
-    /// </summary>
-    private static QuantizationPlan WithLearning(QuantizationPlan plan, StepLearning learning)
-    {
-        static bool HasInteger(LayerQuantization s) => s.Weights is Formats.IntegerFormat || s.Input is Formats.IntegerFormat || s.Output is Formats.IntegerFormat;
-        if (learning != StepLearning.None && !plan.Layers.Values.Any(HasInteger))
-            throw new RistrettoException($"--learn-steps {PlanFile.LearningName(learning)} trains integer scales, but the plan has no int format (make one with quantize --trimming-mode integer)");
-        var layers = plan.Layers.ToDictionary(l => l.Key, l => HasInteger(l.Value) ? l.Value with { Learning = learning } : l.Value, StringComparer.Ordinal);
-        return plan with { Layers = layers };
     }
 
     private static void WriteModel(string outPath, string extension, string architecture, int classes, Graph.Network network,

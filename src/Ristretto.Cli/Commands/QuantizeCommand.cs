@@ -66,7 +66,7 @@ public static class QuantizeCommand
             var fixedWidths = r.GetValue(widths) is { } w ? ParseWidths(w) : ((int, int, int)?)null;
             if (fixedWidths != null && (trimming is not (Dfp or Integer) || perLayer))
                 throw new RistrettoException($"--widths goes with --trimming-mode {Dfp} or {Integer} and --search per-type");
-            var learning = r.GetValue(learn) switch { "lsq" => StepLearning.Lsq, "lsq+" => StepLearning.LsqPlus, _ => StepLearning.None };
+            var learning = PlanFile.ParseLearning(r.GetValue(learn)!) ?? StepLearning.None;
             if (learning != StepLearning.None && trimming != Integer)
                 throw new RistrettoException($"--learn-steps trains integer scales: it goes with --trimming-mode {Integer}");
             if (r.GetValue(budget) is <= 0)
@@ -150,8 +150,7 @@ public static class QuantizeCommand
             }
             if (r.GetValue(plan) is { } planPath)
             {
-                var written = learning == StepLearning.None ? chosenPlan
-                    : chosenPlan with { Layers = chosenPlan.Layers.ToDictionary(l => l.Key, l => l.Value.IsFloat ? l.Value : l.Value with { Learning = learning }, StringComparer.Ordinal) };
+                var written = learning == StepLearning.None ? chosenPlan : chosenPlan.WithLearning(learning);
                 PlanFile.Save(planPath, written, (chosenScore.Top1, chosenScore.Top5));
                 Console.WriteLine($"plan written to {planPath}");
             }

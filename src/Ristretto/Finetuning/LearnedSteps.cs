@@ -103,19 +103,19 @@ public sealed class LearnedSteps : IDisposable
     {
         var input = CurrentFormat(0) ?? _spec.Input;
         var weights = CurrentFormat(1) ?? _spec.Weights;
-        var output = CurrentFormat(3) ?? _spec.Output;
-        var bias = _spec.Bias;
-        if (_biasFollows && bias is IntegerFormat b && weights is IntegerFormat w && input is IntegerFormat i)
-        {
-            var scales = w.Scales.Select(sw => IntegerFormat.SnapScale((double)sw * i.Scales[0], b.ScaleKind, b.ScaleFractionBits));
-            bias = new IntegerFormat(b.BitWidth, b.Signed, scales, b.ZeroPoints, b.ChannelAxis, b.NarrowRange, b.ScaleKind, b.ScaleFractionBits);
-        }
-        return _spec with { Input = input, Weights = weights, Bias = bias, Output = output };
+        return _spec with { Input = input, Weights = weights, Bias = BiasFor(weights, input), Output = CurrentFormat(3) ?? _spec.Output };
     }
+
+    /// <summary>
+    /// The plan's formats with only the bias moved to the learned <c>s_w · s_in</c>: what a training pass needs,
+    /// since it quantizes the learned tensors through <see cref="Trim"/> (cheaper than <see cref="Current"/>).
+    /// </summary>
+    public LayerQuantization ForTraining()
+        => _biasFollows ? _spec with { Bias = BiasFor(CurrentFormat(1), CurrentFormat(0)) } : _spec;
 
     /// <summary>The learned values by parameter name, for a checkpoint.</summary>
     public IEnumerable<KeyValuePair<string, float[]>> Values()
-        => Parameters().Select(p => new KeyValuePair<string, float[]>(p.name, p.parameter.detach().cpu().data<float>().ToArray()));
+        => Parameters().Select(p => new KeyValuePair<string, float[]>(p.name, Read(p.parameter)));
 
     /// <summary>Restores values written by <see cref="Values"/>; a missing entry or another length is an error.</summary>
     public void Restore(IReadOnlyDictionary<string, float[]> values, string source)
@@ -146,16 +146,30 @@ public sealed class LearnedSteps : IDisposable
         if (_entries[tensor] is not { } e)
             return null;
         var f = e.Initial;
-        float[] learned = e.Scale.detach().cpu().data<float>().ToArray();
+        float[] learned = Read(e.Scale);
         var scales = learned.Select(s => IntegerFormat.SnapScale(Math.Max(s, 1.17549435e-38f), f.ScaleKind, f.ScaleFractionBits)).ToArray();
         var zeros = f.ZeroPoints.ToArray();
         if (e.LearnsOffset)
         {
-            float[] beta = e.Offset!.detach().cpu().data<float>().ToArray();
+            float[] beta = Read(e.Offset!);
             for (int c = 0; c < zeros.Length; c++)
                 zeros[c] = (int)Math.Clamp(Math.Round(-beta[c] / scales[c], MidpointRounding.ToEven), f.QMin, f.QMax);
         }
         return new IntegerFormat(f.BitWidth, f.Signed, scales, zeros, f.ChannelAxis, f.NarrowRange, f.ScaleKind, f.ScaleFractionBits);
+    }
+
+    private NumberFormat? BiasFor(NumberFormat? weights, NumberFormat? input)
+    {
+        if (!_biasFollows || _spec.Bias is not IntegerFormat b || weights is not IntegerFormat w || input is not IntegerFormat i)
+            return _spec.Bias;
+        var scales = w.Scales.Select(sw => IntegerFormat.SnapScale((double)sw * i.Scales[0], b.ScaleKind, b.ScaleFractionBits));
+        return new IntegerFormat(b.BitWidth, b.Signed, scales, b.ZeroPoints, b.ChannelAxis, b.NarrowRange, b.ScaleKind, b.ScaleFractionBits);
+    }
+
+    private static float[] Read(Tensor t)
+    {
+        using var scope = NewDisposeScope();
+        return t.detach().cpu().data<float>().ToArray();
     }
 
     private static long[] BroadcastShape(IntegerFormat f, Tensor x)

@@ -55,12 +55,13 @@ public sealed class TrainingQuantizedLayer : Layer
     public override Tensor[] forward(Tensor[] inputs)
     {
         using var scope = NewDisposeScope();
-        // The formats in force: the plan's, or the learned steps as they stand (fixed for a test, moving in training).
+        // The formats in force: the plan's, or the learned steps as they stand (fixed for a test, moving in training,
+        // where only the bias needs a format: the learned tensors go through the steps themselves).
         LayerQuantization spec;
         if (_steps is null)
             spec = Spec;
         else if (_clock.Training)
-            (spec, _testSpec) = (_steps.Current(), null);
+            (spec, _testSpec) = (_steps.ForTraining(), null);
         else
             spec = _testSpec ??= _steps.Current();
         var x = Trim(spec.Input, inputs[0], 0, spec.Rounding);

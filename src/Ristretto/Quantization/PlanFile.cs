@@ -85,13 +85,9 @@ public static class PlanFile
                 "stochastic" => Rounding.Stochastic,
                 var other => throw new RistrettoException($"{path}: layer '{name}': unknown rounding '{other}' (nearest or stochastic)"),
             };
-            var learning = (string?)layer["learn"] switch
-            {
-                null or "none" => StepLearning.None,
-                "lsq" => StepLearning.Lsq,
-                "lsq+" => StepLearning.LsqPlus,
-                var other => throw new RistrettoException($"{path}: layer '{name}': unknown \"learn\" '{other}' (none, lsq or lsq+)"),
-            };
+            var learnText = (string?)layer["learn"] ?? "none";
+            var learning = ParseLearning(learnText)
+                ?? throw new RistrettoException($"{path}: layer '{name}': unknown \"learn\" '{learnText}' (none, lsq or lsq+)");
             var spec = new LayerQuantization(formats[0], formats[1], formats[2], formats[3], rounding, learning);
             if (learning != StepLearning.None && new[] { spec.Weights, spec.Input, spec.Output }.All(f => f is not IntegerFormat))
                 throw new RistrettoException($"{path}: layer '{name}' asks for learned steps (\"learn\": \"{LearningName(learning)}\") but has no int format");
@@ -106,6 +102,15 @@ public static class PlanFile
         StepLearning.Lsq => "lsq",
         StepLearning.LsqPlus => "lsq+",
         _ => "none",
+    };
+
+    /// <summary>The <see cref="StepLearning"/> a plan-file name (none, lsq, lsq+) stands for; null for any other text.</summary>
+    public static StepLearning? ParseLearning(string name) => name switch
+    {
+        "none" => StepLearning.None,
+        "lsq" => StepLearning.Lsq,
+        "lsq+" => StepLearning.LsqPlus,
+        _ => null,
     };
 
     private static JsonObject ToJson(NumberFormat format) => format switch

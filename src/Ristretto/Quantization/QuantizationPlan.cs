@@ -1,3 +1,4 @@
+using Ristretto.Formats;
 using Ristretto.Graph;
 
 namespace Ristretto.Quantization;
@@ -21,5 +22,17 @@ public sealed record QuantizationPlan(IReadOnlyDictionary<string, LayerQuantizat
         var layers = network.Nodes.Where(n => n.Layer is QuantizedLayer)
             .ToDictionary(n => n.Layer.LayerName, n => ((QuantizedLayer)n.Layer).Spec, StringComparer.Ordinal);
         return new QuantizationPlan(layers, $"carried by {network.Name}");
+    }
+
+    /// <summary>
+    /// This plan with every layer that has an int format marked <paramref name="learning"/> (others unchanged);
+    /// marking a plan with no int format for learned steps is an error.
+    /// </summary>
+    public QuantizationPlan WithLearning(StepLearning learning)
+    {
+        static bool HasInteger(LayerQuantization s) => s.Weights is IntegerFormat || s.Input is IntegerFormat || s.Output is IntegerFormat;
+        if (learning != StepLearning.None && !Layers.Values.Any(HasInteger))
+            throw new RistrettoException($"learned steps ({PlanFile.LearningName(learning)}) train integer scales, but the plan has no int format (make one with quantize --trimming-mode integer)");
+        return this with { Layers = Layers.ToDictionary(l => l.Key, l => HasInteger(l.Value) ? l.Value with { Learning = learning } : l.Value, StringComparer.Ordinal) };
     }
 }
