@@ -38,6 +38,7 @@ public static class QuantizeCommand
         var searchKind = new Option<string>("--search") { Description = "per-type: Ristretto's sweeps by layer type; per-layer: then a greedy per-layer width search by cost (BOPs), with its Pareto front.", DefaultValueFactory = _ => "per-type" };
         searchKind.AcceptOnlyFromAmong("per-type", "per-layer");
         var budget = new Option<double?>("--time-budget") { Description = "Seconds the per-layer search may take; it then keeps the best plan found so far." };
+        var noWiden = new Option<bool>("--no-widen") { Description = "Keep the sweeps' combined widths even when the combined plan misses the margin, as Ristretto did (by default the part whose sweep lost most is widened, one step at a time, until the margin holds)." };
         var widths = new Option<string?>("--widths") { Description = $"Skip the sweeps ({Dfp} or {Integer}): build the per-type plan with these widths, CONV/FC/ACTIVATIONS (e.g. 2/2/4), and score it once." };
         var learn = new Option<string>("--learn-steps") { Description = $"Mark the plan's int formats for fine-tuning to train their scales ({Integer} only): lsq, or lsq+ (also the offsets of asymmetric activations).", DefaultValueFactory = _ => "none" };
         learn.AcceptOnlyFromAmong("none", "lsq", "lsq+");
@@ -49,7 +50,7 @@ public static class QuantizeCommand
         var json = CommonOptions.Json();
         var command = new Command("quantize", "Find the smallest bit-widths that keep top-1 within an error margin (Ristretto's procedure).")
         {
-            model, weights, mode, scale, perChannel, asymmetric, clipping, searchKind, widths, learn, budget, margin, iterations, batch, calibration, quantized, plan, reportDir, device, data, json,
+            model, weights, mode, scale, perChannel, asymmetric, clipping, searchKind, noWiden, widths, learn, budget, margin, iterations, batch, calibration, quantized, plan, reportDir, device, data, json,
         };
         command.SetAction(r => CommandRunner.Run(cancel =>
         {
@@ -66,6 +67,8 @@ public static class QuantizeCommand
             var fixedWidths = r.GetValue(widths) is { } w ? ParseWidths(w) : ((int, int, int)?)null;
             if (fixedWidths != null && (trimming is not (Dfp or Integer) || perLayer))
                 throw new RistrettoException($"--widths goes with --trimming-mode {Dfp} or {Integer} and --search per-type");
+            if (r.GetValue(noWiden) && (fixedWidths != null || trimming is not (Dfp or Integer)))
+                throw new RistrettoException($"--no-widen goes with the sweeps of --trimming-mode {Dfp} or {Integer} (not with --widths)");
             var learning = PlanFile.ParseLearning(r.GetValue(learn)!) ?? StepLearning.None;
             if (learning != StepLearning.None && trimming != Integer)
                 throw new RistrettoException($"--learn-steps trains integer scales: it goes with --trimming-mode {Integer}");
@@ -98,8 +101,8 @@ public static class QuantizeCommand
             }
             else if (trimming is Dfp or Integer)
             {
-                var search = trimming == Dfp ? new RistrettoDfpSearch(network, ranges, test, its, size)
-                    : new RistrettoDfpSearch(network, ranges, test, its, size, scheme.Formats(network), IntegerScheme.Widths, scheme.Describe());
+                var search = trimming == Dfp ? new RistrettoDfpSearch(network, ranges, test, its, size) { WidenToMargin = !r.GetValue(noWiden) }
+                    : new RistrettoDfpSearch(network, ranges, test, its, size, scheme.Formats(network), IntegerScheme.Widths, scheme.Describe()) { WidenToMargin = !r.GetValue(noWiden) };
                 var result = ProgressDisplay.Run("quantize", search.MaxEvaluations, p => search.Run(points, p, cancel));
                 string title = trimming == Dfp ? "Ristretto dynamic fixed point search" : $"Ristretto's sweeps, {scheme.Describe()}";
                 Console.Write(QuantizeTables.Table(title, network.Name, path, result, points, search.SweepWidths));
@@ -114,6 +117,9 @@ public static class QuantizeCommand
                     };
                     scoredPlans.Add(new ReportPlan($"{point.Part} {point.Bits}-bit", swept, new PlanAccuracy(point.Top1, point.Top5, "quantize sweep")));
                 }
+                foreach (var step in result.Combined.SkipLast(1))
+                    scoredPlans.Add(new ReportPlan($"combined {Width(step.ConvWeightBits)}/{Width(step.FcWeightBits)}/{Width(step.ActivationBits)}",
+                        search.Plan(step.ConvWeightBits, step.FcWeightBits, step.ActivationBits), new PlanAccuracy(step.Top1, step.Top5, "quantize, below the margin")));
                 if (perLayer)
                 {
                     var layerSearch = new PerLayerSearch(network, ranges, test, its, size);
@@ -167,6 +173,8 @@ public static class QuantizeCommand
         return command;
     }
 
+    private static string Width(int? bits) => bits?.ToString(CultureInfo.InvariantCulture) ?? "float";
+
     private static (int Conv, int Fc, int Activations) ParseWidths(string text)
     {
         var parts = text.Split('/');
@@ -197,8 +205,17 @@ public static class QuantizeCommand
     private static Dictionary<string, object?> Report(PowerOfTwoResult r) => Common(r.Baseline, r.Quantized, r.Evaluations, r.Seconds,
         [], new Dictionary<string, int?> { ["exp_min"] = r.MinExponent, ["exp_max"] = r.MaxExponent, ["activations"] = r.ActivationBits });
 
-    private static Dictionary<string, object?> Report(DfpSearchResult r) => Common(r.Baseline, r.Quantized, r.Evaluations, r.Seconds,
-        r.Sweeps, new Dictionary<string, int?> { ["conv_weights"] = r.ConvWeightBits, ["fc_weights"] = r.FcWeightBits, ["activations"] = r.ActivationBits });
+    private static Dictionary<string, object?> Report(DfpSearchResult r)
+    {
+        var report = Common(r.Baseline, r.Quantized, r.Evaluations, r.Seconds,
+            r.Sweeps, new Dictionary<string, int?> { ["conv_weights"] = r.ConvWeightBits, ["fc_weights"] = r.FcWeightBits, ["activations"] = r.ActivationBits });
+        report["combined"] = r.Combined.Select(t => new Dictionary<string, object?>
+        {
+            ["conv_weights"] = t.ConvWeightBits, ["fc_weights"] = t.FcWeightBits, ["activations"] = t.ActivationBits,
+            ["top1"] = t.Top1, ["top5"] = t.Top5, ["widened"] = t.Widened,
+        }).ToList();
+        return report;
+    }
 
     private static Dictionary<string, object?> Common(Evaluation.EvalResult baseline, Evaluation.EvalResult quantized, int evaluations, double seconds,
         IReadOnlyList<SweepPoint> sweeps, Dictionary<string, int?> chosen) => new()

@@ -31,8 +31,18 @@ internal static class QuantizeTables
             s.AppendLine();
         }
         s.AppendLine();
+        double threshold = r.Baseline.Top1 - margin / 100;
+        if (r.Combined.Count > 1)
+        {
+            var first = r.Combined[0];
+            s.AppendLine(c, $"sweeps' choice: conv weights {Bits(first.ConvWeightBits)}, fc weights {Bits(first.FcWeightBits)}, activations {Bits(first.ActivationBits)}: top-1 {100 * first.Top1:F2} %, below the margin ({100 * threshold:F2} %); Ristretto stopped here");
+            foreach (var step in r.Combined.Skip(1))
+                s.AppendLine(c, $"  widened {step.Widened} (its sweep lost most): top-1 {100 * step.Top1:F2} %");
+        }
         s.AppendLine(c, $"chosen: conv weights {Bits(r.ConvWeightBits)}, fc weights {Bits(r.FcWeightBits)}, activations {Bits(r.ActivationBits)}");
         s.AppendLine(c, $"combined: top-1 {100 * r.Quantized.Top1:F2} %, top-5 {100 * r.Quantized.Top5:F2} % ({r.Evaluations} evaluations in {r.Seconds:F1} s)");
+        if (!r.MeetsThreshold(threshold))
+            s.AppendLine(c, $"note: the combined plan is below the margin ({100 * threshold:F2} %), as Ristretto would have left it (--no-widen)");
         s.AppendLine("Please fine-tune.");
         return s.ToString();
     }

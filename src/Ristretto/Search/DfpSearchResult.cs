@@ -5,8 +5,21 @@ namespace Ristretto.Search;
 
 /// <summary>
 /// Outcome of Ristretto's dynamic-fixed-point search. A chosen width is null when not even 16 bits kept
-/// accuracy within the margin (that part stays float32), or when the network has no such layers.
+/// accuracy within the margin (that part stays float32), or when the network has no such layers. The chosen
+/// widths, <see cref="Quantized"/> and <see cref="Plan"/> are those of the last entry of <see cref="Combined"/>:
+/// the sweeps' choice, or the plan that widening reached (see <see cref="RistrettoDfpSearch.WidenToMargin"/>).
 /// </summary>
 public sealed record DfpSearchResult(
     EvalResult Baseline, IReadOnlyList<SweepPoint> Sweeps, int? ConvWeightBits, int? FcWeightBits, int? ActivationBits,
-    EvalResult Quantized, QuantizationPlan Plan, int Evaluations, double Seconds);
+    EvalResult Quantized, QuantizationPlan Plan, int Evaluations, double Seconds, IReadOnlyList<CombinedTry> Combined)
+{
+    /// <summary>Whether the chosen plan's top-1 is at least <paramref name="threshold"/> (baseline − margin).</summary>
+    public bool MeetsThreshold(double threshold) => Quantized.Top1 >= threshold;
+}
+
+/// <summary>
+/// One combined plan the search scored: first the three sweeps' choices together (Ristretto's answer), then,
+/// while that misses the margin, each widening. <see cref="Widened"/> names the part widened to reach this plan
+/// (null for the first).
+/// </summary>
+public sealed record CombinedTry(int? ConvWeightBits, int? FcWeightBits, int? ActivationBits, double Top1, double Top5, string? Widened);

@@ -12,7 +12,10 @@ namespace Ristretto.Search;
 /// Ristretto's dynamic-fixed-point procedure: score the float network; sweep, each from the float network,
 /// (a) all convolution weights, (b) all fully connected weights, (c) all conv/FC inputs and outputs, over
 /// 16, 8, 4, 2, 1 bits, stopping at the first width whose top-1 falls below baseline − margin (the chosen
-/// width is the last that passed); then score the three choices combined. Integer lengths come from
+/// width is the last that passed); then score the three choices combined. Ristretto stopped there even when the
+/// combined plan missed the margin; here (unless <see cref="WidenToMargin"/> is off) the part whose own sweep
+/// lost most at its chosen width is widened one step at a time until the combined plan meets the margin (see
+/// <see cref="WidestLoss"/>). Integer lengths come from
 /// calibration: weights <c>ceil(log2 max) + 1</c>, activations <c>ceil(log2 max)</c>; biases share the
 /// weights' format, as in Ristretto. The same sweeps run for other formats (integer schemes) through a
 /// <see cref="LayerFormats"/> factory and their own list of widths.
@@ -52,8 +55,20 @@ public sealed class RistrettoDfpSearch
         _batchSize = batchSize;
     }
 
-    /// <summary>Upper bound on the evaluations a run makes (for progress bars).</summary>
+    /// <summary>The three parts the sweeps trim, in the order they run.</summary>
+    public static readonly string[] Parts = ["conv weights", "fc weights", "activations"];
+
+    /// <summary>
+    /// Upper bound on the evaluations a run makes without widening (for progress bars); widening adds one
+    /// evaluation per step, at most <c>3 × (widths + 1)</c>.
+    /// </summary>
     public int MaxEvaluations => 2 + 3 * SweepWidths.Count;
+
+    /// <summary>
+    /// Whether a combined plan that misses the margin is widened until it meets it (default), or kept and
+    /// reported as it was, as Ristretto did.
+    /// </summary>
+    public bool WidenToMargin { get; init; } = true;
 
     /// <summary>The widths this search sweeps.</summary>
     public IReadOnlyList<int> SweepWidths { get; }
@@ -103,9 +118,49 @@ public sealed class RistrettoDfpSearch
         int? conv = Sweep("conv weights", b => Plan(b, null, null, convs, fcs), convs.Count > 0);
         int? fc = Sweep("fc weights", b => Plan(null, b, null, convs, fcs), fcs.Count > 0);
         int? act = Sweep("activations", b => Plan(null, null, b, convs, fcs), convs.Count + fcs.Count > 0);
-        var plan = Plan(conv, fc, act, convs, fcs);
+        int?[] chosen = [conv, fc, act];
+        var plan = Plan(chosen[0], chosen[1], chosen[2], convs, fcs);
         var quantized = Score(plan, "combined");
-        return new DfpSearchResult(baseline, sweeps, conv, fc, act, quantized, plan, scorer.Evaluations, watch.Elapsed.TotalSeconds);
+        var combined = new List<CombinedTry> { new(chosen[0], chosen[1], chosen[2], quantized.Top1, quantized.Top5, null) };
+        while (WidenToMargin && quantized.Top1 < threshold && WidestLoss(sweeps, chosen) is { } part)
+        {
+            chosen[part] = Wider(chosen[part]!.Value);
+            plan = Plan(chosen[0], chosen[1], chosen[2], convs, fcs);
+            string widened = $"{Parts[part]} to {Bits(chosen[part])}";
+            quantized = Score(plan, $"combined, {widened}");
+            combined.Add(new CombinedTry(chosen[0], chosen[1], chosen[2], quantized.Top1, quantized.Top5, widened));
+        }
+        return new DfpSearchResult(baseline, sweeps, chosen[0], chosen[1], chosen[2], quantized, plan, scorer.Evaluations, watch.Elapsed.TotalSeconds, combined);
+    }
+
+    /// <summary>
+    /// The part to widen when the combined plan misses the margin: among the parts trimmed at
+    /// <paramref name="chosen"/> widths (conv weights, fc weights, activations; null = float32), the one whose
+    /// own sweep scored the lowest top-1 at its width (the first of equals); null when every part is float32.
+    /// </summary>
+    public static int? WidestLoss(IReadOnlyList<SweepPoint> sweeps, IReadOnlyList<int?> chosen)
+    {
+        ArgumentNullException.ThrowIfNull(sweeps);
+        ArgumentNullException.ThrowIfNull(chosen);
+        int? pick = null;
+        double lowest = double.PositiveInfinity;
+        for (int i = 0; i < Parts.Length && i < chosen.Count; i++)
+        {
+            if (chosen[i] is not { } bits)
+                continue;
+            var point = sweeps.FirstOrDefault(p => p.Part == Parts[i] && p.Bits == bits);
+            double top1 = point?.Top1 ?? double.NegativeInfinity; // a width the sweep never scored: widen it first
+            if (top1 < lowest)
+                (pick, lowest) = (i, top1);
+        }
+        return pick;
+    }
+
+    /// <summary>The next wider width swept before <paramref name="bits"/>, or null (float32) from the widest.</summary>
+    private int? Wider(int bits)
+    {
+        int at = SweepWidths.ToList().IndexOf(bits);
+        return at > 0 ? SweepWidths[at - 1] : null;
     }
 
     /// <summary>Scores the float network and <paramref name="plan"/> (two evaluations, as the search scores them).</summary>

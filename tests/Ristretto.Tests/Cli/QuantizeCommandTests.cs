@@ -29,6 +29,11 @@ public class QuantizeCommandTests
         foreach (var key in new[] { "baseline", "sweeps", "chosen", "quantized", "evaluations", "seconds" })
             Assert.True(json.TryGetProperty(key, out _), $"quantize JSON lacks {key}");
         Assert.True(json.GetProperty("sweeps").GetArrayLength() >= 3);
+        // Every combined plan scored, the sweeps' choice first; the last is the chosen one.
+        var last = json.GetProperty("combined").EnumerateArray().Last();
+        foreach (var part in new[] { "conv_weights", "fc_weights", "activations" })
+            Assert.Equal(json.GetProperty("chosen").GetProperty(part).GetRawText(), last.GetProperty(part).GetRawText());
+        Assert.Equal(json.GetProperty("quantized").GetProperty("top1").GetDouble(), last.GetProperty("top1").GetDouble());
         Assert.InRange(json.GetProperty("quantized").GetProperty("top1").GetDouble(), 0, 1);
         var plan = PlanFile.Load(dir.File("plan.json"));
         Assert.Equal(new[] { "conv1", "conv2", "ip1", "ip2" }, plan.Layers.Keys.Order());
@@ -49,6 +54,16 @@ public class QuantizeCommandTests
         var r = CliProcess.Run(["quantize", "--model", "/nonexistent", "--widths", widths]);
         Assert.Equal(1, r.ExitCode);
         Assert.Contains($"--widths {widths}", Assert.Single(r.ErrorLines));
+    }
+
+    [Theory]
+    [InlineData("--widths", "4/4/8")]
+    [InlineData("--trimming-mode", "minifloat")]
+    public void Should_Refuse_No_Widen_Where_Nothing_Is_Combined_In_One_Line(string option, string value)
+    {
+        var r = CliProcess.Run(["quantize", "--model", "/nonexistent", "--no-widen", option, value]);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("--no-widen", Assert.Single(r.ErrorLines));
     }
 
     [Fact]

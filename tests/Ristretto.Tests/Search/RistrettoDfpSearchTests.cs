@@ -17,7 +17,7 @@ public class RistrettoDfpSearchTests
         using var trained = new TrainedLeNet();
         var (net, train, test) = (trained.Net, trained.Train, trained.Test);
         {
-            var search = new RistrettoDfpSearch(net, Calibration.Measure(net, train, 4, 64), test, iterations: 2, batchSize: 100);
+            var search = new RistrettoDfpSearch(net, Calibration.Measure(net, train, 4, 64), test, iterations: 2, batchSize: 100) { WidenToMargin = false };
             var r = search.Run(marginPoints: 1);
             double threshold = r.Baseline.Top1 - 0.01;
             foreach (var part in new[] { "conv weights", "fc weights", "activations" })
@@ -32,10 +32,68 @@ public class RistrettoDfpSearchTests
                     Assert.Equal(1, chosen); // every width passed
             }
             Assert.Equal(1 + r.Sweeps.Count + 1, r.Evaluations);
+            Assert.Equal((r.ConvWeightBits, r.FcWeightBits, r.ActivationBits), (r.Combined.Single().ConvWeightBits, r.Combined[0].FcWeightBits, r.Combined[0].ActivationBits));
             Assert.Equal(200, r.Baseline.Images);
             Assert.Equal(r.ConvWeightBits, ((DynamicFixedPoint?)r.Plan.Layers["conv1"].Weights)?.BitWidth);
             Assert.Equal(r.ActivationBits, ((DynamicFixedPoint?)r.Plan.Layers["ip2"].Output)?.BitWidth);
         }
+    }
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(0.5)]
+    [InlineData(1.0)]
+    public void Should_Widen_The_Combined_Plan_One_Step_At_A_Time_Until_It_Meets_The_Margin(double margin)
+    {
+        using var trained = new TrainedLeNet();
+        var ranges = Calibration.Measure(trained.Net, trained.Train, 4, 64);
+        var kept = new RistrettoDfpSearch(trained.Net, ranges, trained.Test, 2, 100) { WidenToMargin = false }.Run(margin);
+        var r = new RistrettoDfpSearch(trained.Net, ranges, trained.Test, 2, 100).Run(margin);
+        double threshold = r.Baseline.Top1 - margin / 100;
+
+        // The sweeps and their choice are Ristretto's either way; widening only adds combined plans after it.
+        Assert.Equal(kept.Sweeps, r.Sweeps);
+        Assert.Equal(kept.Combined.Single(), r.Combined[0]);
+        Assert.True(r.Quantized.Top1 >= threshold, $"chosen plan scores {r.Quantized.Top1} below {threshold}");
+        Assert.All(r.Combined.SkipLast(1), t => Assert.True(t.Top1 < threshold));
+        Assert.Equal(1 + r.Sweeps.Count + r.Combined.Count, r.Evaluations);
+        var last = r.Combined[^1];
+        Assert.Equal((last.ConvWeightBits, last.FcWeightBits, last.ActivationBits, last.Top1), (r.ConvWeightBits, r.FcWeightBits, r.ActivationBits, r.Quantized.Top1));
+        for (int i = 1; i < r.Combined.Count; i++)
+        {
+            int?[] before = [r.Combined[i - 1].ConvWeightBits, r.Combined[i - 1].FcWeightBits, r.Combined[i - 1].ActivationBits];
+            int?[] after = [r.Combined[i].ConvWeightBits, r.Combined[i].FcWeightBits, r.Combined[i].ActivationBits];
+            int part = RistrettoDfpSearch.WidestLoss(r.Sweeps, before)!.Value;
+            for (int k = 0; k < 3; k++)
+            {
+                if (k != part)
+                    Assert.Equal(before[k], after[k]);
+            }
+            int at = Array.IndexOf(RistrettoDfpSearch.Widths, before[part]!.Value);
+            Assert.Equal(at > 0 ? RistrettoDfpSearch.Widths[at - 1] : null, after[part]);
+            Assert.StartsWith(RistrettoDfpSearch.Parts[part], r.Combined[i].Widened);
+        }
+        // The chosen plan is what the result says.
+        Assert.Equal(r.ConvWeightBits, ((DynamicFixedPoint?)r.Plan.Layers["conv1"].Weights)?.BitWidth);
+        Assert.Equal(r.FcWeightBits, ((DynamicFixedPoint?)r.Plan.Layers["ip1"].Weights)?.BitWidth);
+        Assert.Equal(r.ActivationBits, ((DynamicFixedPoint?)r.Plan.Layers["ip1"].Input)?.BitWidth);
+    }
+
+    [Fact]
+    public void Should_Widen_The_Part_Whose_Sweep_Lost_Most_At_Its_Width()
+    {
+        SweepPoint[] sweeps =
+        [
+            new("conv weights", 4, 0.97, 1), new("conv weights", 2, 0.95, 1),
+            new("fc weights", 4, 0.96, 1), new("fc weights", 2, 0.90, 1),
+            new("activations", 8, 0.96, 1), new("activations", 4, 0.80, 1),
+        ];
+        Assert.Equal(1, RistrettoDfpSearch.WidestLoss(sweeps, [2, 2, 8]));   // fc lost most (0.90)
+        Assert.Equal(0, RistrettoDfpSearch.WidestLoss(sweeps, [2, 4, 8]));   // then conv (0.95 < 0.96)
+        Assert.Equal(1, RistrettoDfpSearch.WidestLoss(sweeps, [4, 4, 8]));   // equal 0.96: the first of equals, fc before activations
+        Assert.Equal(2, RistrettoDfpSearch.WidestLoss(sweeps, [null, null, 8])); // float parts are never picked
+        Assert.Null(RistrettoDfpSearch.WidestLoss(sweeps, [null, null, null]));
+        Assert.Equal(2, RistrettoDfpSearch.WidestLoss(sweeps, [2, 2, 16]));  // a width the sweep never scored goes first
     }
 
     [Fact]
