@@ -38,7 +38,7 @@ public static class QuantizeCommand
         var searchKind = new Option<string>("--search") { Description = "per-type: Ristretto's sweeps by layer type; per-layer: then a greedy per-layer width search by cost (BOPs), with its Pareto front.", DefaultValueFactory = _ => "per-type" };
         searchKind.AcceptOnlyFromAmong("per-type", "per-layer");
         var budget = new Option<double?>("--time-budget") { Description = "Seconds the per-layer search may take; it then keeps the best plan found so far." };
-        var noWiden = new Option<bool>("--no-widen") { Description = "Keep the sweeps' combined widths even when the combined plan misses the margin, as Ristretto did (by default the part whose sweep lost most is widened, one step at a time, until the margin holds)." };
+        var noWiden = new Option<bool>("--no-widen") { Description = "Keep the sweeps' combined widths even when the combined plan misses the margin, as Ristretto did (by default each step scores every part one width wider and keeps the best, until the margin holds)." };
         var widths = new Option<string?>("--widths") { Description = $"Skip the sweeps ({Dfp} or {Integer}): build the per-type plan with these widths, CONV/FC/ACTIVATIONS (e.g. 2/2/4), and score it once." };
         var learn = new Option<string>("--learn-steps") { Description = $"Mark the plan's int formats for fine-tuning to train their scales ({Integer} only): lsq, or lsq+ (also the offsets of asymmetric activations).", DefaultValueFactory = _ => "none" };
         learn.AcceptOnlyFromAmong("none", "lsq", "lsq+");
@@ -117,9 +117,9 @@ public static class QuantizeCommand
                     };
                     scoredPlans.Add(new ReportPlan($"{point.Part} {point.Bits}-bit", swept, new PlanAccuracy(point.Top1, point.Top5, "quantize sweep")));
                 }
-                foreach (var step in result.Combined.SkipLast(1))
+                foreach (var step in result.Combined.Where(t => (t.ConvWeightBits, t.FcWeightBits, t.ActivationBits) != (result.ConvWeightBits, result.FcWeightBits, result.ActivationBits)))
                     scoredPlans.Add(new ReportPlan($"combined {Width(step.ConvWeightBits)}/{Width(step.FcWeightBits)}/{Width(step.ActivationBits)}",
-                        search.Plan(step.ConvWeightBits, step.FcWeightBits, step.ActivationBits), new PlanAccuracy(step.Top1, step.Top5, "quantize, below the margin")));
+                        search.Plan(step.ConvWeightBits, step.FcWeightBits, step.ActivationBits), new PlanAccuracy(step.Top1, step.Top5, "quantize, combined")));
                 if (perLayer)
                 {
                     var layerSearch = new PerLayerSearch(network, ranges, test, its, size);
@@ -212,7 +212,7 @@ public static class QuantizeCommand
         report["combined"] = r.Combined.Select(t => new Dictionary<string, object?>
         {
             ["conv_weights"] = t.ConvWeightBits, ["fc_weights"] = t.FcWeightBits, ["activations"] = t.ActivationBits,
-            ["top1"] = t.Top1, ["top5"] = t.Top5, ["widened"] = t.Widened,
+            ["top1"] = t.Top1, ["top5"] = t.Top5, ["step"] = t.Step, ["widened"] = t.Widened, ["kept"] = t.Kept,
         }).ToList();
         return report;
     }

@@ -36,8 +36,12 @@ internal static class QuantizeTables
         {
             var first = r.Combined[0];
             s.AppendLine(c, $"sweeps' choice: conv weights {Bits(first.ConvWeightBits)}, fc weights {Bits(first.FcWeightBits)}, activations {Bits(first.ActivationBits)}: top-1 {100 * first.Top1:F2} %, below the margin ({100 * threshold:F2} %); Ristretto stopped here");
-            foreach (var step in r.Combined.Skip(1))
-                s.AppendLine(c, $"  widened {step.Widened} (its sweep lost most): top-1 {100 * step.Top1:F2} %");
+            foreach (var step in r.Combined.GroupBy(t => t.Step).Skip(1))
+            {
+                s.AppendLine(c, $"widening step {step.Key}: each part one width wider, the best kept");
+                foreach (var t in step)
+                    s.AppendLine(c, $"  {t.Widened,-28} top-1 {100 * t.Top1,6:F2} %{(t.Kept ? "  kept" : "")}");
+            }
         }
         s.AppendLine(c, $"chosen: conv weights {Bits(r.ConvWeightBits)}, fc weights {Bits(r.FcWeightBits)}, activations {Bits(r.ActivationBits)}");
         s.AppendLine(c, $"combined: top-1 {100 * r.Quantized.Top1:F2} %, top-5 {100 * r.Quantized.Top5:F2} % ({r.Evaluations} evaluations in {r.Seconds:F1} s)");

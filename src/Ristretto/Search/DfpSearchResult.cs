@@ -6,8 +6,9 @@ namespace Ristretto.Search;
 /// <summary>
 /// Outcome of Ristretto's dynamic-fixed-point search. A chosen width is null when not even 16 bits kept
 /// accuracy within the margin (that part stays float32), or when the network has no such layers. The chosen
-/// widths, <see cref="Quantized"/> and <see cref="Plan"/> are those of the last entry of <see cref="Combined"/>:
-/// the sweeps' choice, or the plan that widening reached (see <see cref="RistrettoDfpSearch.WidenToMargin"/>).
+/// widths, <see cref="Quantized"/> and <see cref="Plan"/> are those of the last kept entry of
+/// <see cref="Combined"/>: the sweeps' choice, or the plan that widening reached (see
+/// <see cref="RistrettoDfpSearch.WidenToMargin"/>).
 /// </summary>
 public sealed record DfpSearchResult(
     EvalResult Baseline, IReadOnlyList<SweepPoint> Sweeps, int? ConvWeightBits, int? FcWeightBits, int? ActivationBits,
@@ -18,8 +19,9 @@ public sealed record DfpSearchResult(
 }
 
 /// <summary>
-/// One combined plan the search scored: first the three sweeps' choices together (Ristretto's answer), then,
-/// while that misses the margin, each widening. <see cref="Widened"/> names the part widened to reach this plan
-/// (null for the first).
+/// One combined plan the search scored. Step 0 is the three sweeps' choices together (Ristretto's answer).
+/// While the kept plan misses the margin, each later step scores every part one width wider
+/// (<see cref="Widened"/> names the part and its new width) and keeps the best of them (<see cref="Kept"/>).
 /// </summary>
-public sealed record CombinedTry(int? ConvWeightBits, int? FcWeightBits, int? ActivationBits, double Top1, double Top5, string? Widened);
+public sealed record CombinedTry(int? ConvWeightBits, int? FcWeightBits, int? ActivationBits, double Top1, double Top5,
+    int Step, string? Widened, bool Kept);

@@ -13,9 +13,9 @@ namespace Ristretto.Search;
 /// (a) all convolution weights, (b) all fully connected weights, (c) all conv/FC inputs and outputs, over
 /// 16, 8, 4, 2, 1 bits, stopping at the first width whose top-1 falls below baseline − margin (the chosen
 /// width is the last that passed); then score the three choices combined. Ristretto stopped there even when the
-/// combined plan missed the margin; here (unless <see cref="WidenToMargin"/> is off) the part whose own sweep
-/// lost most at its chosen width is widened one step at a time until the combined plan meets the margin (see
-/// <see cref="WidestLoss"/>). Integer lengths come from
+/// combined plan missed the margin; here (unless <see cref="WidenToMargin"/> is off) each step scores every
+/// part one width wider and keeps the best-scoring of those plans, until the combined plan meets the margin.
+/// Integer lengths come from
 /// calibration: weights <c>ceil(log2 max) + 1</c>, activations <c>ceil(log2 max)</c>; biases share the
 /// weights' format, as in Ristretto. The same sweeps run for other formats (integer schemes) through a
 /// <see cref="LayerFormats"/> factory and their own list of widths.
@@ -59,8 +59,8 @@ public sealed class RistrettoDfpSearch
     public static readonly string[] Parts = ["conv weights", "fc weights", "activations"];
 
     /// <summary>
-    /// Upper bound on the evaluations a run makes without widening (for progress bars); widening adds one
-    /// evaluation per step, at most <c>3 × (widths + 1)</c>.
+    /// Upper bound on the evaluations a run makes without widening (for progress bars); a widening step adds
+    /// up to three.
     /// </summary>
     public int MaxEvaluations => 2 + 3 * SweepWidths.Count;
 
@@ -121,39 +121,30 @@ public sealed class RistrettoDfpSearch
         int?[] chosen = [conv, fc, act];
         var plan = Plan(chosen[0], chosen[1], chosen[2], convs, fcs);
         var quantized = Score(plan, "combined");
-        var combined = new List<CombinedTry> { new(chosen[0], chosen[1], chosen[2], quantized.Top1, quantized.Top5, null) };
-        while (WidenToMargin && quantized.Top1 < threshold && WidestLoss(sweeps, chosen) is { } part)
+        var combined = new List<CombinedTry> { new(chosen[0], chosen[1], chosen[2], quantized.Top1, quantized.Top5, 0, null, true) };
+        for (int step = 1; WidenToMargin && quantized.Top1 < threshold; step++)
         {
-            chosen[part] = Wider(chosen[part]!.Value);
-            plan = Plan(chosen[0], chosen[1], chosen[2], convs, fcs);
-            string widened = $"{Parts[part]} to {Bits(chosen[part])}";
-            quantized = Score(plan, $"combined, {widened}");
-            combined.Add(new CombinedTry(chosen[0], chosen[1], chosen[2], quantized.Top1, quantized.Top5, widened));
+            // Every part one width wider; the best-scoring plan (the first of equals) is kept.
+            (int?[] Widths, QuantizationPlan Plan, EvalResult Score, int Entry)? best = null;
+            for (int part = 0; part < Parts.Length; part++)
+            {
+                if (chosen[part] is not { } bits)
+                    continue;
+                int?[] wider = [.. chosen];
+                wider[part] = Wider(bits);
+                var candidate = Plan(wider[0], wider[1], wider[2], convs, fcs);
+                string widened = $"{Parts[part]} to {Bits(wider[part])}";
+                var r = Score(candidate, $"combined, {widened}");
+                combined.Add(new CombinedTry(wider[0], wider[1], wider[2], r.Top1, r.Top5, step, widened, false));
+                if (best is null || r.Top1 > best.Value.Score.Top1)
+                    best = (wider, candidate, r, combined.Count - 1);
+            }
+            if (best is not { } kept)
+                break; // every part is float32 already
+            combined[kept.Entry] = combined[kept.Entry] with { Kept = true };
+            (chosen, plan, quantized) = (kept.Widths, kept.Plan, kept.Score);
         }
         return new DfpSearchResult(baseline, sweeps, chosen[0], chosen[1], chosen[2], quantized, plan, scorer.Evaluations, watch.Elapsed.TotalSeconds, combined);
-    }
-
-    /// <summary>
-    /// The part to widen when the combined plan misses the margin: among the parts trimmed at
-    /// <paramref name="chosen"/> widths (conv weights, fc weights, activations; null = float32), the one whose
-    /// own sweep scored the lowest top-1 at its width (the first of equals); null when every part is float32.
-    /// </summary>
-    public static int? WidestLoss(IReadOnlyList<SweepPoint> sweeps, IReadOnlyList<int?> chosen)
-    {
-        ArgumentNullException.ThrowIfNull(sweeps);
-        ArgumentNullException.ThrowIfNull(chosen);
-        int? pick = null;
-        double lowest = double.PositiveInfinity;
-        for (int i = 0; i < Parts.Length && i < chosen.Count; i++)
-        {
-            if (chosen[i] is not { } bits)
-                continue;
-            var point = sweeps.FirstOrDefault(p => p.Part == Parts[i] && p.Bits == bits);
-            double top1 = point?.Top1 ?? double.NegativeInfinity; // a width the sweep never scored: widen it first
-            if (top1 < lowest)
-                (pick, lowest) = (i, top1);
-        }
-        return pick;
     }
 
     /// <summary>The next wider width swept before <paramref name="bits"/>, or null (float32) from the widest.</summary>

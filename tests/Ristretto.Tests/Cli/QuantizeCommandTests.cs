@@ -29,8 +29,8 @@ public class QuantizeCommandTests
         foreach (var key in new[] { "baseline", "sweeps", "chosen", "quantized", "evaluations", "seconds" })
             Assert.True(json.TryGetProperty(key, out _), $"quantize JSON lacks {key}");
         Assert.True(json.GetProperty("sweeps").GetArrayLength() >= 3);
-        // Every combined plan scored, the sweeps' choice first; the last is the chosen one.
-        var last = json.GetProperty("combined").EnumerateArray().Last();
+        // Every combined plan scored, the sweeps' choice first; the last kept one is the chosen plan.
+        var last = json.GetProperty("combined").EnumerateArray().Last(t => t.GetProperty("kept").GetBoolean());
         foreach (var part in new[] { "conv_weights", "fc_weights", "activations" })
             Assert.Equal(json.GetProperty("chosen").GetProperty(part).GetRawText(), last.GetProperty(part).GetRawText());
         Assert.Equal(json.GetProperty("quantized").GetProperty("top1").GetDouble(), last.GetProperty("top1").GetDouble());

@@ -40,60 +40,48 @@ public class RistrettoDfpSearchTests
     }
 
     [Theory]
-    [InlineData(0.0)]
-    [InlineData(0.5)]
-    [InlineData(1.0)]
-    public void Should_Widen_The_Combined_Plan_One_Step_At_A_Time_Until_It_Meets_The_Margin(double margin)
+    [InlineData(1.0, false)]
+    [InlineData(45.0, true)] // conv weights pass alone at 1 bit (59 %), the combined 1/2/4 plan does not (47 %)
+    public void Should_Widen_The_Combined_Plan_Until_It_Meets_The_Margin_Keeping_The_Best_Of_Each_Step(double margin, bool widens)
     {
         using var trained = new TrainedLeNet();
         var ranges = Calibration.Measure(trained.Net, trained.Train, 4, 64);
-        var kept = new RistrettoDfpSearch(trained.Net, ranges, trained.Test, 2, 100) { WidenToMargin = false }.Run(margin);
+        var ristretto = new RistrettoDfpSearch(trained.Net, ranges, trained.Test, 2, 100) { WidenToMargin = false }.Run(margin);
         var r = new RistrettoDfpSearch(trained.Net, ranges, trained.Test, 2, 100).Run(margin);
         double threshold = r.Baseline.Top1 - margin / 100;
 
         // The sweeps and their choice are Ristretto's either way; widening only adds combined plans after it.
-        Assert.Equal(kept.Sweeps, r.Sweeps);
-        Assert.Equal(kept.Combined.Single(), r.Combined[0]);
+        Assert.Equal(ristretto.Sweeps, r.Sweeps);
+        Assert.Equal(ristretto.Combined.Single(), r.Combined[0]);
         Assert.True(r.Quantized.Top1 >= threshold, $"chosen plan scores {r.Quantized.Top1} below {threshold}");
-        Assert.All(r.Combined.SkipLast(1), t => Assert.True(t.Top1 < threshold));
         Assert.Equal(1 + r.Sweeps.Count + r.Combined.Count, r.Evaluations);
-        var last = r.Combined[^1];
-        Assert.Equal((last.ConvWeightBits, last.FcWeightBits, last.ActivationBits, last.Top1), (r.ConvWeightBits, r.FcWeightBits, r.ActivationBits, r.Quantized.Top1));
-        for (int i = 1; i < r.Combined.Count; i++)
+
+        var kept = r.Combined.Where(t => t.Kept).ToList();
+        if (widens)
+            Assert.True(kept.Count > 1 && ristretto.Quantized.Top1 < threshold, $"expected this margin to need widening: {string.Join(", ", r.Combined)}");
+        Assert.Equal(Enumerable.Range(0, kept.Count), kept.Select(t => t.Step));       // one kept plan per step
+        Assert.All(kept.SkipLast(1), t => Assert.True(t.Top1 < threshold));          // widening went on only while below
+        Assert.Equal((kept[^1].ConvWeightBits, kept[^1].FcWeightBits, kept[^1].ActivationBits, kept[^1].Top1),
+            (r.ConvWeightBits, r.FcWeightBits, r.ActivationBits, r.Quantized.Top1));
+        for (int step = 1; step < kept.Count; step++)
         {
-            int?[] before = [r.Combined[i - 1].ConvWeightBits, r.Combined[i - 1].FcWeightBits, r.Combined[i - 1].ActivationBits];
-            int?[] after = [r.Combined[i].ConvWeightBits, r.Combined[i].FcWeightBits, r.Combined[i].ActivationBits];
-            int part = RistrettoDfpSearch.WidestLoss(r.Sweeps, before)!.Value;
-            for (int k = 0; k < 3; k++)
+            int?[] from = [kept[step - 1].ConvWeightBits, kept[step - 1].FcWeightBits, kept[step - 1].ActivationBits];
+            var tried = r.Combined.Where(t => t.Step == step).ToList();
+            // Every part that was not float32 yet, one width wider, the rest unchanged.
+            var expected = Enumerable.Range(0, 3).Where(p => from[p] is not null).Select(p =>
             {
-                if (k != part)
-                    Assert.Equal(before[k], after[k]);
-            }
-            int at = Array.IndexOf(RistrettoDfpSearch.Widths, before[part]!.Value);
-            Assert.Equal(at > 0 ? RistrettoDfpSearch.Widths[at - 1] : null, after[part]);
-            Assert.StartsWith(RistrettoDfpSearch.Parts[part], r.Combined[i].Widened);
+                int at = Array.IndexOf(RistrettoDfpSearch.Widths, from[p]!.Value);
+                int?[] w = [.. from];
+                w[p] = at > 0 ? RistrettoDfpSearch.Widths[at - 1] : null;
+                return (w[0], w[1], w[2]);
+            });
+            Assert.Equal(expected, tried.Select(t => (t.ConvWeightBits, t.FcWeightBits, t.ActivationBits)));
+            Assert.Equal(tried.First(t => t.Top1 == tried.Max(x => x.Top1)), kept[step]);
         }
         // The chosen plan is what the result says.
         Assert.Equal(r.ConvWeightBits, ((DynamicFixedPoint?)r.Plan.Layers["conv1"].Weights)?.BitWidth);
         Assert.Equal(r.FcWeightBits, ((DynamicFixedPoint?)r.Plan.Layers["ip1"].Weights)?.BitWidth);
         Assert.Equal(r.ActivationBits, ((DynamicFixedPoint?)r.Plan.Layers["ip1"].Input)?.BitWidth);
-    }
-
-    [Fact]
-    public void Should_Widen_The_Part_Whose_Sweep_Lost_Most_At_Its_Width()
-    {
-        SweepPoint[] sweeps =
-        [
-            new("conv weights", 4, 0.97, 1), new("conv weights", 2, 0.95, 1),
-            new("fc weights", 4, 0.96, 1), new("fc weights", 2, 0.90, 1),
-            new("activations", 8, 0.96, 1), new("activations", 4, 0.80, 1),
-        ];
-        Assert.Equal(1, RistrettoDfpSearch.WidestLoss(sweeps, [2, 2, 8]));   // fc lost most (0.90)
-        Assert.Equal(0, RistrettoDfpSearch.WidestLoss(sweeps, [2, 4, 8]));   // then conv (0.95 < 0.96)
-        Assert.Equal(1, RistrettoDfpSearch.WidestLoss(sweeps, [4, 4, 8]));   // equal 0.96: the first of equals, fc before activations
-        Assert.Equal(2, RistrettoDfpSearch.WidestLoss(sweeps, [null, null, 8])); // float parts are never picked
-        Assert.Null(RistrettoDfpSearch.WidestLoss(sweeps, [null, null, null]));
-        Assert.Equal(2, RistrettoDfpSearch.WidestLoss(sweeps, [2, 2, 16]));  // a width the sweep never scored goes first
     }
 
     [Fact]
