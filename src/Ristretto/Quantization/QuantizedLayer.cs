@@ -39,6 +39,12 @@ public sealed class QuantizedLayer : Layer
     /// <summary>The formats applied.</summary>
     public LayerQuantization Spec { get; }
 
+    /// <summary>
+    /// Set when the input is known to lie on <see cref="LayerQuantization.Input"/>'s grid already (an earlier
+    /// layer's output in the same format); its trim, which would change no bit, is then skipped.
+    /// </summary>
+    internal bool InputOnGrid { get; init; }
+
     /// <summary>The wrapped float layer.</summary>
     public Layer Inner => _inner;
 
@@ -55,10 +61,10 @@ public sealed class QuantizedLayer : Layer
     public override Tensor[] forward(Tensor[] inputs)
     {
         using var scope = NewDisposeScope();
-        var x = Spec.Input is { } fin ? fin.Trim(inputs[0], Spec.Rounding) : inputs[0];
+        var x = Spec.Input is { } fin && !InputOnGrid ? fin.Trim(inputs[0], Spec.Rounding) : inputs[0];
         var y = _weighted.Apply(x, _weight, _bias);
         if (Spec.Output is { } fout)
-            y = fout.Trim(y, Spec.Rounding);
+            y = y.requires_grad ? fout.Trim(y, Spec.Rounding) : fout.Trim_(y, Spec.Rounding); // y is this call's own tensor
         return [y.MoveToOuterDisposeScope()];
     }
 

@@ -1,4 +1,6 @@
+using Ristretto.Formats;
 using Ristretto.Graph;
+using Ristretto.Layers;
 using static TorchSharp.torch;
 
 namespace Ristretto.Quantization;
@@ -6,7 +8,8 @@ namespace Ristretto.Quantization;
 /// <summary>
 /// A <see cref="Network"/> evaluated under a <see cref="QuantizationPlan"/>: the planned layers run as
 /// <see cref="QuantizedLayer"/>s (weights trimmed once, here), the others as they are. The network is
-/// borrowed, not owned: disposing this frees only the trimmed copies.
+/// borrowed, not owned: disposing this frees only the trimmed copies. A layer's input trim is skipped where it
+/// cannot change a bit (see <see cref="InputAlreadyOnGrid"/>).
 /// </summary>
 public sealed class QuantizedNetwork : nn.Module<Tensor, Tensor>
 {
@@ -14,16 +17,24 @@ public sealed class QuantizedNetwork : nn.Module<Tensor, Tensor>
     private readonly Dictionary<string, Layer> _substitutes;
 
     /// <summary>Applies <paramref name="plan"/> to <paramref name="network"/>; a plan naming a missing layer is an error.</summary>
-    public QuantizedNetwork(Network network, QuantizationPlan plan) : base(network?.Name + "-quantized")
+    public QuantizedNetwork(Network network, QuantizationPlan plan) : this(network, plan, skipRedundantTrims: true)
+    {
+    }
+
+    /// <summary>As the public constructor; <paramref name="skipRedundantTrims"/> off trims every planned input (for tests).</summary>
+    internal QuantizedNetwork(Network network, QuantizationPlan plan, bool skipRedundantTrims) : base(network?.Name + "-quantized")
     {
         _network = network ?? throw new ArgumentNullException(nameof(network));
-        Plan = plan;
+        Plan = plan ?? throw new ArgumentNullException(nameof(plan));
         _substitutes = new Dictionary<string, Layer>(StringComparer.Ordinal);
         try
         {
             foreach (var (name, spec) in plan.Layers)
                 if (!spec.IsFloat)
-                    _substitutes[name] = new QuantizedLayer(network[name], spec);
+                    _substitutes[name] = new QuantizedLayer(network[name], spec)
+                    {
+                        InputOnGrid = skipRedundantTrims && InputAlreadyOnGrid(network, name, plan),
+                    };
         }
         catch
         {
@@ -64,6 +75,43 @@ public sealed class QuantizedNetwork : nn.Module<Tensor, Tensor>
             if (_substitutes.ContainsKey(nodes[i].Layer.LayerName))
                 return i;
         return nodes.Count;
+    }
+
+    /// <summary>
+    /// Whether layer <paramref name="layer"/>'s input already lies on its planned input grid: it is an earlier
+    /// quantized layer's output, trimmed to the same dynamic-fixed-point format, reached only through ReLU
+    /// (slope 0), max pooling, flatten or reshape. Those keep every value on that grid and inside its range, and
+    /// trimming an on-grid, in-range value returns it unchanged (nearest and stochastic rounding alike), so the
+    /// input trim is skipped. In Ristretto's plans the two formats are equal where the input's largest |value| is
+    /// the producer's largest output, as when that is positive and passes a max pooling or ReLU (LeNet's ip1
+    /// and ip2, usually).
+    /// </summary>
+    internal static bool InputAlreadyOnGrid(Network network, string layer, QuantizationPlan plan)
+    {
+        if (!plan.Layers.TryGetValue(layer, out var spec) || spec.Input is not DynamicFixedPoint wanted)
+            return false;
+        var node = network.Nodes.First(n => n.Layer.LayerName == layer);
+        if (node.Inputs.Count != 1)
+            return false;
+        string blob = node.Inputs[0];
+        while (true)
+        {
+            var producer = network.Nodes.FirstOrDefault(n => n.Outputs.Contains(blob));
+            if (producer is null || producer.Outputs.Count != 1)
+                return false; // a network input, or a layer with several outputs
+            if (plan.Layers.TryGetValue(producer.Layer.LayerName, out var made) && !made.IsFloat)
+                return made.Output is DynamicFixedPoint given && given.Equals(wanted);
+            bool keepsGrid = producer.Layer switch
+            {
+                ReLULayer relu => relu.NegativeSlope == 0,
+                PoolingLayer pool => pool.PoolMethod == PoolingLayer.Method.Max,
+                FlattenLayer or ReshapeLayer => true,
+                _ => false,
+            };
+            if (!keepsGrid || producer.Inputs.Count != 1)
+                return false;
+            blob = producer.Inputs[0];
+        }
     }
 
     /// <inheritdoc />

@@ -33,6 +33,48 @@ public class QuantizedNetworkTests
         Assert.Equal(net.forward(x).shape, quantized.forward(x).shape);
     }
 
+    [Theory]
+    [InlineData(8, Rounding.Nearest)]
+    [InlineData(4, Rounding.Nearest)]
+    [InlineData(2, Rounding.Nearest)]
+    [InlineData(4, Rounding.Stochastic)]
+    public void Should_Skip_Only_Input_Trims_That_Change_No_Bit(int bits, Rounding rounding)
+    {
+        using var trained = new TrainedLeNet();
+        var ranges = Calibration.Measure(trained.Net, trained.Train, 2, 64);
+        var search = new Ristretto.Search.RistrettoDfpSearch(trained.Net, ranges, trained.Test, 1, 100);
+        var ristretto = search.Plan(bits, bits, bits);
+        var plan = new QuantizationPlan(ristretto.Layers.ToDictionary(kv => kv.Key, kv => kv.Value with { Rounding = rounding }), "test");
+
+        // An input trim is skipped exactly where the producer's output format is the input format; Ristretto's
+        // plans make them equal where the input's largest |value| is the producer's largest output.
+        Assert.False(QuantizedNetwork.InputAlreadyOnGrid(trained.Net, "conv1", plan)); // the network input
+        (string Layer, string Producer)[] pairs = [("conv2", "conv1"), ("ip1", "conv2"), ("ip2", "ip1")];
+        foreach (var (layer, producer) in pairs)
+            Assert.Equal(Equals(plan.Layers[producer].Output, plan.Layers[layer].Input), QuantizedNetwork.InputAlreadyOnGrid(trained.Net, layer, plan));
+        var (skipped, before) = pairs.First(p => QuantizedNetwork.InputAlreadyOnGrid(trained.Net, p.Layer, plan)); // ip1 and ip2 here
+
+        // A different format on either side, or a float producer, keeps the trim.
+        var shifted = new QuantizationPlan(plan.Layers.ToDictionary(kv => kv.Key,
+            kv => kv.Key == skipped ? kv.Value with { Input = new DynamicFixedPoint(bits, ((DynamicFixedPoint)kv.Value.Input!).FractionalLength - 1) } : kv.Value), "shifted");
+        Assert.False(QuantizedNetwork.InputAlreadyOnGrid(trained.Net, skipped, shifted));
+        var floatProducer = new QuantizationPlan(plan.Layers.Where(kv => kv.Key != before).ToDictionary(kv => kv.Key, kv => kv.Value), "float producer");
+        Assert.False(QuantizedNetwork.InputAlreadyOnGrid(trained.Net, skipped, floatProducer));
+
+        // Skipping gives the same bits as trimming every input, here and with the shifted plan.
+        foreach (var p in new[] { plan, shifted })
+        {
+            using var skipping = new QuantizedNetwork(trained.Net, p);
+            using var trimming = new QuantizedNetwork(trained.Net, p, skipRedundantTrims: false);
+            skipping.eval();
+            trimming.eval();
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            var x = trained.Test.Slice(0, 100).Images;
+            Assert.Equal(trimming.forward(x).data<float>().ToArray(), skipping.forward(x).data<float>().ToArray());
+        }
+    }
+
     [Fact]
     public void Should_Leave_The_Float_Network_Untouched_And_Usable_After_Disposal()
     {
