@@ -94,6 +94,21 @@ public static class CaffeExport
                     p.ConvolutionParam.Dilation.Add((uint)c.Geo.Dilation.W);
                 }
                 break;
+            case DeconvolutionLayer d:
+                if (d.OutputPadding != default)
+                    throw new RistrettoException($"layer '{layer.LayerName}' (Deconvolution) has output padding, which Caffe cannot express");
+                p.ConvolutionParam = new ConvolutionParameter
+                {
+                    NumOutput = (uint)(d.Weight.shape[1] * d.Geo.Groups), BiasTerm = d.Bias is not null, Group = (uint)d.Geo.Groups,
+                    KernelH = (uint)d.Geo.Kernel.H, KernelW = (uint)d.Geo.Kernel.W, StrideH = (uint)d.Geo.Stride.H, StrideW = (uint)d.Geo.Stride.W,
+                    PadH = (uint)d.Geo.Pad.H, PadW = (uint)d.Geo.Pad.W,
+                };
+                if (d.Geo.Dilation.H != 1 || d.Geo.Dilation.W != 1)
+                {
+                    p.ConvolutionParam.Dilation.Add((uint)d.Geo.Dilation.H);
+                    p.ConvolutionParam.Dilation.Add((uint)d.Geo.Dilation.W);
+                }
+                break;
             case InnerProductLayer f:
                 p.InnerProductParam = new InnerProductParameter { NumOutput = (uint)f.Weight.shape[0], BiasTerm = f.Bias is not null };
                 break;
@@ -150,9 +165,9 @@ public static class CaffeExport
             default:
                 throw new RistrettoException($"layer '{layer.LayerName}' ({layer.Type}) cannot be written as Caffe yet");
         }
-        if (spec is { IsFloat: false } && layer is ConvolutionLayer or InnerProductLayer)
+        if (spec is { IsFloat: false } && layer is ConvolutionLayer or DeconvolutionLayer or InnerProductLayer)
         {
-            p.Type = layer is ConvolutionLayer ? "ConvolutionRistretto" : "FcRistretto";
+            p.Type = layer switch { ConvolutionLayer => "ConvolutionRistretto", DeconvolutionLayer => "DeconvolutionRistretto", _ => "FcRistretto" };
             p.QuantizationParam = RistrettoQuantization.ToProto(spec, layer.LayerName);
         }
         return p;

@@ -69,10 +69,18 @@ public static class NetworkCostModel
             long macs = node.Layer.Macs(inputs);
             var w = weighted.Weight.shape;
             long k = w.Skip(1).Aggregate(1L, (a, d) => a * d);
+            long outputs = w[0];
             long groups = node.Layer is ConvolutionLayer conv ? conv.Geo.Groups : 1;
+            if (node.Layer is DeconvolutionLayer deconv)
+            {
+                // Weights [in, out/groups, kh, kw]: each output sums in/groups × kh × kw products at most.
+                groups = deconv.Geo.Groups;
+                k = w[0] / groups * w[2] * w[3];
+                outputs = w[1] * groups;
+            }
             long inElements = inputs[0].Skip(1).Aggregate(1L, (a, d) => a * d);
             long outElements = shapes[node.Outputs[0]].Skip(1).Aggregate(1L, (a, d) => a * d);
-            result.Add((node, new LayerShape(macs, k, w[0], groups, weighted.Weight.numel(), weighted.Bias?.numel() ?? 0, inElements, outElements).Validated()));
+            result.Add((node, new LayerShape(macs, k, outputs, groups, weighted.Weight.numel(), weighted.Bias?.numel() ?? 0, inElements, outElements).Validated()));
         }
         return result;
     }

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Ristretto.Layers;
 
 /// <summary>Transposed 2-D convolution (Caffe Deconvolution, ONNX ConvTranspose) with groups, dilation and output padding.</summary>
-public sealed class DeconvolutionLayer : Layer
+public sealed class DeconvolutionLayer : Layer, IWeightedLayer
 {
     /// <summary>Creates the layer with <paramref name="weight"/> [in, out/groups, kh, kw] and optional <paramref name="bias"/> [out].</summary>
     public DeconvolutionLayer(string name, Parameter weight, Parameter? bias, ConvolutionLayer.Geometry geometry, (long H, long W) outputPadding = default) : base(name)
@@ -64,7 +64,10 @@ public sealed class DeconvolutionLayer : Layer
         $"{Weight.shape[1] * Geo.Groups} × {Geo.Kernel.H}×{Geo.Kernel.W}, stride {Geo.Stride.H}, pad {Geo.Pad.H}" + (Geo.Groups != 1 ? $", groups {Geo.Groups}" : "");
 
     /// <inheritdoc />
-    public override Tensor[] forward(Tensor[] inputs) =>
-        [nn.functional.conv_transpose2d(inputs[0], Weight, Bias, [Geo.Stride.H, Geo.Stride.W], [Geo.Pad.H, Geo.Pad.W],
-            [OutputPadding.H, OutputPadding.W], [Geo.Dilation.H, Geo.Dilation.W], Geo.Groups)];
+    public override Tensor[] forward(Tensor[] inputs) => [Apply(inputs[0], Weight, Bias)];
+
+    /// <inheritdoc />
+    public Tensor Apply(Tensor input, Tensor weight, Tensor? bias) =>
+        nn.functional.conv_transpose2d(input, weight, bias, [Geo.Stride.H, Geo.Stride.W], [Geo.Pad.H, Geo.Pad.W],
+            [OutputPadding.H, OutputPadding.W], [Geo.Dilation.H, Geo.Dilation.W], Geo.Groups);
 }

@@ -113,7 +113,7 @@ public sealed class RistrettoDfpSearch
             return chosen;
         }
 
-        var convs = LayersOf<ConvolutionLayer>();
+        var convs = Convolutions();
         var fcs = LayersOf<InnerProductLayer>();
         int? conv = Sweep("conv weights", b => Plan(b, null, null, convs, fcs), convs.Count > 0);
         int? fc = Sweep("fc weights", b => Plan(null, b, null, convs, fcs), fcs.Count > 0);
@@ -166,7 +166,7 @@ public sealed class RistrettoDfpSearch
     /// every conv/FC input and output at <paramref name="activationBits"/> (null: float32).
     /// </summary>
     public QuantizationPlan Plan(int? convBits, int? fcBits, int? activationBits) =>
-        Plan(convBits, fcBits, activationBits, LayersOf<ConvolutionLayer>(), LayersOf<InnerProductLayer>());
+        Plan(convBits, fcBits, activationBits, Convolutions(), LayersOf<InnerProductLayer>());
 
     private QuantizationPlan Plan(int? convBits, int? fcBits, int? activationBits, List<string> convs, List<string> fcs)
     {
@@ -180,6 +180,10 @@ public sealed class RistrettoDfpSearch
     }
 
     private static string Bits(int? b) => b is { } v ? $"{v}-bit" : "float32";
+
+    /// <summary>The layers the conv sweep trims: convolutions and deconvolutions (Ristretto matched "Convolution" in the type).</summary>
+    private List<string> Convolutions() =>
+        _network.Nodes.Where(n => n.Layer is ConvolutionLayer or DeconvolutionLayer).Select(n => n.Layer.LayerName).ToList();
 
     private List<string> LayersOf<T>() where T : Layer =>
         _network.Nodes.Where(n => n.Layer is T).Select(n => n.Layer.LayerName).ToList();

@@ -42,6 +42,50 @@ public class CaffeExportTests
     }
 
     [Fact]
+    public void Should_Quantize_A_Deconvolution_In_The_Conv_Sweep_And_Round_Trip_It_As_DeconvolutionRistretto()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("d.prototxt"), """
+            name: "deconv"
+            layer { name: "data" type: "Input" top: "data" input_param { shape { dim: 1 dim: 1 dim: 28 dim: 28 } } }
+            layer { name: "conv1" type: "Convolution" bottom: "data" top: "conv1" convolution_param { num_output: 4 kernel_size: 3 stride: 2 } }
+            layer { name: "relu1" type: "ReLU" bottom: "conv1" top: "conv1" }
+            layer { name: "up1" type: "Deconvolution" bottom: "conv1" top: "up1" convolution_param { num_output: 3 kernel_size: 4 stride: 2 } }
+            layer { name: "fc" type: "InnerProduct" bottom: "up1" top: "fc" inner_product_param { num_output: 10 } }
+            """);
+        using var net = CaffeImport.Load(dir.File("d.prototxt"));
+        using var data = new TensorImageSet(SyntheticDigits.Create(128, seed: 1), CPU);
+        var ranges = Calibration.Measure(net, data, 2, 64);
+        Assert.True(ranges["up1"].Weights > 0 && ranges["up1"].Output > 0, "the deconvolution was not calibrated");
+        var plan = new RistrettoDfpSearch(net, ranges, data, 1, 64).Plan(4, 8, 8);
+        var spec = plan.Layers["up1"];
+        Assert.Equal(4, ((Ristretto.Formats.DynamicFixedPoint)spec.Weights!).BitWidth); // swept with the convolutions
+
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var x = data.Slice(0, 8).Images;
+        using var q = new QuantizedNetwork(net, plan);
+        q.eval();
+        var seen = new Dictionary<string, Tensor>();
+        var substitutes = new Dictionary<string, Ristretto.Graph.Layer>();
+        foreach (var name in plan.Layers.Keys)
+            substitutes[name] = new QuantizedLayer(net[name], plan.Layers[name], owns: false);
+        net.Run(new Dictionary<string, Tensor> { ["data"] = x }, (blob, layer, t) => seen[blob] = t.clone(), substitutes);
+        var deconv = (Ristretto.Layers.DeconvolutionLayer)net["up1"];
+        var expected = spec.Output!.Trim(nn.functional.conv_transpose2d(spec.Input!.Trim(seen["conv1@relu1"]), spec.Weights!.Trim(deconv.Weight),
+            spec.Bias!.Trim(deconv.Bias!), [2, 2]));
+        Assert.Equal(expected.data<float>().ToArray(), seen["up1"].data<float>().ToArray());
+        foreach (var layer in substitutes.Values)
+            layer.Dispose();
+
+        CaffeExport.Save(net, plan, dir.File("q.prototxt"), dir.File("q.caffemodel"));
+        Assert.Contains("type: \"DeconvolutionRistretto\"", File.ReadAllText(dir.File("q.prototxt")));
+        using var back = CaffeImport.Load(dir.File("q.prototxt"), dir.File("q.caffemodel"));
+        back.eval();
+        Assert.Equal(q.forward(x).data<float>().ToArray(), back.forward(x).data<float>().ToArray());
+    }
+
+    [Fact]
     public void Should_Round_Trip_A_Float_Network_And_The_Ristretto_Modes_Through_Caffe()
     {
         using var dir = new TempDir();

@@ -15,7 +15,7 @@ namespace Ristretto.Import.Caffe;
 /// layers become network inputs (a Data layer's shape is inferred for MNIST, CIFAR-10 and cropped
 /// ImageNet sources); Accuracy, loss and Silence layers, which need labels, are left out. Any other layer
 /// type the graph lacks is one error naming the layer, its type and its place in the file.
-/// Ristretto's <c>ConvolutionRistretto</c> and <c>FcRistretto</c> become <see cref="QuantizedLayer"/>s applying
+/// Ristretto's <c>ConvolutionRistretto</c>, <c>DeconvolutionRistretto</c> and <c>FcRistretto</c> become <see cref="QuantizedLayer"/>s applying
 /// their <c>quantization_param</c>, or plain float layers when the caller wants to quantize anew.
 /// </summary>
 internal static class CaffeGraphBuilder
@@ -63,7 +63,7 @@ internal static class CaffeGraphBuilder
                     continue;
                 }
                 built = Make(layer, CaffeNet.Blobs(layer), ref rng, builder, where);
-                if (layer.Type is "ConvolutionRistretto" or "FcRistretto" && applyQuantization)
+                if (layer.Type is "ConvolutionRistretto" or "FcRistretto" or "DeconvolutionRistretto" && applyQuantization)
                 {
                     var q = layer.QuantizationParam ?? throw new RistrettoException("has no quantization_param");
                     double biasMax = 0;
@@ -160,7 +160,7 @@ internal static class CaffeGraphBuilder
                 };
                 return new EltwiseLayer(p.Name, op, c.Coeff.Select(v => (double)v).ToList());
             }
-            case "Deconvolution":
+            case "Deconvolution" or "DeconvolutionRistretto":
             {
                 var c = p.ConvolutionParam ?? throw new RistrettoException("has no convolution_param");
                 var kernel = Pair(c.KernelSize, c.HasKernelH ? c.KernelH : null, c.HasKernelW ? c.KernelW : null, null, "kernel_size");
@@ -209,6 +209,8 @@ internal static class CaffeGraphBuilder
                 return new SoftmaxLayer(p.Name, p.SoftmaxParam?.Axis ?? 1);
             case "Flatten":
                 return new FlattenLayer(p.Name, p.FlattenParam?.Axis ?? 1);
+            case "LRNRistretto":
+                throw new RistrettoException("LRNRistretto (LRN with minifloat intermediates) is not supported yet; make it an LRN layer to run it in float32");
             default:
                 throw new RistrettoException($"layer type {p.Type} is not supported yet");
         }

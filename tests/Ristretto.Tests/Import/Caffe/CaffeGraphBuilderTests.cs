@@ -58,6 +58,17 @@ public class CaffeGraphBuilderTests
     }
 
     [Fact]
+    public void Should_Refuse_LRNRistretto_Rather_Than_Run_It_In_Float()
+    {
+        const string text = "name: 'x'\ninput: 'data'\ninput_shape { dim: 1 dim: 3 dim: 8 dim: 8 }\n" +
+            "layer { name: 'norm1' type: 'LRNRistretto' bottom: 'data' top: 'y' lrn_param { local_size: 5 } quantization_param { precision: MINIFLOAT mant_bits: 10 exp_bits: 5 } }\n";
+        var net = CaffeNet.FromText(text, "x.prototxt", null, null, new NetState { Phase = Phase.Test });
+        var e = Assert.Throws<RistrettoException>(() => CaffeGraphBuilder.Build(net));
+        Assert.Contains("'norm1' (LRNRistretto)", e.Message);
+        Assert.Contains("not supported", e.Message);
+    }
+
+    [Fact]
     public void Should_Name_An_Unsupported_Layer_Its_Type_And_Its_Place_In_The_File()
     {
         const string text = "name: 'x'\ninput: 'data'\ninput_shape { dim: 1 dim: 3 dim: 8 dim: 8 }\nlayer { name: 'odd' type: 'Crop' bottom: 'data' top: 'y' }\n";
