@@ -82,32 +82,12 @@ public static class CaffeExport
         switch (layer)
         {
             case ConvolutionLayer c:
-                p.ConvolutionParam = new ConvolutionParameter
-                {
-                    NumOutput = (uint)c.Weight.shape[0], BiasTerm = c.Bias is not null, Group = (uint)c.Geo.Groups,
-                    KernelH = (uint)c.Geo.Kernel.H, KernelW = (uint)c.Geo.Kernel.W, StrideH = (uint)c.Geo.Stride.H, StrideW = (uint)c.Geo.Stride.W,
-                    PadH = (uint)c.Geo.Pad.H, PadW = (uint)c.Geo.Pad.W,
-                };
-                if (c.Geo.Dilation.H != 1 || c.Geo.Dilation.W != 1)
-                {
-                    p.ConvolutionParam.Dilation.Add((uint)c.Geo.Dilation.H);
-                    p.ConvolutionParam.Dilation.Add((uint)c.Geo.Dilation.W);
-                }
+                p.ConvolutionParam = ConvolutionParam(c.Weight.shape[0], c.Bias is not null, c.Geo);
                 break;
             case DeconvolutionLayer d:
                 if (d.OutputPadding != default)
                     throw new RistrettoException($"layer '{layer.LayerName}' (Deconvolution) has output padding, which Caffe cannot express");
-                p.ConvolutionParam = new ConvolutionParameter
-                {
-                    NumOutput = (uint)(d.Weight.shape[1] * d.Geo.Groups), BiasTerm = d.Bias is not null, Group = (uint)d.Geo.Groups,
-                    KernelH = (uint)d.Geo.Kernel.H, KernelW = (uint)d.Geo.Kernel.W, StrideH = (uint)d.Geo.Stride.H, StrideW = (uint)d.Geo.Stride.W,
-                    PadH = (uint)d.Geo.Pad.H, PadW = (uint)d.Geo.Pad.W,
-                };
-                if (d.Geo.Dilation.H != 1 || d.Geo.Dilation.W != 1)
-                {
-                    p.ConvolutionParam.Dilation.Add((uint)d.Geo.Dilation.H);
-                    p.ConvolutionParam.Dilation.Add((uint)d.Geo.Dilation.W);
-                }
+                p.ConvolutionParam = ConvolutionParam(d.Weight.shape[1] * d.Geo.Groups, d.Bias is not null, d.Geo);
                 break;
             case InnerProductLayer f:
                 p.InnerProductParam = new InnerProductParameter { NumOutput = (uint)f.Weight.shape[0], BiasTerm = f.Bias is not null };
@@ -171,5 +151,22 @@ public static class CaffeExport
             p.QuantizationParam = RistrettoQuantization.ToProto(spec, layer.LayerName);
         }
         return p;
+    }
+
+    /// <summary>Caffe's convolution_param (also a deconvolution's): outputs, bias, groups, kernel, stride, pad, dilation.</summary>
+    private static ConvolutionParameter ConvolutionParam(long outputs, bool bias, ConvolutionLayer.Geometry g)
+    {
+        var param = new ConvolutionParameter
+        {
+            NumOutput = (uint)outputs, BiasTerm = bias, Group = (uint)g.Groups,
+            KernelH = (uint)g.Kernel.H, KernelW = (uint)g.Kernel.W, StrideH = (uint)g.Stride.H, StrideW = (uint)g.Stride.W,
+            PadH = (uint)g.Pad.H, PadW = (uint)g.Pad.W,
+        };
+        if (g.Dilation.H != 1 || g.Dilation.W != 1)
+        {
+            param.Dilation.Add((uint)g.Dilation.H);
+            param.Dilation.Add((uint)g.Dilation.W);
+        }
+        return param;
     }
 }

@@ -56,7 +56,7 @@ public sealed class RistrettoDfpSearch
     }
 
     /// <summary>The three parts the sweeps trim, in the order they run.</summary>
-    public static readonly string[] Parts = ["conv weights", "fc weights", "activations"];
+    public static IReadOnlyList<string> Parts { get; } = ["conv weights", "fc weights", "activations"];
 
     /// <summary>
     /// Upper bound on the evaluations a run makes without widening (for progress bars); a widening step adds
@@ -115,9 +115,9 @@ public sealed class RistrettoDfpSearch
 
         var convs = Convolutions();
         var fcs = LayersOf<InnerProductLayer>();
-        int? conv = Sweep("conv weights", b => Plan(b, null, null, convs, fcs), convs.Count > 0);
-        int? fc = Sweep("fc weights", b => Plan(null, b, null, convs, fcs), fcs.Count > 0);
-        int? act = Sweep("activations", b => Plan(null, null, b, convs, fcs), convs.Count + fcs.Count > 0);
+        int? conv = Sweep(Parts[0], b => Plan(b, null, null, convs, fcs), convs.Count > 0);
+        int? fc = Sweep(Parts[1], b => Plan(null, b, null, convs, fcs), fcs.Count > 0);
+        int? act = Sweep(Parts[2], b => Plan(null, null, b, convs, fcs), convs.Count + fcs.Count > 0);
         int?[] chosen = [conv, fc, act];
         var plan = Plan(chosen[0], chosen[1], chosen[2], convs, fcs);
         var quantized = Score(plan, "combined");
@@ -126,7 +126,7 @@ public sealed class RistrettoDfpSearch
         {
             // Every part one width wider; the best-scoring plan (the first of equals) is kept.
             (int?[] Widths, QuantizationPlan Plan, EvalResult Score, int Entry)? best = null;
-            for (int part = 0; part < Parts.Length; part++)
+            for (int part = 0; part < Parts.Count; part++)
             {
                 if (chosen[part] is not { } bits)
                     continue;
