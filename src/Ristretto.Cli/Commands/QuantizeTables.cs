@@ -31,11 +31,10 @@ internal static class QuantizeTables
             s.AppendLine();
         }
         s.AppendLine();
-        double threshold = r.Baseline.Top1 - margin / 100;
         if (r.Combined.Count > 1)
         {
             var first = r.Combined[0];
-            s.AppendLine(c, $"sweeps' choice: conv weights {Bits(first.ConvWeightBits)}, fc weights {Bits(first.FcWeightBits)}, activations {Bits(first.ActivationBits)}: top-1 {100 * first.Top1:F2} %, below the margin ({100 * threshold:F2} %); Ristretto stopped here");
+            s.AppendLine(c, $"sweeps' choice: conv weights {Bits(first.ConvWeightBits)}, fc weights {Bits(first.FcWeightBits)}, activations {Bits(first.ActivationBits)}: top-1 {100 * first.Top1:F2} %, below the margin ({100 * r.Threshold:F2} %); Ristretto stopped here");
             foreach (var step in r.Combined.GroupBy(t => t.Step).Skip(1))
             {
                 s.AppendLine(c, $"widening step {step.Key}: each part one width wider, the best kept");
@@ -45,8 +44,8 @@ internal static class QuantizeTables
         }
         s.AppendLine(c, $"chosen: conv weights {Bits(r.ConvWeightBits)}, fc weights {Bits(r.FcWeightBits)}, activations {Bits(r.ActivationBits)}");
         s.AppendLine(c, $"combined: top-1 {100 * r.Quantized.Top1:F2} %, top-5 {100 * r.Quantized.Top5:F2} % ({r.Evaluations} evaluations in {r.Seconds:F1} s)");
-        if (!r.MeetsThreshold(threshold))
-            s.AppendLine(c, $"note: the combined plan is below the margin ({100 * threshold:F2} %), as Ristretto would have left it (--no-widen)");
+        if (!r.MeetsMargin)
+            s.AppendLine(c, $"note: the combined plan is below the margin ({100 * r.Threshold:F2} %), as Ristretto would have left it (--no-widen)");
         s.AppendLine("Please fine-tune.");
         return s.ToString();
     }

@@ -8,14 +8,15 @@ namespace Ristretto.Search;
 /// accuracy within the margin (that part stays float32), or when the network has no such layers. The chosen
 /// widths, <see cref="Quantized"/> and <see cref="Plan"/> are those of the last kept entry of
 /// <see cref="Combined"/>: the sweeps' choice, or the plan that widening reached (see
-/// <see cref="RistrettoDfpSearch.WidenToMargin"/>).
+/// <see cref="RistrettoDfpSearch.WidenToMargin"/>). <see cref="Threshold"/> is the lowest top-1 (fraction) a plan
+/// could score and stay within the margin.
 /// </summary>
 public sealed record DfpSearchResult(
     EvalResult Baseline, IReadOnlyList<SweepPoint> Sweeps, int? ConvWeightBits, int? FcWeightBits, int? ActivationBits,
-    EvalResult Quantized, QuantizationPlan Plan, int Evaluations, double Seconds, IReadOnlyList<CombinedTry> Combined)
+    EvalResult Quantized, QuantizationPlan Plan, int Evaluations, double Seconds, IReadOnlyList<CombinedTry> Combined, double Threshold)
 {
-    /// <summary>Whether the chosen plan's top-1 is at least <paramref name="threshold"/> (baseline − margin).</summary>
-    public bool MeetsThreshold(double threshold) => Quantized.Top1 >= threshold;
+    /// <summary>Whether the chosen plan's top-1 is at least <see cref="Threshold"/> (baseline − margin).</summary>
+    public bool MeetsMargin => Quantized.Top1 >= Threshold;
 }
 
 /// <summary>

@@ -144,7 +144,7 @@ public sealed class RistrettoDfpSearch
             combined[kept.Entry] = combined[kept.Entry] with { Kept = true };
             (chosen, plan, quantized) = (kept.Widths, kept.Plan, kept.Score);
         }
-        return new DfpSearchResult(baseline, sweeps, chosen[0], chosen[1], chosen[2], quantized, plan, scorer.Evaluations, watch.Elapsed.TotalSeconds, combined);
+        return new DfpSearchResult(baseline, sweeps, chosen[0], chosen[1], chosen[2], quantized, plan, scorer.Evaluations, watch.Elapsed.TotalSeconds, combined, threshold);
     }
 
     /// <summary>The next wider width swept before <paramref name="bits"/>, or null (float32) from the widest.</summary>

@@ -49,6 +49,8 @@ public class RistrettoDfpSearchTests
         var ristretto = new RistrettoDfpSearch(trained.Net, ranges, trained.Test, 2, 100) { WidenToMargin = false }.Run(margin);
         var r = new RistrettoDfpSearch(trained.Net, ranges, trained.Test, 2, 100).Run(margin);
         double threshold = r.Baseline.Top1 - margin / 100;
+        Assert.Equal(threshold, r.Threshold);
+        Assert.True(r.MeetsMargin);
 
         // The sweeps and their choice are Ristretto's either way; widening only adds combined plans after it.
         Assert.Equal(ristretto.Sweeps, r.Sweeps);
