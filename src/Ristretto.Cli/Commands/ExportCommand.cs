@@ -49,7 +49,7 @@ public static class ExportCommand
             throw new RistrettoException("--prototxt and --caffemodel name the same file");
 
         var loaded = Load(spec, weights, applyQuantization: true);
-        int quantized = loaded.Nodes.Count(n => n.Layer is QuantizedLayer);
+        int quantized = loaded.Nodes.Count(n => n.Layer is IQuantizedLayer);
         if (onnx is not null && quantized > 0)
         {
             // ONNX has no Ristretto layers: write the float weights, as a float model.

@@ -199,8 +199,14 @@ public static class QuantizeCommand
     };
 
 
-    private static Dictionary<string, object?> Report(MiniFloatSearchResult r) => Common(r.Baseline, r.Quantized, r.Evaluations, r.Seconds,
-        r.Sweeps, new Dictionary<string, int?> { ["bits"] = r.Bits, ["exp_bits"] = r.ExponentBits, ["mant_bits"] = r.Bits - 1 - r.ExponentBits });
+    private static Dictionary<string, object?> Report(MiniFloatSearchResult r)
+    {
+        var report = Common(r.Baseline, r.Quantized, r.Evaluations, r.Seconds,
+            r.Sweeps, new Dictionary<string, int?> { ["bits"] = r.Bits, ["exp_bits"] = r.ExponentBits, ["mant_bits"] = r.Bits - 1 - r.ExponentBits });
+        if (r.LrnExponentBits.Count > 0)
+            report["lrn_exp_bits"] = r.LrnExponentBits.ToDictionary(kv => kv.Key, kv => kv.Value);
+        return report;
+    }
 
     private static Dictionary<string, object?> Report(PowerOfTwoResult r) => Common(r.Baseline, r.Quantized, r.Evaluations, r.Seconds,
         [], new Dictionary<string, int?> { ["exp_min"] = r.MinExponent, ["exp_max"] = r.MaxExponent, ["activations"] = r.ActivationBits });

@@ -58,6 +58,8 @@ internal static class QuantizeTables
         s.AppendLine(c, $"Ristretto minifloat search on {network} ({path}), error margin {margin} points");
         s.AppendLine(c, $"float32 baseline: top-1 {100 * r.Baseline.Top1:F2} %, top-5 {100 * r.Baseline.Top5:F2} %");
         s.AppendLine(c, $"exponent bits: {r.ExponentBits} (from the largest layer input/output)");
+        if (r.LrnExponentBits.Count > 0)
+            s.AppendLine(c, $"LRN layers, same width, exponent bits from their window sum of squares: {string.Join(", ", r.LrnExponentBits.Select(kv => $"{kv.Key} {kv.Value}"))}");
         foreach (var p in r.Sweeps)
             s.AppendLine(c, $"  {p.Bits,2}-bit minifloat (mantissa {p.Bits - 1 - r.ExponentBits}): top-1 {100 * p.Top1:F2} %");
         s.AppendLine(r.Bits is { } b ? $"chosen: {b}-bit minifloat" : "chosen: none within the margin (scored: 16-bit)");

@@ -13,9 +13,9 @@ namespace Ristretto.Export;
 
 /// <summary>
 /// Writes a network as a Caffe deploy prototxt and a caffemodel holding its float weights. With a
-/// <see cref="QuantizationPlan"/>, planned convolutions and inner products become Ristretto's
-/// <c>ConvolutionRistretto</c> / <c>FcRistretto</c> with every <c>quantization_param</c> field, as Ristretto's
-/// quantize tool wrote them; a part the plan leaves in float32 is written as 32 bits (which the importer
+/// <see cref="QuantizationPlan"/>, planned convolutions, deconvolutions and inner products become Ristretto's
+/// <c>ConvolutionRistretto</c> / <c>DeconvolutionRistretto</c> / <c>FcRistretto</c> with every <c>quantization_param</c>
+/// field, as Ristretto's quantize tool wrote them, and planned LRN layers <c>LRNRistretto</c> (minifloat); a part the plan leaves in float32 is written as 32 bits (which the importer
 /// reads as "not trimmed"). Both files are written atomically; the importer reads them back.
 /// </summary>
 public static class CaffeExport
@@ -52,8 +52,8 @@ public static class CaffeExport
         }
         foreach (var node in network.Nodes)
         {
-            var source = node.Layer is QuantizedLayer q ? q.Inner : node.Layer;
-            var spec = node.Layer is QuantizedLayer ql ? ql.Spec : plan.Layers.GetValueOrDefault(source.LayerName);
+            var source = node.Layer is IQuantizedLayer q ? q.Inner : node.Layer;
+            var spec = node.Layer is IQuantizedLayer ql ? ql.Spec : plan.Layers.GetValueOrDefault(source.LayerName);
             var p = Describe(source, spec);
             p.Bottom.AddRange(node.Inputs.Select(b => network.SourceBlobNames[b]));
             p.Top.AddRange(node.Outputs.Select(b => network.SourceBlobNames[b]));
@@ -150,6 +150,13 @@ public static class CaffeExport
             p.Type = layer switch { ConvolutionLayer => "ConvolutionRistretto", DeconvolutionLayer => "DeconvolutionRistretto", _ => "FcRistretto" };
             p.QuantizationParam = RistrettoQuantization.ToProto(spec, layer.LayerName);
         }
+        else if (spec is { IsFloat: false } && layer is LrnLayer)
+        {
+            p.Type = "LRNRistretto";
+            p.QuantizationParam = RistrettoQuantization.LrnToProto(spec, layer.LayerName);
+        }
+        else if (spec is { IsFloat: false })
+            throw new RistrettoException($"layer '{layer.LayerName}' ({layer.Type}) cannot carry formats: only {QuantizedLayers.Quantizable} do");
         return p;
     }
 

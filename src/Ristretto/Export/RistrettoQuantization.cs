@@ -53,6 +53,34 @@ internal static class RistrettoQuantization
         return q;
     }
 
+    /// <summary>
+    /// An LRN's spec as <c>LRNRistretto</c>'s parameter: one minifloat for input, intermediates and output, which is
+    /// all Ristretto's layer holds (an input trim to another format has no field, so it is refused).
+    /// </summary>
+    public static QuantizationParameter LrnToProto(LayerQuantization spec, string layer)
+    {
+        if (spec.Output is not MiniFloat m || spec.Weights is not null || spec.Bias is not null || !Same(spec.Input, m))
+            throw new RistrettoException($"layer '{layer}': Ristretto's LRNRistretto computes in one minifloat format (input, intermediates and output), which this plan entry is not");
+        return new QuantizationParameter
+        {
+            Precision = QuantizationParameter.Types.Precision.Minifloat,
+            RoundingScheme = spec.Rounding == Rounding.Nearest ? QuantizationParameter.Types.Rounding.Nearest : QuantizationParameter.Types.Rounding.Stochastic,
+            MantBits = (uint)m.MantissaBits,
+            ExpBits = (uint)m.ExponentBits,
+        };
+    }
+
+    /// <summary>The spec of an imported <c>LRNRistretto</c>: minifloat only, as in Ristretto.</summary>
+    public static LayerQuantization LrnFromProto(QuantizationParameter q)
+    {
+        if (q.Precision != QuantizationParameter.Types.Precision.Minifloat)
+            throw new RistrettoException("LRNRistretto computes in minifloat only (as in Ristretto), but precision is " +
+                (q.Precision == QuantizationParameter.Types.Precision.DynamicFixedPoint ? "DYNAMIC_FIXED_POINT" : "INTEGER_POWER_OF_2_WEIGHTS"));
+        var m = new MiniFloat((int)q.ExpBits, (int)q.MantBits);
+        var rounding = q.RoundingScheme == QuantizationParameter.Types.Rounding.Stochastic ? Rounding.Stochastic : Rounding.Nearest;
+        return new LayerQuantization(Input: m, Output: m, Rounding: rounding);
+    }
+
     public static LayerQuantization FromProto(QuantizationParameter q, double biasMaxAbs)
     {
         var rounding = q.RoundingScheme == QuantizationParameter.Types.Rounding.Stochastic ? Rounding.Stochastic : Rounding.Nearest;

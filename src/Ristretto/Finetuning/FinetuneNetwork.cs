@@ -1,5 +1,6 @@
 using Ristretto.Formats;
 using Ristretto.Graph;
+using Ristretto.Layers;
 using Ristretto.Quantization;
 using Ristretto.Training;
 using static TorchSharp.torch;
@@ -8,8 +9,9 @@ namespace Ristretto.Finetuning;
 
 /// <summary>
 /// A float <see cref="Network"/> run under a <see cref="QuantizationPlan"/> for fine-tuning: the planned
-/// layers become <see cref="TrainingQuantizedLayer"/>s over the network's own parameters (the shadow
-/// weights, which the solver updates). In training mode it trims with the clock's training rounding and
+/// weighted layers become <see cref="TrainingQuantizedLayer"/>s over the network's own parameters (the shadow
+/// weights, which the solver updates), planned LRN layers <see cref="QuantizedLrnLayer"/>s (stochastic draws per batch,
+/// the float LRN's gradient). In training mode it trims with the clock's training rounding and
 /// straight-through gradients; in eval mode exactly as <see cref="QuantizedNetwork"/> does. Layers whose plan
 /// entry learns its steps (LSQ, LSQ+) get <see cref="LearnedSteps"/>, owned here; <see cref="TrainedParameters"/>
 /// lists them after the network's parameters and <see cref="CurrentPlan"/> gives the plan they stand for.
@@ -36,6 +38,16 @@ public sealed class FinetuneNetwork : nn.Module<Tensor, Tensor>, IBatchAware
                 continue;
             if (!order.TryGetValue(name, out int index))
                 throw new RistrettoException($"the plan names layer '{name}', which {network.Name} does not have");
+            if (network[name] is LrnLayer lrn)
+            {
+                if (spec.Learning != StepLearning.None)
+                    throw new RistrettoException($"layer '{name}' (LRN) has no integer scales to learn; only weighted layers take \"learn\"");
+                _substitutes[name] = new QuantizedLrnLayer(lrn, spec)
+                {
+                    Draws = () => _clock.Training ? (_clock.TrainingRounding, _clock.SeedFor(index, 0)) : (spec.Rounding, 0UL),
+                };
+                continue;
+            }
             LearnedSteps? steps = null;
             if (spec.Learning != StepLearning.None)
             {
@@ -110,8 +122,9 @@ public sealed class FinetuneNetwork : nn.Module<Tensor, Tensor>, IBatchAware
         var plan = CurrentPlan();
         foreach (var name in _substitutes.Keys)
         {
+            if (_network[name] is not IWeightedLayer weighted)
+                continue; // an LRN: nothing stored to snap
             var spec = plan.Layers[name];
-            var weighted = (IWeightedLayer)_network[name];
             using var scope = NewDisposeScope();
             if (spec.Weights is { } w)
                 weighted.Weight.copy_(w.Trim(weighted.Weight));

@@ -7,7 +7,9 @@ namespace Ristretto.Hardware;
 /// <summary>
 /// Walks a <see cref="Network"/> under a <see cref="QuantizationPlan"/> and costs every weighted layer with a
 /// <see cref="LayerCostModel"/> (Horowitz ISSCC 2014 op table, hardware-cost.md scheme overheads). Shapes come
-/// from the network's declared input (batch dimension excluded); layers the plan does not list cost float32.
+/// from the network's declared input (batch dimension excluded); layers the plan does not list cost float32. Weightless
+/// layers, LRN included, are not costed: their arithmetic is a small share beside the MACs and the model has no
+/// table for it.
 /// </summary>
 public static class NetworkCostModel
 {
@@ -35,7 +37,7 @@ public static class NetworkCostModel
     }
 
     /// <summary>
-    /// Checks that every layer <paramref name="plan"/> names exists in <paramref name="network"/> and has weights,
+    /// Checks that every layer <paramref name="plan"/> names exists in <paramref name="network"/> and can be quantized,
     /// and, when <paramref name="requireAll"/>, that every weighted layer is listed; a problem is one
     /// <see cref="RistrettoException"/> line naming the plan and the layer.
     /// </summary>
@@ -48,8 +50,8 @@ public static class NetworkCostModel
         {
             if (!byName.TryGetValue(name, out var layer))
                 throw new RistrettoException($"plan {planName}: layer '{name}' is not in network {network.Name} (it has {string.Join(", ", Weighted(network))})");
-            if (layer is not IWeightedLayer && !plan.Layers[name].IsFloat)
-                throw new RistrettoException($"plan {planName}: layer '{name}' ({layer.Type}) has no weights to quantize");
+            if (!QuantizedLayers.IsQuantizable(layer) && !plan.Layers[name].IsFloat)
+                throw new RistrettoException($"plan {planName}: layer '{name}' ({layer.Type}) cannot carry formats: only {QuantizedLayers.Quantizable} do");
         }
         if (requireAll && Weighted(network).FirstOrDefault(n => !plan.Layers.ContainsKey(n)) is { } missing)
             throw new RistrettoException($"plan {planName} has no entry for layer '{missing}' of network {network.Name} (pass --allow-float-layers to cost unlisted layers as float32)");

@@ -5,9 +5,9 @@ using static TorchSharp.torch;
 namespace Ristretto.Quantization;
 
 /// <summary>
-/// Measures the value ranges that fix each weighted layer's formats: max |input|, max |output| and max
-/// |weights| over the first batches of a data set, in file order, without gradients. Each tensor is
-/// measured where its layer produces it (Ristretto read the maxima after the whole forward pass, when an
+/// Measures the value ranges that fix each quantizable layer's formats (weighted layers and LRN, see
+/// <see cref="QuantizedLayers.IsQuantizable"/>): max |input|, max |output| and max |weights| over the first batches of a
+/// data set, in file order, without gradients. Each tensor is measured where its layer produces it (Ristretto read the maxima after the whole forward pass, when an
 /// in-place ReLU had already overwritten the convolution's output). With histogram bins, a second pass over the
 /// same batches records a histogram of |x| for every input and output over [0, max], for clipping thresholds
 /// that minimise the quantization error (<see cref="ClipThreshold"/>).
@@ -71,14 +71,17 @@ public static class Calibration
             network.train();
         var ranges = new Dictionary<string, LayerRange>(StringComparer.Ordinal);
         using (no_grad())
-            foreach (var node in network.Nodes)
-                if (node.Layer is IWeightedLayer w)
-                    ranges[node.Layer.LayerName] = new LayerRange(blobMax[node.Inputs[0]], blobMax[node.Outputs[0]],
-                        w.Weight.abs().max().item<float>(), w.Bias is { } bias ? bias.abs().max().item<float>() : 0)
-                    {
-                        InputMin = blobMin[node.Inputs[0]], OutputMin = blobMin[node.Outputs[0]],
-                        InputHistogram = histograms.GetValueOrDefault(node.Inputs[0]), OutputHistogram = histograms.GetValueOrDefault(node.Outputs[0]),
-                    };
+            foreach (var node in network.Nodes.Where(n => QuantizedLayers.IsQuantizable(n.Layer)))
+            {
+                var (weights, bias) = node.Layer is IWeightedLayer w
+                    ? ((double)w.Weight.abs().max().item<float>(), w.Bias is { } b ? (double)b.abs().max().item<float>() : 0)
+                    : (0, 0);
+                ranges[node.Layer.LayerName] = new LayerRange(blobMax[node.Inputs[0]], blobMax[node.Outputs[0]], weights, bias)
+                {
+                    InputMin = blobMin[node.Inputs[0]], OutputMin = blobMin[node.Outputs[0]],
+                    InputHistogram = histograms.GetValueOrDefault(node.Inputs[0]), OutputHistogram = histograms.GetValueOrDefault(node.Outputs[0]),
+                };
+            }
         return ranges;
     }
 

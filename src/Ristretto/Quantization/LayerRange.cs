@@ -1,6 +1,6 @@
 namespace Ristretto.Quantization;
 
-/// <summary>Value ranges seen by calibration for one weighted layer.</summary>
+/// <summary>Value ranges seen by calibration for one quantizable layer (an LRN has no weights: 0).</summary>
 /// <param name="Input">max |x| of the layer's input.</param>
 /// <param name="Output">max |y| of its output, as the layer produced it (before any in-place activation).</param>
 /// <param name="Weights">max |w|.</param>

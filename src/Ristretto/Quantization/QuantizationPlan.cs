@@ -14,13 +14,13 @@ public sealed record QuantizationPlan(IReadOnlyDictionary<string, LayerQuantizat
 
     /// <summary>
     /// The plan a network carries in its own layers (a Ristretto prototxt imported with its quantization
-    /// applied): the spec of every <see cref="QuantizedLayer"/>, by layer name.
+    /// applied): the spec of every <see cref="IQuantizedLayer"/>, by layer name.
     /// </summary>
     public static QuantizationPlan CarriedBy(Network network)
     {
         ArgumentNullException.ThrowIfNull(network);
-        var layers = network.Nodes.Where(n => n.Layer is QuantizedLayer)
-            .ToDictionary(n => n.Layer.LayerName, n => ((QuantizedLayer)n.Layer).Spec, StringComparer.Ordinal);
+        var layers = network.Nodes.Where(n => n.Layer is IQuantizedLayer)
+            .ToDictionary(n => n.Layer.LayerName, n => ((IQuantizedLayer)n.Layer).Spec, StringComparer.Ordinal);
         return new QuantizationPlan(layers, $"carried by {network.Name}");
     }
 

@@ -10,7 +10,7 @@ namespace Ristretto.Quantization;
 /// By default it borrows the wrapped layer (a plan applied to a float network) and owns only its trimmed
 /// copies; a network imported with quantization (a Ristretto prototxt) makes it own the layer instead.
 /// </summary>
-public sealed class QuantizedLayer : Layer
+public sealed class QuantizedLayer : Layer, IQuantizedLayer
 {
     private readonly Layer _inner;
     private readonly IWeightedLayer _weighted;
@@ -36,7 +36,7 @@ public sealed class QuantizedLayer : Layer
             _bias = (spec.Bias is { } bf ? bf.Trim(b) : b.detach().clone()).DetachFromDisposeScope();
     }
 
-    /// <summary>The formats applied.</summary>
+    /// <inheritdoc />
     public LayerQuantization Spec { get; }
 
     /// <summary>
@@ -45,7 +45,7 @@ public sealed class QuantizedLayer : Layer
     /// </summary>
     internal bool InputOnGrid { get; init; }
 
-    /// <summary>The wrapped float layer.</summary>
+    /// <inheritdoc />
     public Layer Inner => _inner;
 
     /// <inheritdoc />

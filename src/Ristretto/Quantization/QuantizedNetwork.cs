@@ -7,7 +7,7 @@ namespace Ristretto.Quantization;
 
 /// <summary>
 /// A <see cref="Network"/> evaluated under a <see cref="QuantizationPlan"/>: the planned layers run as
-/// <see cref="QuantizedLayer"/>s (weights trimmed once, here), the others as they are. The network is
+/// <see cref="QuantizedLayer"/>s (weights trimmed once, here) or <see cref="QuantizedLrnLayer"/>s, the others as they are. The network is
 /// borrowed, not owned: disposing this frees only the trimmed copies. A layer's input trim is skipped where it
 /// cannot change a bit (see <see cref="InputAlreadyOnGrid"/>).
 /// </summary>
@@ -31,10 +31,12 @@ public sealed class QuantizedNetwork : nn.Module<Tensor, Tensor>
         {
             foreach (var (name, spec) in plan.Layers)
                 if (!spec.IsFloat)
-                    _substitutes[name] = new QuantizedLayer(network[name], spec)
-                    {
-                        InputOnGrid = skipRedundantTrims && InputAlreadyOnGrid(network, name, plan),
-                    };
+                    _substitutes[name] = network[name] is IWeightedLayer
+                        ? new QuantizedLayer(network[name], spec)
+                        {
+                            InputOnGrid = skipRedundantTrims && InputAlreadyOnGrid(network, name, plan),
+                        }
+                        : QuantizedLayers.Create(network[name], spec);
         }
         catch
         {

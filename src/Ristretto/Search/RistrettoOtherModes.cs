@@ -3,6 +3,7 @@ using Ristretto.Data;
 using Ristretto.Evaluation;
 using Ristretto.Formats;
 using Ristretto.Graph;
+using Ristretto.Layers;
 using Ristretto.Quantization;
 
 namespace Ristretto.Search;
@@ -11,7 +12,9 @@ namespace Ristretto.Search;
 /// Ristretto's minifloat and power-of-two-weights modes over every convolution and inner product.
 /// Minifloat: <c>exp_bits = max(4, ceil(log2(log2(max) − 1) + 1))</c> with max the largest calibrated
 /// layer input or output; total widths 16 and 8 (while <c>bw − 1 − exp_bits &gt; 0</c>), mantissa
-/// <c>bw − exp_bits − 1</c>; weights, biases, inputs and outputs all in that format. Power of two:
+/// <c>bw − exp_bits − 1</c>; weights, biases, inputs and outputs all in that format. LRN layers, which Ristretto's tool
+/// left in float (its <c>LRNRistretto</c> was written by hand), compute in a minifloat of the same width whose exponent
+/// holds their window sum of squares. Power of two:
 /// weights <c>±2^e</c>, e in [exp_min, exp_max] (Ristretto: −8 … −1), zero kept as zero (Ristretto made it
 /// 2^exp_min); activations 8-bit dynamic fixed point; the bias, which Ristretto left in float, in 8-bit
 /// dynamic fixed point (it is added to the accumulator, not multiplied).
@@ -51,17 +54,18 @@ public sealed class RistrettoOtherModes
         using var scorer = new PlanScorer(_network, _test, _iterations, _batchSize, progress, cancel);
         EvalResult Score(QuantizationPlan plan, string what) => scorer.Score(plan, what);
         var baseline = Score(QuantizationPlan.Float, "float32 baseline");
-        double max = _ranges.Values.Max(r => Math.Max(r.Input, r.Output));
+        double max = Weighted().Max(name => Math.Max(_ranges[name].Input, _ranges[name].Output));
         int exp = ExponentBitsFor(max);
         if (exp > 8)
             throw new RistrettoException($"minifloat: activations reach {max:G3}, which needs {exp} exponent bits (at most 8)");
+        var lrnExp = LrnExponentBits(exp);
         var sweeps = new List<SweepPoint>();
         int? chosen = null;
         QuantizationPlan? last = null;
         EvalResult? lastScore = null;
         foreach (int bits in new[] { 16, 8 }.Where(b => b - 1 - exp > 0))
         {
-            var plan = MiniFloatPlan(exp, bits - 1 - exp);
+            var plan = MiniFloatPlan(exp, bits, lrnExp);
             var r = Score(plan, $"minifloat {bits}-bit");
             sweeps.Add(new SweepPoint("minifloat", bits, r.Top1, r.Top5));
             if (r.Top1 < PlanScorer.Threshold(baseline.Top1, marginPoints))
@@ -70,10 +74,13 @@ public sealed class RistrettoOtherModes
         }
         if (last is null)
         {
-            last = MiniFloatPlan(exp, 15 - exp);
+            last = MiniFloatPlan(exp, 16, lrnExp);
             lastScore = Score(last, "minifloat 16-bit");
         }
-        return new MiniFloatSearchResult(baseline, exp, sweeps, chosen, lastScore!, last, scorer.Evaluations, watch.Elapsed.TotalSeconds);
+        return new MiniFloatSearchResult(baseline, exp, sweeps, chosen, lastScore!, last, scorer.Evaluations, watch.Elapsed.TotalSeconds)
+        {
+            LrnExponentBits = lrnExp,
+        };
     }
 
     /// <summary>Scores the power-of-two-weights plan once.</summary>
@@ -97,11 +104,35 @@ public sealed class RistrettoOtherModes
         return new PowerOfTwoResult(baseline, minExponent, maxExponent, activationBits, quantized, plan, scorer.Evaluations, watch.Elapsed.TotalSeconds);
     }
 
-    private QuantizationPlan MiniFloatPlan(int exp, int mant)
+    private QuantizationPlan MiniFloatPlan(int exp, int bits, IReadOnlyDictionary<string, int> lrnExp)
     {
-        var format = new MiniFloat(exp, mant);
+        var format = new MiniFloat(exp, bits - 1 - exp);
         var layers = Weighted().ToDictionary(name => name, _ => new LayerQuantization(format, format, format, format));
-        return new QuantizationPlan(layers, $"minifloat: {1 + exp + mant}-bit (exponent {exp}, mantissa {mant}) everywhere");
+        foreach (var (name, e) in lrnExp)
+        {
+            var lrn = new MiniFloat(e, Math.Max(0, bits - 1 - e));
+            layers[name] = new LayerQuantization(Input: lrn, Output: lrn);
+        }
+        string lrnNote = lrnExp.Count == 0 ? "" : $"; LRN layers {bits}-bit with their own exponent ({string.Join(", ", lrnExp.Select(kv => $"{kv.Key} {kv.Value}"))})";
+        return new QuantizationPlan(layers, $"minifloat: {bits}-bit (exponent {exp}, mantissa {bits - 1 - exp}) everywhere{lrnNote}");
+    }
+
+    /// <summary>
+    /// Each LRN layer's exponent width: Ristretto's rule applied to the largest value its arithmetic can reach, the
+    /// window sum of squares (window × max input²), and at least the network's <paramref name="exp"/>.
+    /// </summary>
+    private Dictionary<string, int> LrnExponentBits(int exp)
+    {
+        var result = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var node in _network.Nodes)
+        {
+            if (node.Layer is not LrnLayer lrn || !_ranges.TryGetValue(lrn.LayerName, out var range))
+                continue;
+            double window = lrn.WithinChannel ? (double)lrn.Size * lrn.Size : lrn.Size;
+            double reach = Math.Max(Math.Max(range.Input, range.Output), window * range.Input * range.Input);
+            result[lrn.LayerName] = Math.Clamp(ExponentBitsFor(reach), exp, 8);
+        }
+        return result;
     }
 
     private IEnumerable<string> Weighted() => _network.Nodes.Where(n => n.Layer is IWeightedLayer).Select(n => n.Layer.LayerName);

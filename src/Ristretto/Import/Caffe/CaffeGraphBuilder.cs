@@ -16,7 +16,8 @@ namespace Ristretto.Import.Caffe;
 /// ImageNet sources); Accuracy, loss and Silence layers, which need labels, are left out. Any other layer
 /// type the graph lacks is one error naming the layer, its type and its place in the file.
 /// Ristretto's <c>ConvolutionRistretto</c>, <c>DeconvolutionRistretto</c> and <c>FcRistretto</c> become <see cref="QuantizedLayer"/>s applying
-/// their <c>quantization_param</c>, or plain float layers when the caller wants to quantize anew.
+/// their <c>quantization_param</c>, <c>LRNRistretto</c> a <see cref="QuantizedLrnLayer"/>, or plain float layers when the
+/// caller wants to quantize anew.
 /// </summary>
 internal static class CaffeGraphBuilder
 {
@@ -63,7 +64,12 @@ internal static class CaffeGraphBuilder
                     continue;
                 }
                 built = Make(layer, CaffeNet.Blobs(layer), ref rng, builder, where);
-                if (layer.Type is "ConvolutionRistretto" or "FcRistretto" or "DeconvolutionRistretto" && applyQuantization)
+                if (layer.Type == "LRNRistretto" && applyQuantization)
+                {
+                    var q = layer.QuantizationParam ?? throw new RistrettoException("has no quantization_param");
+                    built = new QuantizedLrnLayer((LrnLayer)built, RistrettoQuantization.LrnFromProto(q), owns: true);
+                }
+                else if (layer.Type is "ConvolutionRistretto" or "FcRistretto" or "DeconvolutionRistretto" && applyQuantization)
                 {
                     var q = layer.QuantizationParam ?? throw new RistrettoException("has no quantization_param");
                     double biasMax = 0;
@@ -142,7 +148,7 @@ internal static class CaffeGraphBuilder
                 bool ceil = c.RoundMode == PoolingParameter.Types.RoundMode.Ceil;
                 return new PoolingLayer(p.Name, method, kernel, ((long)stride.Item1, (long)stride.Item2), ((long)pad.Item1, (long)pad.Item2), ceil, c.GlobalPooling);
             }
-            case "LRN":
+            case "LRN" or "LRNRistretto":
             {
                 var c = p.LrnParam ?? new LRNParameter();
                 return new LrnLayer(p.Name, (int)c.LocalSize, c.Alpha, c.Beta, c.K, c.NormRegion == LRNParameter.Types.NormRegion.WithinChannel);
@@ -209,8 +215,6 @@ internal static class CaffeGraphBuilder
                 return new SoftmaxLayer(p.Name, p.SoftmaxParam?.Axis ?? 1);
             case "Flatten":
                 return new FlattenLayer(p.Name, p.FlattenParam?.Axis ?? 1);
-            case "LRNRistretto":
-                throw new RistrettoException("LRNRistretto (LRN with minifloat intermediates) is not supported yet; make it an LRN layer to run it in float32");
             default:
                 throw new RistrettoException($"layer type {p.Type} is not supported yet");
         }

@@ -1,6 +1,9 @@
+using Ristretto.Formats;
 using Ristretto.Graph;
 using Ristretto.Import.Caffe;
 using Ristretto.Import.Caffe.Proto;
+using Ristretto.Layers;
+using Ristretto.Quantization;
 using Ristretto.Zoo;
 using static TorchSharp.torch;
 
@@ -58,14 +61,35 @@ public class CaffeGraphBuilderTests
     }
 
     [Fact]
-    public void Should_Refuse_LRNRistretto_Rather_Than_Run_It_In_Float()
+    public void Should_Import_LRNRistretto_As_A_Minifloat_LRN_Or_As_A_Float_LRN_To_Quantize_Anew()
     {
         const string text = "name: 'x'\ninput: 'data'\ninput_shape { dim: 1 dim: 3 dim: 8 dim: 8 }\n" +
-            "layer { name: 'norm1' type: 'LRNRistretto' bottom: 'data' top: 'y' lrn_param { local_size: 5 } quantization_param { precision: MINIFLOAT mant_bits: 10 exp_bits: 5 } }\n";
+            "layer { name: 'norm1' type: 'LRNRistretto' bottom: 'data' top: 'y' lrn_param { local_size: 3 alpha: 0.5 beta: 0.75 } " +
+            "quantization_param { precision: MINIFLOAT rounding_scheme: STOCHASTIC mant_bits: 10 exp_bits: 5 } }\n";
+        var net = CaffeNet.FromText(text, "x.prototxt", null, null, new NetState { Phase = Phase.Test });
+        using var quantized = CaffeGraphBuilder.Build(net);
+        var lrn = Assert.IsType<QuantizedLrnLayer>(quantized["norm1"]);
+        Assert.Equal(new MiniFloat(5, 10), lrn.Spec.Output);
+        Assert.Equal(new MiniFloat(5, 10), lrn.Spec.Input);
+        Assert.Equal(Rounding.Stochastic, lrn.Spec.Rounding);
+        Assert.Equal((3, 0.5, false), (lrn.Lrn.Size, lrn.Lrn.Alpha, lrn.Lrn.WithinChannel));
+        using var plain = CaffeGraphBuilder.Build(net, applyQuantization: false);
+        Assert.IsType<LrnLayer>(plain["norm1"]);
+    }
+
+    [Theory]
+    [InlineData("DYNAMIC_FIXED_POINT bw_layer_out: 8")]
+    [InlineData("INTEGER_POWER_OF_2_WEIGHTS")]
+    public void Should_Refuse_An_LRNRistretto_That_Is_Not_Minifloat_In_One_Line(string precision)
+    {
+        string text = "name: 'x'\ninput: 'data'\ninput_shape { dim: 1 dim: 3 dim: 8 dim: 8 }\n" +
+            $"layer {{ name: 'norm1' type: 'LRNRistretto' bottom: 'data' top: 'y' quantization_param {{ precision: {precision} }} }}\n";
         var net = CaffeNet.FromText(text, "x.prototxt", null, null, new NetState { Phase = Phase.Test });
         var e = Assert.Throws<RistrettoException>(() => CaffeGraphBuilder.Build(net));
         Assert.Contains("'norm1' (LRNRistretto)", e.Message);
-        Assert.Contains("not supported", e.Message);
+        Assert.Contains("minifloat only", e.Message);
+        Assert.Contains(precision.Split(' ')[0], e.Message);
+        Assert.DoesNotContain('\n', e.Message);
     }
 
     [Fact]
