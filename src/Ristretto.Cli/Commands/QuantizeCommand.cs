@@ -42,7 +42,7 @@ public static class QuantizeCommand
         var widths = new Option<string?>("--widths") { Description = $"Skip the sweeps ({Dfp} or {Integer}): build the per-type plan with these widths, CONV/FC/ACTIVATIONS (e.g. 2/2/4), and score it once." };
         var learn = new Option<string>("--learn-steps") { Description = $"Mark the plan's int formats for fine-tuning to train their scales ({Integer} only): lsq, or lsq+ (also the offsets of asymmetric activations).", DefaultValueFactory = _ => "none" };
         learn.AcceptOnlyFromAmong("none", "lsq", "lsq+");
-        var quantized = new Option<string?>("--model-quantized") { Description = "Write the quantized network as a Ristretto prototxt (ConvolutionRistretto/FcRistretto) to this file, and its float weights beside it as .caffemodel." };
+        var quantized = new Option<string?>("--model-quantized") { Description = "Write the quantized network as a Ristretto prototxt (ConvolutionRistretto, FcRistretto, LRNRistretto, ...) to this file, and its float weights beside it as .caffemodel." };
         var reportDir = new Option<string?>("--report") { Description = "Also write the hardware cost report (Markdown, HTML, JSON, charts) of every scored plan to this folder; see ristretto report." };
         var weights = CommonOptions.Weights();
         var device = CommonOptions.Device();

@@ -86,6 +86,58 @@ public class CaffeExportTests
     }
 
     [Fact]
+    public void Should_Put_LRN_Layers_In_Minifloat_Mode_And_Round_Trip_Them_As_LRNRistretto()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("n.prototxt"), """
+            name: "lrn"
+            layer { name: "data" type: "Input" top: "data" input_param { shape { dim: 1 dim: 1 dim: 28 dim: 28 } } }
+            layer { name: "conv1" type: "Convolution" bottom: "data" top: "conv1" convolution_param { num_output: 8 kernel_size: 5 stride: 2 } }
+            layer { name: "relu1" type: "ReLU" bottom: "conv1" top: "conv1" }
+            layer { name: "norm1" type: "LRN" bottom: "conv1" top: "norm1" lrn_param { local_size: 5 alpha: 0.5 beta: 0.75 k: 2 } }
+            layer { name: "norm2" type: "LRN" bottom: "norm1" top: "norm2" lrn_param { local_size: 3 alpha: 0.5 beta: 0.75 norm_region: WITHIN_CHANNEL } }
+            layer { name: "fc" type: "InnerProduct" bottom: "norm2" top: "fc" inner_product_param { num_output: 10 } }
+            """);
+        using var net = CaffeImport.Load(dir.File("n.prototxt"));
+        using var data = new TensorImageSet(SyntheticDigits.Create(128, seed: 1), CPU);
+        var ranges = Calibration.Measure(net, data, 2, 64);
+        Assert.True(ranges["norm1"].Input > 0 && ranges["norm2"].Output > 0, "the LRN layers were not calibrated");
+        var r = new RistrettoOtherModes(net, ranges, data, 1, 64).MiniFloat(marginPoints: 100);
+        Assert.Equal(8, r.Bits);
+        foreach (var norm in new[] { "norm1", "norm2" })
+        {
+            // Same width as the rest; an exponent at least the network's, enough for the window sum of squares.
+            var f = Assert.IsType<Ristretto.Formats.MiniFloat>(r.Plan.Layers[norm].Output);
+            Assert.Equal(8, f.BitWidth);
+            Assert.Equal(r.LrnExponentBits[norm], f.ExponentBits);
+            Assert.True(f.ExponentBits >= r.ExponentBits);
+            Assert.True(f.MaxValue >= (norm == "norm1" ? 5 : 9) * ranges[norm].Input * ranges[norm].Input || f.ExponentBits == 8);
+        }
+
+        CaffeExport.Save(net, r.Plan, dir.File("q.prototxt"), dir.File("q.caffemodel"));
+        string text = File.ReadAllText(dir.File("q.prototxt"));
+        Assert.Equal(2, text.Split("type: \"LRNRistretto\"").Length - 1);
+        using var back = CaffeImport.Load(dir.File("q.prototxt"), dir.File("q.caffemodel"));
+        Assert.Equal(r.Plan.Layers["norm2"], QuantizationPlan.CarriedBy(back).Layers["norm2"]);
+        using var q = new QuantizedNetwork(net, r.Plan);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var x = data.Slice(0, 16).Images;
+        Assert.True(Bits.Same(q.forward(x), back.forward(x)));
+        Assert.False(Bits.Same(net.forward(x), back.forward(x)));
+
+        // LRNRistretto holds one minifloat: an LRN whose input is trimmed to another format cannot be written.
+        var mixed = new QuantizationPlan(new Dictionary<string, LayerQuantization>
+        {
+            ["norm1"] = new(Input: new Ristretto.Formats.DynamicFixedPoint(8, 4), Output: new Ristretto.Formats.MiniFloat(4, 3)),
+        });
+        var e = Assert.Throws<RistrettoException>(() => CaffeExport.Save(net, mixed, dir.File("m.prototxt"), dir.File("m.caffemodel")));
+        Assert.Contains("'norm1'", e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+        Assert.False(File.Exists(dir.File("m.prototxt")));
+    }
+
+    [Fact]
     public void Should_Round_Trip_A_Float_Network_And_The_Ristretto_Modes_Through_Caffe()
     {
         using var dir = new TempDir();

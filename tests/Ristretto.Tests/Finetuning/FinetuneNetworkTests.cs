@@ -57,6 +57,40 @@ public class FinetuneNetworkTests
     }
 
     [Fact]
+    public void An_LRN_In_The_Plan_Should_Draw_Per_Batch_In_Training_Pass_The_Gradient_And_Compute_Like_The_Quantized_Network_At_Test()
+    {
+        using var scope = NewDisposeScope();
+        var b = new NetworkBuilder("lrn").Input("data", 1, 3, 8, 8);
+        b.Add(new Ristretto.Layers.ConvolutionLayer("conv1", Ristretto.Graph.LayerCopy.Param(randn(6, 3, 3, 3), true), null,
+            Ristretto.Layers.ConvolutionLayer.Geometry.Square(3, pad: 1)), "data", "conv1");
+        b.Add(new Ristretto.Layers.LrnLayer("norm1", 5, 0.5, 0.75, 2), "conv1", "norm1");
+        using var net = b.Build();
+        var m = new MiniFloat(4, 3);
+        var plan = new QuantizationPlan(new Dictionary<string, LayerQuantization>
+        {
+            ["conv1"] = new(new DynamicFixedPoint(4, 2), null, null, null, Rounding.Stochastic),
+            ["norm1"] = new(Input: m, Output: m, Rounding: Rounding.Stochastic),
+        });
+        var x = rand(4, 3, 8, 8);
+        using var ft = new FinetuneNetwork(net, plan, seed: 1);
+        ft.train();
+        ft.BeginBatch(0, 0);
+        var first = ft.forward(x);
+        first.sum().backward();
+        Assert.True(((IWeightedLayer)net["conv1"]).Weight.grad!.abs().sum().item<float>() > 0, "no gradient passed the LRN");
+        Assert.True(Bits.Same(first, ft.forward(x)), "the same batch must draw the same rounding");
+        ft.BeginBatch(1, 0);
+        Assert.False(Bits.Same(first, ft.forward(x)), "a new iteration must draw new stochastic rounding");
+
+        ft.eval();
+        using var q = new QuantizedNetwork(net, plan);
+        using var noGrad = no_grad();
+        Assert.True(Bits.Same(q.forward(x), ft.forward(x)));
+        Assert.Contains("no integer scales", Assert.Throws<RistrettoException>(() => new FinetuneNetwork(net,
+            new QuantizationPlan(new Dictionary<string, LayerQuantization> { ["norm1"] = new(Input: m, Output: m, Learning: StepLearning.Lsq) }), seed: 1)).Message);
+    }
+
+    [Fact]
     public void Snapping_Should_Leave_Every_Planned_Weight_Exactly_On_Its_Grid()
     {
         using var net = LeNet.Build(seed: 5);

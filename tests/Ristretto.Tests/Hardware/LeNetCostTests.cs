@@ -1,6 +1,7 @@
 using Ristretto.Formats;
 using Ristretto.Hardware;
 using Ristretto.Quantization;
+using Ristretto.Tests.Support;
 using Ristretto.Zoo;
 
 namespace Ristretto.Tests.Hardware;
@@ -129,5 +130,31 @@ public class LeNetCostTests
         var e = Assert.Throws<RistrettoException>(() => NetworkCostModel.CheckLayers(net, plan, "p.json", requireAll: true));
         Assert.Contains("has no entry for layer 'ip1'", e.Message, StringComparison.Ordinal);
         NetworkCostModel.CheckLayers(net, plan, "p.json"); // allowed when unlisted layers may stay float32
+    }
+
+    [Fact]
+    public void Should_Accept_An_LRN_In_A_Plan_Without_Costing_It_And_Refuse_A_Layer_That_Cannot_Be_Quantized()
+    {
+        using var dir = new TempDir();
+        File.WriteAllText(dir.File("n.prototxt"), """
+            name: "lrn"
+            layer { name: "data" type: "Input" top: "data" input_param { shape { dim: 1 dim: 1 dim: 28 dim: 28 } } }
+            layer { name: "conv1" type: "Convolution" bottom: "data" top: "conv1" convolution_param { num_output: 8 kernel_size: 5 } }
+            layer { name: "relu1" type: "ReLU" bottom: "conv1" top: "conv1" }
+            layer { name: "norm1" type: "LRN" bottom: "conv1" top: "norm1" lrn_param { local_size: 5 } }
+            layer { name: "fc" type: "InnerProduct" bottom: "norm1" top: "fc" inner_product_param { num_output: 10 } }
+            """);
+        using var net = Ristretto.Import.CaffeImport.Load(dir.File("n.prototxt"));
+        var m = new MiniFloat(5, 2);
+        var dfp = new DynamicFixedPoint(8, 4);
+        var plan = new QuantizationPlan(new Dictionary<string, LayerQuantization>
+        {
+            ["conv1"] = new(dfp, dfp, dfp, dfp), ["norm1"] = new(Input: m, Output: m), ["fc"] = new(dfp, dfp, dfp, dfp),
+        });
+        var cost = NetworkCostModel.Compute(net, plan, planName: "p.json");
+        Assert.Equal(["conv1", "fc"], cost.Layers.Select(l => l.Name));
+        var relu = new QuantizationPlan(new Dictionary<string, LayerQuantization> { ["relu1"] = new(Output: dfp) });
+        var e = Assert.Throws<RistrettoException>(() => NetworkCostModel.Compute(net, relu, planName: "p.json"));
+        Assert.Contains("'relu1' (ReLU) cannot carry formats", e.Message, StringComparison.Ordinal);
     }
 }

@@ -96,7 +96,7 @@ public class QuantizedNetworkTests
         var missing = new QuantizationPlan(new Dictionary<string, LayerQuantization> { ["conv9"] = new(new DynamicFixedPoint(8, 4)) });
         Assert.Contains("conv9", Assert.Throws<RistrettoException>(() => new QuantizedNetwork(net, missing)).Message);
         var pool = new QuantizationPlan(new Dictionary<string, LayerQuantization> { ["pool1"] = new(new DynamicFixedPoint(8, 4)) });
-        Assert.Contains("no weights", Assert.Throws<RistrettoException>(() => new QuantizedNetwork(net, pool)).Message);
+        Assert.Contains("'pool1' (Pooling) cannot be quantized", Assert.Throws<RistrettoException>(() => new QuantizedNetwork(net, pool)).Message);
     }
 
     [Fact]
