@@ -45,6 +45,34 @@ public class QuantizeCommandTests
         Assert.Equal(json.GetProperty("quantized").GetProperty("top1").GetDouble(), top1, 6);
     }
 
+    [Fact]
+    public void Should_Run_Minifloat_Mode_On_A_Net_With_LRN_And_Write_LRNRistretto_That_Scores_The_Same()
+    {
+        using var data = SyntheticDigits.WriteDataset(train: 256, test: 200);
+        using var dir = new TempDir();
+        string[] common = ["--device", "cpu", "--data", data.Path];
+        File.WriteAllText(dir.File("n.prototxt"), """
+            name: "lrn"
+            layer { name: "data" type: "Input" top: "data" input_param { shape { dim: 1 dim: 1 dim: 28 dim: 28 } } }
+            layer { name: "conv1" type: "Convolution" bottom: "data" top: "conv1" convolution_param { num_output: 8 kernel_size: 5 stride: 2 } }
+            layer { name: "relu1" type: "ReLU" bottom: "conv1" top: "conv1" }
+            layer { name: "norm1" type: "LRN" bottom: "conv1" top: "norm1" lrn_param { local_size: 5 alpha: 0.5 beta: 0.75 } }
+            layer { name: "ip1" type: "InnerProduct" bottom: "norm1" top: "ip1" inner_product_param { num_output: 10 } }
+            """);
+        var r = CliProcess.Run(["quantize", "--model", dir.File("n.prototxt"), "--trimming-mode", "minifloat", "--error-margin", "100", "--iterations", "2",
+            "--json", dir.File("q.json"), "--model-quantized", dir.File("q.prototxt"), .. common]);
+        Assert.True(r.ExitCode == 0, r.StdErr);
+        Assert.Contains("LRN layers", r.StdOut);
+        var json = JsonDocument.Parse(File.ReadAllText(dir.File("q.json"))).RootElement;
+        Assert.True(json.GetProperty("lrn_exp_bits").GetProperty("norm1").GetInt32() >= json.GetProperty("chosen").GetProperty("exp_bits").GetInt32());
+        Assert.Contains("type: \"LRNRistretto\"", File.ReadAllText(dir.File("q.prototxt")));
+
+        var tested = CliProcess.Run(["test", "--model", dir.File("q.prototxt"), "--weights", dir.File("q.caffemodel"), "--iterations", "2", "--json", dir.File("t.json"), .. common]);
+        Assert.True(tested.ExitCode == 0, tested.StdErr);
+        double top1 = JsonDocument.Parse(File.ReadAllText(dir.File("t.json"))).RootElement.GetProperty("top1").GetDouble();
+        Assert.Equal(json.GetProperty("quantized").GetProperty("top1").GetDouble(), top1, 6);
+    }
+
     [Theory]
     [InlineData("2/2")]
     [InlineData("2/0/8")]
