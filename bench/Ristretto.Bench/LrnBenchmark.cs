@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Ristretto.Engine;
 using Ristretto.Formats;
 using Ristretto.Layers;
@@ -21,7 +20,7 @@ internal sealed class LrnBenchmark : IBenchmark
     public void Run(BenchOptions options)
     {
         var device = DeviceSelector.Resolve(options.Device);
-        int reps = options.Quick ? 2 : 5;
+        int reps = options.Quick ? 2 : 10;
         long batch = options.Quick ? 4 : 16;
         Console.WriteLine($"device {device}, batch {batch}, best of {reps}, minifloat exp 5 mant 2 (8-bit), nearest");
         Console.WriteLine($"{"layer",-28} {"input",-18} {"float ms",9} {"minifloat ms",13} {"ratio",7}");
@@ -39,27 +38,10 @@ internal sealed class LrnBenchmark : IBenchmark
             manual_seed(1);
             var x = rand(shape, device: device).Times(20.0);
             using var quantized = new QuantizedLrnLayer(layer, new LayerQuantization(Input: format, Output: format));
-            double plain = Best(reps, device, () => layer.forward([x])[0]);
-            double trimmed = Best(reps, device, () => quantized.forward([x])[0]);
+            double plain = BestTime.Of(reps, () => layer.forward([x])[0], device);
+            double trimmed = BestTime.Of(reps, () => quantized.forward([x])[0], device);
             Console.WriteLine($"{name,-28} {string.Join('x', shape),-18} {plain * 1e3,9:F1} {trimmed * 1e3,13:F1} {trimmed / plain,6:F1}x");
             layer.Dispose();
         }
-    }
-
-    private static double Best(int reps, Device device, Func<Tensor> run)
-    {
-        using (var warm = NewDisposeScope())
-            run();
-        double best = double.MaxValue;
-        for (int i = 0; i < reps; i++)
-        {
-            using var scope = NewDisposeScope();
-            var sw = Stopwatch.StartNew();
-            run();
-            if (device.type == TorchSharp.DeviceType.CUDA)
-                cuda.synchronize();
-            best = Math.Min(best, sw.Elapsed.TotalSeconds);
-        }
-        return best;
     }
 }

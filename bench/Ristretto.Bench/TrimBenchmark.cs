@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Ristretto.Formats;
 using Ristretto.Quantization;
 using static TorchSharp.torch;
@@ -37,9 +36,9 @@ internal sealed class TrimBenchmark : IBenchmark
                     continue;
                 if (options.Quick && format is not DynamicFixedPoint)
                     continue;
-                double fused = Best(reps, () => Trimmer.Trim(format, x, rounding, 1, TrimPath.Fused));
-                double inPlace = Best(reps, () => Trimmer.TrimInPlace(format, work, rounding, 1, TrimPath.Fused).alias());
-                double chain = Best(Math.Min(reps, 3), () => Trimmer.Trim(format, x, rounding, 1, TrimPath.Chain));
+                double fused = BestTime.Of(reps, () => Trimmer.Trim(format, x, rounding, 1, TrimPath.Fused));
+                double inPlace = BestTime.Of(reps, () => Trimmer.TrimInPlace(format, work, rounding, 1, TrimPath.Fused).alias());
+                double chain = BestTime.Of(Math.Min(reps, 3), () => Trimmer.Trim(format, x, rounding, 1, TrimPath.Chain));
                 bool same;
                 using (var s = NewDisposeScope())
                     same = SameBits(Trimmer.Trim(format, x, rounding, 1, TrimPath.Fused), Trimmer.Trim(format, x, rounding, 1, TrimPath.Chain));
@@ -54,20 +53,5 @@ internal sealed class TrimBenchmark : IBenchmark
         var y = b.data<float>().ToArray();
         return System.Runtime.InteropServices.MemoryMarshal.Cast<float, int>(x)
             .SequenceEqual(System.Runtime.InteropServices.MemoryMarshal.Cast<float, int>(y));
-    }
-
-    private static double Best(int reps, Func<Tensor> trim)
-    {
-        using (var warm = NewDisposeScope())
-            trim();
-        double best = double.MaxValue;
-        for (int i = 0; i < reps; i++)
-        {
-            using var scope = NewDisposeScope();
-            var sw = Stopwatch.StartNew();
-            trim();
-            best = Math.Min(best, sw.Elapsed.TotalSeconds);
-        }
-        return best;
     }
 }

@@ -15,8 +15,9 @@ namespace Ristretto.Export;
 /// Writes a network as a Caffe deploy prototxt and a caffemodel holding its float weights. With a
 /// <see cref="QuantizationPlan"/>, planned convolutions, deconvolutions and inner products become Ristretto's
 /// <c>ConvolutionRistretto</c> / <c>DeconvolutionRistretto</c> / <c>FcRistretto</c> with every <c>quantization_param</c>
-/// field, as Ristretto's quantize tool wrote them, and planned LRN layers <c>LRNRistretto</c> (minifloat); a part the plan leaves in float32 is written as 32 bits (which the importer
-/// reads as "not trimmed"). Both files are written atomically; the importer reads them back.
+/// field, as Ristretto's quantize tool wrote them, and planned LRN layers <c>LRNRistretto</c> (minifloat); a part the
+/// plan leaves in float32 is written as 32 bits (which the importer reads as "not trimmed"). Both files are written
+/// atomically; the importer reads them back.
 /// </summary>
 public static class CaffeExport
 {

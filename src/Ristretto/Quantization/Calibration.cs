@@ -7,8 +7,8 @@ namespace Ristretto.Quantization;
 /// <summary>
 /// Measures the value ranges that fix each quantizable layer's formats (weighted layers and LRN, see
 /// <see cref="QuantizedLayers.IsQuantizable"/>): max |input|, max |output| and max |weights| over the first batches of a
-/// data set, in file order, without gradients. Each tensor is measured where its layer produces it (Ristretto read the maxima after the whole forward pass, when an
-/// in-place ReLU had already overwritten the convolution's output). With histogram bins, a second pass over the
+/// data set, in file order, without gradients. Each tensor is measured where its layer produces it (Ristretto read the
+/// maxima after the whole forward pass, when an in-place ReLU had already overwritten the convolution's output). With histogram bins, a second pass over the
 /// same batches records a histogram of |x| for every input and output over [0, max], for clipping thresholds
 /// that minimise the quantization error (<see cref="ClipThreshold"/>).
 /// </summary>
