@@ -16,19 +16,13 @@ internal static class RistrettoQuantization
 
     public static QuantizationParameter ToProto(LayerQuantization spec, string layer)
     {
-        var q = new QuantizationParameter
-        {
-            RoundingScheme = spec.Rounding == Rounding.Nearest ? QuantizationParameter.Types.Rounding.Nearest : QuantizationParameter.Types.Rounding.Stochastic,
-        };
+        var q = new QuantizationParameter { RoundingScheme = RoundingOf(spec.Rounding) };
         switch (spec.Weights)
         {
             case MiniFloat m:
                 if (!Same(spec.Input, m) || !Same(spec.Output, m) || !Same(spec.Bias, m))
                     throw new RistrettoException($"layer '{layer}': Ristretto's minifloat layers use one format for weights, bias and activations");
-                q.Precision = QuantizationParameter.Types.Precision.Minifloat;
-                q.MantBits = (uint)m.MantissaBits;
-                q.ExpBits = (uint)m.ExponentBits;
-                return q;
+                return WithMiniFloat(q, m);
             case PowerOfTwo p:
                 q.Precision = QuantizationParameter.Types.Precision.IntegerPowerOf2Weights;
                 q.ExpMin = p.MinExponent;
@@ -61,13 +55,7 @@ internal static class RistrettoQuantization
     {
         if (spec.Output is not MiniFloat m || spec.Weights is not null || spec.Bias is not null || !Same(spec.Input, m))
             throw new RistrettoException($"layer '{layer}': Ristretto's LRNRistretto computes in one minifloat format (input, intermediates and output), which this plan entry is not");
-        return new QuantizationParameter
-        {
-            Precision = QuantizationParameter.Types.Precision.Minifloat,
-            RoundingScheme = spec.Rounding == Rounding.Nearest ? QuantizationParameter.Types.Rounding.Nearest : QuantizationParameter.Types.Rounding.Stochastic,
-            MantBits = (uint)m.MantissaBits,
-            ExpBits = (uint)m.ExponentBits,
-        };
+        return WithMiniFloat(new QuantizationParameter { RoundingScheme = RoundingOf(spec.Rounding) }, m);
     }
 
     /// <summary>The spec of an imported <c>LRNRistretto</c>: minifloat only, as in Ristretto.</summary>
@@ -76,18 +64,17 @@ internal static class RistrettoQuantization
         if (q.Precision != QuantizationParameter.Types.Precision.Minifloat)
             throw new RistrettoException("LRNRistretto computes in minifloat only (as in Ristretto), but precision is " +
                 (q.Precision == QuantizationParameter.Types.Precision.DynamicFixedPoint ? "DYNAMIC_FIXED_POINT" : "INTEGER_POWER_OF_2_WEIGHTS"));
-        var m = new MiniFloat((int)q.ExpBits, (int)q.MantBits);
-        var rounding = q.RoundingScheme == QuantizationParameter.Types.Rounding.Stochastic ? Rounding.Stochastic : Rounding.Nearest;
-        return new LayerQuantization(Input: m, Output: m, Rounding: rounding);
+        var m = MiniFloatOf(q);
+        return new LayerQuantization(Input: m, Output: m, Rounding: RoundingOf(q));
     }
 
     public static LayerQuantization FromProto(QuantizationParameter q, double biasMaxAbs)
     {
-        var rounding = q.RoundingScheme == QuantizationParameter.Types.Rounding.Stochastic ? Rounding.Stochastic : Rounding.Nearest;
+        var rounding = RoundingOf(q);
         switch (q.Precision)
         {
             case QuantizationParameter.Types.Precision.Minifloat:
-                var m = new MiniFloat((int)q.ExpBits, (int)q.MantBits);
+                var m = MiniFloatOf(q);
                 return new LayerQuantization(m, m, m, m, rounding);
             case QuantizationParameter.Types.Precision.IntegerPowerOf2Weights:
                 return new LayerQuantization(new PowerOfTwo(q.ExpMin, q.ExpMax),
@@ -98,6 +85,22 @@ internal static class RistrettoQuantization
                 return new LayerQuantization(w, w, Dfp(q.BwLayerIn, q.FlLayerIn), Dfp(q.BwLayerOut, q.FlLayerOut), rounding);
         }
     }
+
+    private static QuantizationParameter.Types.Rounding RoundingOf(Rounding rounding) =>
+        rounding == Rounding.Nearest ? QuantizationParameter.Types.Rounding.Nearest : QuantizationParameter.Types.Rounding.Stochastic;
+
+    private static Rounding RoundingOf(QuantizationParameter q) =>
+        q.RoundingScheme == QuantizationParameter.Types.Rounding.Stochastic ? Rounding.Stochastic : Rounding.Nearest;
+
+    private static QuantizationParameter WithMiniFloat(QuantizationParameter q, MiniFloat m)
+    {
+        q.Precision = QuantizationParameter.Types.Precision.Minifloat;
+        q.MantBits = (uint)m.MantissaBits;
+        q.ExpBits = (uint)m.ExponentBits;
+        return q;
+    }
+
+    private static MiniFloat MiniFloatOf(QuantizationParameter q) => new((int)q.ExpBits, (int)q.MantBits);
 
     private static DynamicFixedPoint? Dfp(uint bits, int fl) => bits >= FloatBits ? null : new DynamicFixedPoint((int)bits, fl);
 
