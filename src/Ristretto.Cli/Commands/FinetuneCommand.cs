@@ -53,13 +53,13 @@ public static class FinetuneCommand
         var keepBn = new Option<bool>("--keep-batchnorm") { Description = "Do not fold BatchNorm (and Scale) into the preceding convolutions before fine-tuning." };
         var weights = CommonOptions.Weights();
         var device = CommonOptions.Device();
-        var data = CommonOptions.Data();
         var json = CommonOptions.Json();
         var command = new Command("finetune", "Fine-tune a network under a quantization plan: shadow weights, trimmed forward passes, straight-through gradients.")
         {
             model, weights, plan, quantized, output, iterations, batch, iterSize, solver, lr, policy, gamma, stepSize, momentum, decay,
-            rounding, distill, temperature, testInterval, testIterations, seed, snapshot, resume, learn, keepBn, device, data, json,
+            rounding, distill, temperature, testInterval, testIterations, seed, snapshot, resume, learn, keepBn, device, json,
         };
+        var data = new DataOptions(command, training: true);
         command.SetAction(r => CommandRunner.Run(cancel =>
         {
             var options = new FinetuneOptions
@@ -77,9 +77,11 @@ public static class FinetuneCommand
                 throw new RistrettoException($"--snapshot must be ≥ 0, got {r.GetValue(snapshot)}");
             if (r.GetValue(testIterations) is < 1)
                 throw new RistrettoException($"--test-iterations must be ≥ 1, got {r.GetValue(testIterations)}");
+            var dataSettings = data.Settings(r);
+            dataSettings = dataSettings with { Streaming = dataSettings.Streaming with { Seed = options.Solver.Seed } };
             var request = new FinetuneRequest(r.GetValue(model), r.GetValue(weights), r.GetValue(plan), r.GetValue(quantized), r.GetValue(output)!,
                 options, r.GetResult(iterations) is { Implicit: false }, r.GetValue(testIterations), r.GetValue(snapshot), r.GetValue(resume), r.GetValue(keepBn),
-                r.GetValue(device)!, r.GetValue(data)!, r.GetValue(json), PlanFile.ParseLearning(r.GetValue(learn)!));
+                r.GetValue(device)!, dataSettings, r.GetValue(json), PlanFile.ParseLearning(r.GetValue(learn)!));
             return FinetuneRun.Execute(request, cancel);
         }));
         return command;
@@ -88,5 +90,5 @@ public static class FinetuneCommand
 
 /// <summary>What <c>ristretto finetune</c> was asked to do.</summary>
 internal sealed record FinetuneRequest(string? Model, string? Weights, string? Plan, string? ModelQuantized, string Output,
-    FinetuneOptions Options, bool IterationsGiven, int? TestIterations, int Snapshot, bool Resume, bool KeepBatchNorm, string Device, string Data, string? Json,
+    FinetuneOptions Options, bool IterationsGiven, int? TestIterations, int Snapshot, bool Resume, bool KeepBatchNorm, string Device, DataSettings Data, string? Json,
     StepLearning? LearnSteps = null);

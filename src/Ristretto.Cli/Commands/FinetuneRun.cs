@@ -66,9 +66,10 @@ internal static class FinetuneRun
                 plan = plan.WithLearning(learning);
         }
 
-        var files = DatasetFiles.Resolve(q.Data, Log.Info);
-        using var train = new TensorImageSet(files.LoadTrain(), device);
-        using var test = new TensorImageSet(files.LoadTest(), device);
+        using var job = JobData.Open(q.Data, network.Inputs[0].Shape, device, eval: true, train: true, calibration: false,
+            ModelReference.RememberedPreprocessing(source.Path), Log.Info);
+        var train = job.Train!;
+        var test = job.Eval!;
         var floatScore = Evaluator.Evaluate(network, test);
         EvalResult before;
         using (var quantized = new QuantizedNetwork(network, plan))
@@ -83,7 +84,9 @@ internal static class FinetuneRun
             Log.Info($"Resuming from {checkpointPath} at iteration {start:N0} of {options.Solver.Iterations:N0}");
         }
         string architecture = source.Architecture ?? network.Name;
-        var metadata = new Dictionary<string, string> { ["source"] = source.Path, ["dataset"] = q.Data };
+        var metadata = new Dictionary<string, string> { ["source"] = source.Path, ["dataset"] = q.Data.TrainData ?? q.Data.Data };
+        if (job.Preprocessing is { } used && used != Data.Images.Preprocessing.Idx)
+            ModelPreprocessing.Write(metadata, used);
         void Checkpoint(int iteration) => FinetuneCheckpoint.Save(checkpointPath, architecture, source.Classes, finetuner, iteration, metadata);
 
         var so = options.Solver;

@@ -31,9 +31,9 @@ public static class QuantizeCommand
         var clipping = new Option<string>("--calibration") { Description = $"{Integer} mode: activation range from the calibrated max, or the threshold minimising the squared error over a histogram (mse).", DefaultValueFactory = _ => "max" };
         clipping.AcceptOnlyFromAmong("max", "mse");
         var margin = new Option<double>("--error-margin") { Description = "Allowed top-1 drop in percentage points (Ristretto's tool defaulted to 2; its LeNet example used 1).", DefaultValueFactory = _ => 1.0 };
-        var iterations = CommonOptions.PositiveInt("--iterations", "Test batches scored per evaluation.", 100);
+        var iterations = new Option<int?>("--iterations") { Description = "Batches scored per evaluation (an alias of --images N × --batch-size; default: every evaluated image)." };
         var batch = CommonOptions.PositiveInt("--batch-size", "Test batch size.", 100);
-        var calibration = CommonOptions.PositiveInt("--calibration-batches", "Training batches (of 64) measured for the value ranges.", 10);
+        var calibration = new Option<int?>("--calibration-batches") { Description = "Calibration batches of 64 (an alias of --calibration-images N × 64)." };
         var plan = new Option<string?>("--plan") { Description = "Write the chosen per-layer formats as a JSON plan to this file." };
         var searchKind = new Option<string>("--search") { Description = "per-type: Ristretto's sweeps by layer type; per-layer: then a greedy per-layer width search by cost (BOPs), with its Pareto front.", DefaultValueFactory = _ => "per-type" };
         searchKind.AcceptOnlyFromAmong("per-type", "per-layer");
@@ -46,12 +46,12 @@ public static class QuantizeCommand
         var reportDir = new Option<string?>("--report") { Description = "Also write the hardware cost report (Markdown, HTML, JSON, charts) of every scored plan to this folder; see ristretto report." };
         var weights = CommonOptions.Weights();
         var device = CommonOptions.Device();
-        var data = CommonOptions.Data();
         var json = CommonOptions.Json();
         var command = new Command("quantize", "Find the smallest bit-widths that keep top-1 within an error margin (Ristretto's procedure).")
         {
-            model, weights, mode, scale, perChannel, asymmetric, clipping, searchKind, noWiden, widths, learn, budget, margin, iterations, batch, calibration, quantized, plan, reportDir, device, data, json,
+            model, weights, mode, scale, perChannel, asymmetric, clipping, searchKind, noWiden, widths, learn, budget, margin, iterations, batch, calibration, quantized, plan, reportDir, device, json,
         };
+        var data = new DataOptions(command, calibration: true);
         command.SetAction(r => CommandRunner.Run(cancel =>
         {
             string trimming = r.GetValue(mode)!;
@@ -74,15 +74,20 @@ public static class QuantizeCommand
                 throw new RistrettoException($"--learn-steps trains integer scales: it goes with --trimming-mode {Integer}");
             if (r.GetValue(budget) is <= 0)
                 throw new RistrettoException($"--time-budget must be positive, got {r.GetValue(budget)}");
+            int size = r.GetValue(batch);
+            if (r.GetValue(iterations) is < 1 || r.GetValue(calibration) is < 1)
+                throw new RistrettoException("--iterations and --calibration-batches must be ≥ 1");
+            var settings = data.Settings(r, r.GetValue(iterations) is { } n ? ("--iterations", n * size) : null,
+                r.GetValue(calibration) is { } cb ? ("--calibration-batches", cb * 64) : null);
             var dev = DeviceSelector.Resolve(r.GetValue(device));
             var (loaded, path) = ModelReference.Load(r.GetValue(model), dev, r.GetValue(weights), applyQuantization: false);
             using var module = loaded;
             var network = module as Network ?? throw new RistrettoException($"{path}: only graph networks can be quantized");
-            var files = DatasetFiles.Resolve(r.GetValue(data), Log.Info);
-            using var train = new TensorImageSet(files.LoadTrain(), dev);
-            using var test = new TensorImageSet(files.LoadTest(), dev);
-            var ranges = Calibration.Measure(network, train, r.GetValue(calibration), 64, scheme.MseClipping && trimming == Integer ? IntegerScheme.HistogramBins : 0);
-            int its = r.GetValue(iterations), size = r.GetValue(batch);
+            using var job = JobData.Open(settings, network.Inputs[0].Shape, dev, eval: true, train: false, calibration: true,
+                ModelReference.RememberedPreprocessing(path), Log.Info);
+            var test = job.Eval!;
+            var ranges = Calibration.Measure(network, job.Calibration!, int.MaxValue, 64, scheme.MseClipping && trimming == Integer ? IntegerScheme.HistogramBins : 0);
+            int its = (test.Count + size - 1) / size;
             double points = r.GetValue(margin);
             QuantizationPlan chosenPlan;
             Dictionary<string, object?> report;

@@ -25,8 +25,7 @@ public static class ReportCommand
         var model = new Option<string?>("--model") { Description = "Model: a .rstm, .onnx or Caffe .prototxt file, or 'lenet' for the embedded default (trained and cached on first use)." };
         var plans = new Option<string[]>("--plan") { Description = "A JSON quantization plan (quantize --plan); repeat for several. An optional top-level \"accuracy\": {\"top1\": x, \"top5\": y} (fractions) places it in the accuracy-vs-energy chart." };
         var outDir = new Option<string>("--out") { Description = "Report folder (written all at once; replaced if it exists): report.md, report.html, report.json, figures/.", Required = true };
-        var data = new Option<string?>("--data") { Description = "Evaluate the baseline and every plan on this test set ('mnist' or a folder of MNIST-named IDX files); replaces accuracies from plan files." };
-        var iterations = new Option<int?>("--iterations") { Description = "With --data: score only the first N test batches." };
+        var iterations = new Option<int?>("--iterations") { Description = "With --data: score only the first N batches (an alias of --images N × --batch-size)." };
         var batch = CommonOptions.PositiveInt("--batch-size", "With --data: test batch size.", 100);
         var sram = new Option<string>("--sram") { Description = "On-chip buffer: 8KB, 32KB or 1MB (the SRAM rows of Horowitz's table; also the spill capacity).", DefaultValueFactory = _ => "32KB" };
         var dram = new Option<string>("--dram") { Description = "DRAM energy: low (1,300 pJ per 32 bits) or high (2,600).", DefaultValueFactory = _ => "low" };
@@ -44,8 +43,9 @@ public static class ReportCommand
         var json = CommonOptions.Json();
         var command = new Command("report", "Report what each plan saves in hardware: memory, operations, energy, area, roofline, with charts.")
         {
-            model, weights, plans, outDir, data, iterations, batch, sram, dram, inferenceBatch, array, offsets, platform, peak, bandwidth, allowFloat, device, json,
+            model, weights, plans, outDir, iterations, batch, sram, dram, inferenceBatch, array, offsets, platform, peak, bandwidth, allowFloat, device, json,
         };
+        var data = new DataOptions(command);
         command.SetAction(r => CommandRunner.Run(cancel =>
         {
             var accelerator = new AcceleratorOptions
@@ -68,8 +68,9 @@ public static class ReportCommand
             var options = new ReportOptions { Accelerator = accelerator, AllowFloatLayers = r.GetValue(allowFloat), ModelSource = path };
             ReportData.Compute(network, planList, options); // every plan checked before any evaluation or file
             PlanAccuracy? baseline = null;
-            if (r.GetValue(data) is { } dataSpec)
-                (baseline, planList) = Evaluate(network, planList, dataSpec, dev, r.GetValue(batch), r.GetValue(iterations), cancel);
+            if (data.Given(r))
+                (baseline, planList) = Evaluate(network, planList, data.Settings(r, r.GetValue(iterations) is { } n ? ("--iterations", n * r.GetValue(batch)) : null),
+                    ModelReference.RememberedPreprocessing(path), dev, r.GetValue(batch), cancel);
             var result = ReportWriter.Write(network, planList, options, r.GetValue(outDir)!, baseline);
             Render(result.Data);
             Console.WriteLine($"report written to {result.Folder} ({ReportWriter.MarkdownFile}, {ReportWriter.HtmlFile}, {ReportWriter.JsonFile}, {result.Files.Count - 3} figure files)");
@@ -104,11 +105,12 @@ public static class ReportCommand
         return new RooflinePlatform(name ?? string.Create(CultureInfo.InvariantCulture, $"custom ({p:G3} ops/s, {b:G3} B/s)"), p, b);
     }
 
-    private static (PlanAccuracy, List<ReportPlan>) Evaluate(Network network, List<ReportPlan> plans, string spec, TorchSharp.torch.Device dev,
-        int batchSize, int? batches, CancellationToken cancel)
+    private static (PlanAccuracy, List<ReportPlan>) Evaluate(Network network, List<ReportPlan> plans, DataSettings settings, Data.Images.Preprocessing? remembered,
+        TorchSharp.torch.Device dev, int batchSize, CancellationToken cancel)
     {
-        var files = DatasetFiles.Resolve(spec, Log.Info);
-        using var test = new TensorImageSet(files.LoadTest(), dev);
+        using var job = JobData.Open(settings, network.Inputs[0].Shape, dev, eval: true, train: false, calibration: false, remembered, Log.Info);
+        var test = job.Eval!;
+        int? batches = null;
         var all = new[] { (Name: ReportPlan.BaselineName, Plan: QuantizationPlan.Float) }.Concat(plans.Select(p => (p.Name, p.Plan))).ToList();
         var scores = ProgressDisplay.Run("evaluating plans", all.Count, report =>
         {
@@ -118,7 +120,7 @@ public static class ReportCommand
                 cancel.ThrowIfCancellationRequested();
                 using var quantized = new QuantizedNetwork(network, plan);
                 var s = Evaluator.Evaluate(quantized, test, batchSize, batches);
-                list.Add(new PlanAccuracy(s.Top1, s.Top5, $"evaluated on {s.Images:N0} test images"));
+                list.Add(new PlanAccuracy(s.Top1, s.Top5, $"evaluated on {s.Images:N0} images"));
                 report(list.Count, name);
             }
             return list;

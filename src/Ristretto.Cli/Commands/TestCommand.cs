@@ -15,22 +15,24 @@ public static class TestCommand
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "Model: a .rstm file, an .onnx file, a Caffe .prototxt, or 'lenet' for the embedded default (trained and cached on first use).", Required = true };
-        var iterations = new Option<int?>("--iterations") { Description = "Score only the first N batches (default: the whole test set)." };
+        var iterations = new Option<int?>("--iterations") { Description = "Score only the first N batches (an alias of --images N × --batch-size; default: the whole evaluated set)." };
         var batch = CommonOptions.PositiveInt("--batch-size", "Test batch size.", 100);
         var weights = CommonOptions.Weights();
         var plan = new Option<string?>("--plan") { Description = "Apply a JSON quantization plan (from quantize --plan) to the float model before scoring." };
         var device = CommonOptions.Device();
-        var data = CommonOptions.Data();
         var json = CommonOptions.Json();
-        var command = new Command("test", "Score a model's top-1 and top-5 accuracy on the test set.")
+        var command = new Command("test", "Score a model's top-1 and top-5 accuracy on the evaluated data.")
         {
-            model, weights, plan, iterations, batch, device, data, json,
+            model, weights, plan, iterations, batch, device, json,
         };
+        var data = new DataOptions(command);
         command.SetAction(r => CommandRunner.Run(_ =>
         {
             int? n = r.GetValue(iterations);
             if (n is < 1)
                 throw new RistrettoException($"--iterations must be ≥ 1, got {n}");
+            int size = r.GetValue(batch);
+            var settings = data.Settings(r, n is { } its ? ("--iterations", its * size) : null);
             var dev = DeviceSelector.Resolve(r.GetValue(device));
             var (loaded, path) = ModelReference.Load(r.GetValue(model), dev, r.GetValue(weights));
             using (loaded)
@@ -39,12 +41,12 @@ public static class TestCommand
                     ? new QuantizedNetwork(loaded as Network ?? throw new RistrettoException($"{path}: only graph networks take a plan"), PlanFile.Load(planPath))
                     : null;
                 var network = (TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor>?)quantized ?? loaded;
-                var files = DatasetFiles.Resolve(r.GetValue(data), Log.Info);
-                using var testSet = new TensorImageSet(files.LoadTest(), dev);
-                int size = r.GetValue(batch);
-                int total = Math.Min((testSet.Count + size - 1) / size, n ?? int.MaxValue);
+                using var job = JobData.Open(settings, ModelReference.InputShape(loaded, path), dev, eval: true, train: false, calibration: false,
+                    ModelReference.RememberedPreprocessing(path), Log.Info);
+                var testSet = job.Eval!;
+                int total = (testSet.Count + size - 1) / size;
                 var score = ProgressDisplay.Run("test", total, report =>
-                    Evaluator.Evaluate(network, testSet, size, n, new Progress(report)));
+                    Evaluator.Evaluate(network, testSet, size, null, new Progress(report)));
                 Console.WriteLine($"{path} ({dev}): {JsonReport.Describe(score)}");
                 JsonReport.Write(r.GetValue(json), JsonReport.Accuracy(score));
                 return 0;

@@ -33,12 +33,12 @@ public static class TrainCommand
         var snapshot = new Option<int>("--snapshot") { Description = "Write a checkpoint every N iterations (0: only on Ctrl+C).", DefaultValueFactory = _ => 1000 };
         var resume = new Option<bool>("--resume") { Description = "Continue from OUT.ckpt (or OUT) with its settings and state." };
         var device = CommonOptions.Device();
-        var data = CommonOptions.Data();
         var json = CommonOptions.Json();
-        var command = new Command("train", "Train a zoo network (LeNet: Caffe's lenet_solver by default) and score it on the test set.")
+        var command = new Command("train", "Train a zoo network (LeNet: Caffe's lenet_solver by default) and score it on the evaluated data.")
         {
-            model, output, iterations, batch, lr, policy, momentum, decay, seed, snapshot, resume, device, data, json,
+            model, output, iterations, batch, lr, policy, momentum, decay, seed, snapshot, resume, device, json,
         };
+        var data = new DataOptions(command, training: true);
         command.SetAction(r => CommandRunner.Run(cancel =>
         {
             var settings = new SolverSettings
@@ -47,14 +47,16 @@ public static class TrainCommand
                 Policy = r.GetValue(policy), Momentum = r.GetValue(momentum), WeightDecay = r.GetValue(decay), Seed = r.GetValue(seed),
             }.Validate();
             bool iterationsGiven = r.GetResult(iterations) is { Implicit: false };
+            var dataSettings = data.Settings(r);
+            dataSettings = dataSettings with { Streaming = dataSettings.Streaming with { Seed = settings.Seed } };
             return Execute(r.GetValue(model)!, r.GetValue(output)!, settings, iterationsGiven, r.GetValue(snapshot), r.GetValue(resume),
-                r.GetValue(device)!, r.GetValue(data)!, r.GetValue(json), cancel);
+                r.GetValue(device)!, dataSettings, r.GetValue(json), cancel);
         }));
         return command;
     }
 
     private static int Execute(string architecture, string output, SolverSettings settings, bool iterationsGiven, int snapshot,
-        bool resume, string deviceSpec, string dataSpec, string? json, CancellationToken cancel)
+        bool resume, string deviceSpec, DataSettings data, string? json, CancellationToken cancel)
     {
         if (snapshot < 0)
             throw new RistrettoException($"--snapshot must be ≥ 0, got {snapshot}");
@@ -79,24 +81,33 @@ public static class TrainCommand
             Log.Info($"Resuming from {from} at iteration {start:N0} of {settings.Iterations:N0}");
         }
 
-        var files = DatasetFiles.Resolve(dataSpec, Log.Info);
-        using var trainSet = new TensorImageSet(files.LoadTrain(), device);
-        using var testSet = new TensorImageSet(files.LoadTest(), device);
+        int classes;
+        using (var probe = DataSource.Open(data.TrainData ?? data.Data, data.Open))
+        {
+            var labelled = probe.Train ?? probe.Eval;
+            if (!labelled.Labelled)
+                throw new RistrettoException($"{labelled.Name}: training needs labelled images");
+            classes = labelled.Classes;
+        }
         using var network = resumeFrom is null
-            ? ModelZoo.Create(architecture, trainSet.Source.Classes, settings.Seed)
+            ? ModelZoo.Create(architecture, classes, settings.Seed)
             : ModelStore.Instantiate(resumeFrom, torch.CPU, "checkpoint");
-        long[] takes = network.Inputs[0].Shape[1..], has = [1, trainSet.Source.Height, trainSet.Source.Width];
-        if (!takes.SequenceEqual(has))
-            throw new RistrettoException($"{architecture} takes {string.Join("×", takes)} images; the data set {dataSpec} has {string.Join("×", has)}");
+        var remembered = resumeFrom is null ? null : ModelPreprocessing.Read(resumeFrom.Metadata, "checkpoint");
+        using var job = JobData.Open(data, network.Inputs[0].Shape, device, eval: true, train: true, calibration: false, remembered, Log.Info);
+        var trainSet = job.Train!;
+        var testSet = job.Eval!;
+        classes = resumeFrom?.Classes ?? classes;
         network.to(device);
         var trainer = new Trainer(network, settings);
         using var solver = trainer.Solver;
         if (resumeFrom?.Solver is { } state)
             solver.ImportState(state.Tensors);
 
-        var metadata = new Dictionary<string, string> { ["dataset"] = dataSpec };
+        var metadata = new Dictionary<string, string> { ["dataset"] = data.TrainData ?? data.Data };
+        if (job.Preprocessing is { } used && used != Data.Images.Preprocessing.Idx)
+            ModelPreprocessing.Write(metadata, used);
         void Checkpoint(int iteration) =>
-            TrainingCheckpoint.Save(checkpointPath, architecture, trainSet.Source.Classes, network, solver, settings, iteration, metadata);
+            TrainingCheckpoint.Save(checkpointPath, architecture, classes, network, solver, settings, iteration, metadata);
 
         Log.Info($"Training {architecture} on {trainSet.Count:N0} images ({device}): {settings.Iterations:N0} iterations, batch {settings.BatchSize}, " +
                  $"lr {settings.BaseLr} ({settings.Policy}), momentum {settings.Momentum}, weight decay {settings.WeightDecay}");
@@ -109,7 +120,7 @@ public static class TrainCommand
         }
 
         var score = Evaluator.Evaluate(network, testSet);
-        TrainingCheckpoint.Save(outPath, architecture, trainSet.Source.Classes, network, solver, settings, outcome.Iteration, metadata);
+        TrainingCheckpoint.Save(outPath, architecture, classes, network, solver, settings, outcome.Iteration, metadata);
         if (File.Exists(checkpointPath))
             File.Delete(checkpointPath);
         Console.WriteLine($"trained {architecture} for {outcome.Iteration - start:N0} iterations in {outcome.Seconds:F1} s (final batch loss {outcome.LastLoss:F4})");

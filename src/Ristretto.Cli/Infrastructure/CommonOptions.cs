@@ -16,7 +16,7 @@ public static class CommonOptions
     /// <summary><c>--data mnist|DIR</c>.</summary>
     public static Option<string> Data() => new("--data")
     {
-        Description = "Dataset: 'mnist' (fetched into the cache on first use) or a folder holding the four MNIST-named IDX files.",
+        Description = "Evaluated data: 'mnist' (fetched into the cache on first use), a folder of MNIST-named IDX files, a CIFAR-10/100 binary folder, an image folder (train/ and val/ of class folders, class folders, or flat), a Caffe LMDB folder, or an ImageData list file (path label per line). See docs/data.md.",
         DefaultValueFactory = _ => "mnist",
     };
 

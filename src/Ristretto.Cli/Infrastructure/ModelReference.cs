@@ -40,6 +40,18 @@ public static class ModelReference
         return (model, path);
     }
 
+    /// <summary>The input shape (N, C, H, W) a loaded model takes; one error line for a model that is not a graph network.</summary>
+    public static long[] InputShape(nn.Module<Tensor, Tensor> model, string path) =>
+        model is Graph.Network network ? network.Inputs[0].Shape
+            : throw new RistrettoException($"{path}: only graph networks read image data");
+
+    /// <summary>
+    /// The preprocessing <paramref name="path"/> remembers: a .rstm's (written by train and finetune), else null (the
+    /// data's default then applies).
+    /// </summary>
+    public static Data.Images.Preprocessing? RememberedPreprocessing(string path) =>
+        path.EndsWith(".rstm", StringComparison.OrdinalIgnoreCase) ? ModelPreprocessing.Read(ModelFile.Load(path).Metadata, path) : null;
+
     /// <summary>The model file behind <paramref name="spec"/>, training the default first if needed.</summary>
     public static string ResolvePath(string? spec, Device device)
     {

@@ -45,6 +45,21 @@ public sealed class ImageSet
     /// <summary>Largest label + 1.</summary>
     public int Classes { get; }
 
+    /// <summary>The images at <paramref name="indices"/>, in that order.</summary>
+    public ImageSet Subset(IReadOnlyList<int> indices, string name)
+    {
+        ArgumentNullException.ThrowIfNull(indices);
+        int size = Height * Width;
+        var pixels = new byte[indices.Count * size];
+        var labels = new byte[indices.Count];
+        for (int i = 0; i < indices.Count; i++)
+        {
+            Pixels.AsSpan(indices[i] * size, size).CopyTo(pixels.AsSpan(i * size));
+            labels[i] = Labels[indices[i]];
+        }
+        return new ImageSet(name, pixels, labels, Height, Width);
+    }
+
     /// <summary>Reads an images file (rank 3) and a labels file (rank 1) in IDX format.</summary>
     public static ImageSet Load(string imagesPath, string labelsPath, string name)
     {

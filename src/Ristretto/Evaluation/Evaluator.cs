@@ -11,7 +11,7 @@ public static class Evaluator
     /// Scores <paramref name="model"/> on the first <paramref name="maxBatches"/> batches of
     /// <paramref name="set"/> (all of it when null), in file order.
     /// </summary>
-    public static EvalResult Evaluate(nn.Module<Tensor, Tensor> model, TensorImageSet set, int batchSize = 100,
+    public static EvalResult Evaluate(nn.Module<Tensor, Tensor> model, ImageDataset set, int batchSize = 100,
         int? maxBatches = null, IProgress<(int Done, int Total)>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -33,7 +33,7 @@ public static class Evaluator
     /// <paramref name="maxBatches"/> batches of <paramref name="set"/>, in file order, without gradients; the
     /// logits belong to the batch's dispose scope.
     /// </summary>
-    public static EvalResult Evaluate(Func<int, Tensor, Tensor> logitsOf, TensorImageSet set, int batchSize = 100,
+    public static EvalResult Evaluate(Func<int, Tensor, Tensor> logitsOf, ImageDataset set, int batchSize = 100,
         int? maxBatches = null, IProgress<(int Done, int Total)>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(logitsOf);
@@ -55,6 +55,7 @@ public static class Evaluator
                 int start = b * batchSize;
                 int count = Math.Min(batchSize, set.Count - start);
                 var (x, y) = set.Slice(start, count);
+                count = (int)y.shape[0]; // a streamed set may leave out unreadable images (--skip-bad-images)
                 var logits = logitsOf(b, x);
                 int k = (int)Math.Min(5, logits.shape[1]);
                 var (_, best) = logits.topk(k, dim: 1);

@@ -45,7 +45,7 @@ public sealed class Finetuner : IDisposable
     public ISolver Solver => _trainer.Solver;
 
     /// <summary>Runs from <paramref name="startIteration"/> to the planned iterations; see <see cref="Trainer.Run"/>.</summary>
-    public TrainOutcome Run(TensorImageSet train, int startIteration = 0, IProgress<TrainProgress>? progress = null,
+    public TrainOutcome Run(ImageDataset train, int startIteration = 0, IProgress<TrainProgress>? progress = null,
         int checkpointInterval = 0, Action<int>? checkpoint = null, CancellationToken cancel = default, PeriodicTest? test = null)
         => _trainer.Run(train, startIteration, progress, checkpointInterval, checkpoint, cancel, test);
 

@@ -14,7 +14,10 @@ namespace Ristretto.Models;
 public static class ModelFile
 {
     private static readonly byte[] Magic = "RISTRETTO-MODEL\n"u8.ToArray();
-    private const int FormatVersion = 1;
+    /// <summary>Version 2 may carry the preprocessing a model was trained with (metadata key "preprocessing"); version 1 files load as before.</summary>
+    private const int FormatVersion = 2;
+
+    private const int OldestVersion = 1;
 
     internal static readonly JsonSerializerOptions Json = new()
     {
@@ -67,8 +70,8 @@ public static class ModelFile
         {
             throw new RistrettoException($"model file {path} has a malformed header: {e.Message.Split('\n')[0]}", e);
         }
-        if (header.Version != FormatVersion)
-            throw new RistrettoException($"model file {path} has format version {header.Version}; this build reads version {FormatVersion}");
+        if (header.Version is < OldestVersion or > FormatVersion)
+            throw new RistrettoException($"model file {path} has format version {header.Version}; this build reads versions {OldestVersion} to {FormatVersion}");
         offset += jsonLength;
         var weights = ReadBlobs(bytes, ref offset, header.Tensors ?? [], path, checkFinite: true);
         SolverState? solver = null;

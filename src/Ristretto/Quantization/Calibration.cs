@@ -15,7 +15,7 @@ namespace Ristretto.Quantization;
 public static class Calibration
 {
     /// <summary>Runs <paramref name="batches"/> batches of <paramref name="batchSize"/> images of <paramref name="data"/>.</summary>
-    public static IReadOnlyDictionary<string, LayerRange> Measure(Network network, TensorImageSet data, int batches = 10, int batchSize = 64,
+    public static IReadOnlyDictionary<string, LayerRange> Measure(Network network, ImageDataset data, int batches = 10, int batchSize = 64,
         int histogramBins = 0)
     {
         ArgumentNullException.ThrowIfNull(network);
@@ -52,7 +52,7 @@ public static class Calibration
         }
         bool wasTraining = network.training;
         network.eval();
-        int count = Math.Min(batches, Math.Max(1, data.Count / batchSize));
+        int count = Math.Min(batches, (data.Count + batchSize - 1) / batchSize);
         void Pass(Action<string, Tensor> visit)
         {
             using var noGrad = no_grad();

@@ -19,12 +19,12 @@ public sealed class PerLayerSearch
 
     private readonly Network _network;
     private readonly IReadOnlyDictionary<string, LayerRange> _ranges;
-    private readonly TensorImageSet _test;
+    private readonly ImageDataset _test;
     private readonly int _iterations, _batchSize;
     private readonly IReadOnlyDictionary<string, long> _macs;
 
     /// <summary>Prepares the search; <paramref name="iterations"/> test batches of <paramref name="batchSize"/> score each plan.</summary>
-    public PerLayerSearch(Network network, IReadOnlyDictionary<string, LayerRange> ranges, TensorImageSet test, int iterations, int batchSize)
+    public PerLayerSearch(Network network, IReadOnlyDictionary<string, LayerRange> ranges, ImageDataset test, int iterations, int batchSize)
     {
         _network = network ?? throw new ArgumentNullException(nameof(network));
         _ranges = ranges ?? throw new ArgumentNullException(nameof(ranges));

@@ -12,7 +12,7 @@ namespace Ristretto.Search;
 /// computed once per cut point and kept (up to <see cref="CacheBytes"/>), and only the rest of the network runs.
 /// The results are the same bits as a full pass.
 /// </summary>
-internal sealed class PlanScorer(Network network, TensorImageSet test, int iterations, int batchSize,
+internal sealed class PlanScorer(Network network, ImageDataset test, int iterations, int batchSize,
     Action<int, string>? progress, CancellationToken cancel) : IDisposable
 {
     /// <summary>Most bytes of cached prefix activations kept at once.</summary>

@@ -27,7 +27,7 @@ public sealed class RistrettoDfpSearch
 
     private readonly Network _network;
     private readonly IReadOnlyDictionary<string, LayerRange> _ranges;
-    private readonly TensorImageSet _test;
+    private readonly ImageDataset _test;
     private readonly int _batchSize;
     private readonly int _iterations;
     private readonly LayerFormats _formats;
@@ -42,7 +42,7 @@ public sealed class RistrettoDfpSearch
     /// <param name="formats">The formats of a layer at given widths (default: Ristretto's dynamic fixed point).</param>
     /// <param name="widths">The widths swept, widest first (default: <see cref="Widths"/>).</param>
     /// <param name="label">What the plans are called.</param>
-    public RistrettoDfpSearch(Network network, IReadOnlyDictionary<string, LayerRange> ranges, TensorImageSet test, int iterations, int batchSize,
+    public RistrettoDfpSearch(Network network, IReadOnlyDictionary<string, LayerRange> ranges, ImageDataset test, int iterations, int batchSize,
         LayerFormats? formats = null, IReadOnlyList<int>? widths = null, string label = "dynamic fixed point")
     {
         _formats = formats ?? DynamicFixedPointFormats;

@@ -23,12 +23,12 @@ public sealed class RistrettoOtherModes
 {
     private readonly Network _network;
     private readonly IReadOnlyDictionary<string, LayerRange> _ranges;
-    private readonly TensorImageSet _test;
+    private readonly ImageDataset _test;
     private readonly int _iterations;
     private readonly int _batchSize;
 
     /// <summary>Prepares the searches; <paramref name="iterations"/> test batches of <paramref name="batchSize"/> score each plan.</summary>
-    public RistrettoOtherModes(Network network, IReadOnlyDictionary<string, LayerRange> ranges, TensorImageSet test, int iterations, int batchSize)
+    public RistrettoOtherModes(Network network, IReadOnlyDictionary<string, LayerRange> ranges, ImageDataset test, int iterations, int batchSize)
     {
         _network = network ?? throw new ArgumentNullException(nameof(network));
         _ranges = ranges ?? throw new ArgumentNullException(nameof(ranges));

@@ -44,7 +44,7 @@ public sealed class Trainer
     /// is called with the iterations completed every <paramref name="checkpointInterval"/> iterations and
     /// when cancellation stops the run; <paramref name="test"/> scores the model periodically.
     /// </summary>
-    public TrainOutcome Run(TensorImageSet train, int startIteration = 0, IProgress<TrainProgress>? progress = null,
+    public TrainOutcome Run(ImageDataset train, int startIteration = 0, IProgress<TrainProgress>? progress = null,
         int checkpointInterval = 0, Action<int>? checkpoint = null, CancellationToken cancel = default, PeriodicTest? test = null)
     {
         ArgumentNullException.ThrowIfNull(train);
@@ -88,7 +88,7 @@ public sealed class Trainer
     /// Forward, backward and update of iteration <paramref name="t"/>. The loss is checked before the
     /// update, so a non-finite value never reaches the weights: training stops with a divergence error instead.
     /// </summary>
-    private double TrainStep(TensorImageSet train, BatchOrder order, int t)
+    private double TrainStep(ImageDataset train, BatchOrder order, int t)
     {
         int parts = _settings.IterSize;
         double total = 0;
@@ -97,7 +97,10 @@ public sealed class Trainer
         for (int k = 0; k < parts; k++)
         {
             using var scope = NewDisposeScope();
-            var (x, y) = train.Gather(order.Batch((long)t * parts + k, _settings.BatchSize));
+            long draw = (long)t * parts + k;
+            var (x, y) = train.Gather(order.Batch(draw, _settings.BatchSize), draw);
+            if (t + 1 < _settings.Iterations || k + 1 < parts)
+                train.Prefetch(order.Batch(draw + 1, _settings.BatchSize), draw + 1);
             (_model as IBatchAware)?.BeginBatch(t, k);
             var loss = _loss(_model.forward(x), y, x);
             double value = loss.item<float>();
