@@ -83,6 +83,7 @@ public static class QuantizeCommand
             var (loaded, path) = ModelReference.Load(r.GetValue(model), dev, r.GetValue(weights), applyQuantization: false);
             using var module = loaded;
             var network = module as Network ?? throw new RistrettoException($"{path}: only graph networks can be quantized");
+            settings = ModelReference.WithModelData(settings, path, data.Given(r));
             using var job = JobData.Open(settings, network.Inputs[0].Shape, dev, eval: true, train: false, calibration: true,
                 ModelReference.RememberedPreprocessing(path), Log.Info);
             var test = job.Eval!;

@@ -41,6 +41,7 @@ public static class TestCommand
                     ? new QuantizedNetwork(loaded as Network ?? throw new RistrettoException($"{path}: only graph networks take a plan"), PlanFile.Load(planPath))
                     : null;
                 var network = (TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor>?)quantized ?? loaded;
+                settings = ModelReference.WithModelData(settings, path, data.Given(r));
                 using var job = JobData.Open(settings, ModelReference.InputShape(loaded, path), dev, eval: true, train: false, calibration: false,
                     ModelReference.RememberedPreprocessing(path), Log.Info);
                 var testSet = job.Eval!;

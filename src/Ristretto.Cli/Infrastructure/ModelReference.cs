@@ -50,7 +50,29 @@ public static class ModelReference
     /// data's default then applies).
     /// </summary>
     public static Data.Images.Preprocessing? RememberedPreprocessing(string path) =>
-        path.EndsWith(".rstm", StringComparison.OrdinalIgnoreCase) ? ModelPreprocessing.Read(ModelFile.Load(path).Metadata, path) : null;
+        path.EndsWith(".rstm", StringComparison.OrdinalIgnoreCase) ? ModelPreprocessing.Read(ModelFile.Load(path).Metadata, path)
+        : path.EndsWith(".prototxt", StringComparison.OrdinalIgnoreCase) ? Import.Caffe.CaffeDataLayer.Read(path)?.Preprocessing
+        : null;
+
+    /// <summary>
+    /// <paramref name="settings"/> with a Caffe prototxt's TEST data layer as the data when --data was not given and the
+    /// layer's source exists; says on stderr which data is used either way.
+    /// </summary>
+    public static Data.DataSettings WithModelData(Data.DataSettings settings, string path, bool dataGiven)
+    {
+        if (dataGiven || !path.EndsWith(".prototxt", StringComparison.OrdinalIgnoreCase))
+            return settings;
+        var layer = Import.Caffe.CaffeDataLayer.Read(path);
+        if (layer == null)
+            return settings;
+        if (!File.Exists(layer.Source) && !Directory.Exists(layer.Source))
+        {
+            Log.Info($"data: {path}'s {layer.Type} layer '{layer.Layer}' reads {layer.Source}, which does not exist; using --data {settings.Data}");
+            return settings;
+        }
+        Log.Info($"data: {layer.Source}, from {path}'s {layer.Type} layer '{layer.Layer}' (--data to change)");
+        return settings with { Data = layer.Source, Open = settings.Open with { Root = settings.Open.Root ?? layer.Root } };
+    }
 
     /// <summary>The model file behind <paramref name="spec"/>, training the default first if needed.</summary>
     public static string ResolvePath(string? spec, Device device)
