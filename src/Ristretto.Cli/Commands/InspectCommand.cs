@@ -17,13 +17,34 @@ public static class InspectCommand
     /// <summary>Builds the verb.</summary>
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = $"A .rstm, .onnx or Caffe .prototxt file, or a zoo name ({string.Join(", ", ModelZoo.Names)}; untrained).", Required = true };
+        var model = new Option<string?>("--model") { Description = $"A .rstm, .onnx or Caffe .prototxt file, or a zoo name ({string.Join(", ", ModelZoo.Names)}; untrained)." };
+        var data = new Option<string?>("--data") { Description = "Summarise a data set instead (any source the other verbs' --data takes): kind, splits, counts, classes, image sizes, channels." };
+        var root = new Option<string?>("--root") { Description = "With --data: the folder an ImageData list's paths are relative to." };
         var weights = CommonOptions.Weights();
         var json = CommonOptions.Json();
-        var command = new Command("inspect", "Show a network's layers, output shapes, parameters and MACs.") { model, weights, json };
+        var command = new Command("inspect", "Show a network's layers, output shapes, parameters and MACs, or summarise a data set.") { model, weights, data, root, json };
         command.SetAction(r => CommandRunner.Run(_ =>
         {
-            string spec = r.GetValue(model)!;
+            if (r.GetValue(data) is { } dataSpec)
+            {
+                if (r.GetValue(model) != null)
+                    throw new RistrettoException("inspect takes --model or --data, not both");
+                using var source = Data.DataSource.Open(dataSpec, new Data.DataOpenOptions { Root = r.GetValue(root) }, Log.Info);
+                var summary = Data.DataSummary.Of(source);
+                foreach (string line in summary.Lines())
+                    Console.WriteLine(line);
+                JsonReport.Write(r.GetValue(json), new Dictionary<string, object>
+                {
+                    ["data"] = summary.Spec, ["kind"] = summary.Kind,
+                    ["splits"] = summary.Splits.Select(x => new Dictionary<string, object>
+                    {
+                        ["split"] = x.Split, ["images"] = x.Count, ["labelled"] = x.Labelled, ["classes"] = x.Classes, ["class_names"] = x.ClassNames,
+                        ["sampled"] = x.Sampled, ["height"] = new[] { x.MinHeight, x.MaxHeight }, ["width"] = new[] { x.MinWidth, x.MaxWidth }, ["channels"] = x.Channels,
+                    }).ToList(),
+                });
+                return 0;
+            }
+            string spec = r.GetValue(model) ?? throw new RistrettoException("inspect needs --model (a network) or --data (a data set)");
             // A zoo name ("squeezenet1.1") wins unless a file of that name exists; a word without '/' or '.' is a zoo name.
             bool zoo = !File.Exists(spec) && (ModelZoo.Contains(spec) || !(spec.Contains('/', StringComparison.Ordinal) || spec.Contains('.', StringComparison.Ordinal)));
             using var module = zoo ? ModelZoo.Create(spec) : ModelReference.Load(spec, torch.CPU, r.GetValue(weights)).Model;

@@ -104,7 +104,11 @@ public sealed class JobData : IDisposable
                     return job.Own(new TensorImageSet(parent.Set.Subset(sub.Indices, sub.Name), device));
                 var mean = p.MeanFile is { } file ? Import.Caffe.CaffeMeanFile.Load(file) : null;
                 log?.Invoke($"{role}: {source.Count:N0} images of {source.Name}, preprocessing: {p.Describe()}");
-                return job.Own(new StreamingImageSet(source, p, shape, device, settings.Streaming, mean, ownsSource: false));
+                var set = job.Own(new StreamingImageSet(source, p, shape, device, settings.Streaming, mean, ownsSource: false));
+                // Read one image now, so a size or channel mismatch is an error before any work starts.
+                using (NewDisposeScope())
+                    set.Gather([0]);
+                return set;
             }
             IImageSource evalSource = main.Eval;
             int[]? evaluated = null;
