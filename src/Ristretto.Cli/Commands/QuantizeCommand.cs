@@ -30,7 +30,10 @@ public static class QuantizeCommand
         var asymmetric = new Option<bool>("--asymmetric") { Description = $"{Integer} mode: activations with a zero point (offset) where they go negative." };
         var clipping = new Option<string>("--calibration") { Description = $"{Integer} mode: activation range from the calibrated max, or the threshold minimising the squared error over a histogram (mse).", DefaultValueFactory = _ => "max" };
         clipping.AcceptOnlyFromAmong("max", "mse");
-        var margin = new Option<double>("--error-margin") { Description = "Allowed top-1 drop in percentage points (Ristretto's tool defaulted to 2; its LeNet example used 1).", DefaultValueFactory = _ => 1.0 };
+        var margin = new Option<double>("--error-margin") { Description = "For top1, top5, agreement: the allowed drop in percentage points from float (default 1; Ristretto's tool defaulted to 2). For sqnr: the lowest output SQNR in dB (required). For cosine: M gives the lowest mean cosine similarity 1 − M/100.", DefaultValueFactory = _ => 1.0 };
+        var metric = new Option<string>("--metric") { Description = "What drives the search: top1, top5, agreement (top class as float's), sqnr (output SQNR, dB) or cosine (mean cosine similarity with float's outputs); the last three need no labels.", DefaultValueFactory = _ => "top1" };
+        metric.AcceptOnlyFromAmong([.. Evaluation.Metric.All.Select(m => m.Name)]);
+        var metrics = new Option<string?>("--metrics") { Description = "Also measure these on every plan, for --json and --report: a comma-separated list of agreement, sqnr, cosine (top1 and top5 are always there with labels)." };
         var iterations = new Option<int?>("--iterations") { Description = "Batches scored per evaluation (an alias of --images N × --batch-size; default: every evaluated image)." };
         var batch = CommonOptions.PositiveInt("--batch-size", "Test batch size.", 100);
         var calibration = new Option<int?>("--calibration-batches") { Description = "Calibration batches of 64 (an alias of --calibration-images N × 64)." };
@@ -49,7 +52,7 @@ public static class QuantizeCommand
         var json = CommonOptions.Json();
         var command = new Command("quantize", "Find the smallest bit-widths that keep top-1 within an error margin (Ristretto's procedure).")
         {
-            model, weights, mode, scale, perChannel, asymmetric, clipping, searchKind, noWiden, widths, learn, budget, margin, iterations, batch, calibration, quantized, plan, reportDir, device, json,
+            model, weights, mode, scale, perChannel, asymmetric, clipping, searchKind, noWiden, widths, learn, budget, margin, metric, metrics, iterations, batch, calibration, quantized, plan, reportDir, device, json,
         };
         var data = new DataOptions(command, calibration: true);
         command.SetAction(r => CommandRunner.Run(cancel =>
@@ -79,6 +82,12 @@ public static class QuantizeCommand
                 throw new RistrettoException("--iterations and --calibration-batches must be ≥ 1");
             var settings = data.Settings(r, r.GetValue(iterations) is { } n ? ("--iterations", n * size) : null,
                 r.GetValue(calibration) is { } cb ? ("--calibration-batches", cb * 64) : null);
+            var scoredBy = Evaluation.Metric.Named(r.GetValue(metric)!);
+            var extra = Evaluation.Metric.List(r.GetValue(metrics));
+            bool fidelity = extra.Any(m => m.NeedsReference);
+            if (scoredBy == Evaluation.Metric.Sqnr && r.GetResult(margin) is not { Implicit: false })
+                throw new RistrettoException("--metric sqnr needs --error-margin DB: the lowest output SQNR a plan may have (e.g. 30)");
+            scoredBy.Threshold(0, r.GetValue(margin));
             var dev = DeviceSelector.Resolve(r.GetValue(device));
             var (loaded, path) = ModelReference.Load(r.GetValue(model), dev, r.GetValue(weights), applyQuantization: false);
             using var module = loaded;
@@ -96,22 +105,24 @@ public static class QuantizeCommand
             var scoredPlans = new List<ReportPlan>();
             if (fixedWidths is var (convBits, fcBits, actBits))
             {
-                var search = trimming == Dfp ? new RistrettoDfpSearch(network, ranges, test, its, size)
-                    : new RistrettoDfpSearch(network, ranges, test, its, size, scheme.Formats(network), IntegerScheme.Widths, scheme.Describe());
+                var search = trimming == Dfp ? new RistrettoDfpSearch(network, ranges, test, its, size) { Metric = scoredBy, MeasureFidelity = fidelity }
+                    : new RistrettoDfpSearch(network, ranges, test, its, size, scheme.Formats(network), IntegerScheme.Widths, scheme.Describe()) { Metric = scoredBy, MeasureFidelity = fidelity };
                 chosenPlan = search.Plan(convBits, fcBits, actBits);
                 var (baseline, scored) = ProgressDisplay.Run("quantize", 2, p => search.Score(chosenPlan, p, cancel));
                 string kind = trimming == Dfp ? "Dynamic fixed point" : char.ToUpperInvariant(scheme.Describe()[0]) + scheme.Describe()[1..];
                 Console.Write(QuantizeTables.Fixed(kind, network.Name, path, baseline, scored, (convBits, fcBits, actBits)));
+                if (scoredBy != Evaluation.Metric.Top1 || fidelity)
+                    Console.WriteLine($"quantized: {JsonReport.Describe(scored)}");
                 report = Common(baseline, scored, 2, 0, [], new Dictionary<string, int?> { ["conv_weights"] = convBits, ["fc_weights"] = fcBits, ["activations"] = actBits });
                 (chosenScore, baselineScore) = (scored, baseline);
             }
             else if (trimming is Dfp or Integer)
             {
-                var search = trimming == Dfp ? new RistrettoDfpSearch(network, ranges, test, its, size) { WidenToMargin = !r.GetValue(noWiden) }
-                    : new RistrettoDfpSearch(network, ranges, test, its, size, scheme.Formats(network), IntegerScheme.Widths, scheme.Describe()) { WidenToMargin = !r.GetValue(noWiden) };
+                var search = trimming == Dfp ? new RistrettoDfpSearch(network, ranges, test, its, size) { WidenToMargin = !r.GetValue(noWiden), Metric = scoredBy, MeasureFidelity = fidelity }
+                    : new RistrettoDfpSearch(network, ranges, test, its, size, scheme.Formats(network), IntegerScheme.Widths, scheme.Describe()) { WidenToMargin = !r.GetValue(noWiden), Metric = scoredBy, MeasureFidelity = fidelity };
                 var result = ProgressDisplay.Run("quantize", search.MaxEvaluations, p => search.Run(points, p, cancel));
                 string title = trimming == Dfp ? "Ristretto dynamic fixed point search" : $"Ristretto's sweeps, {scheme.Describe()}";
-                Console.Write(QuantizeTables.Table(title, network.Name, path, result, points, search.SweepWidths));
+                Console.Write(QuantizeTables.Table(title, network.Name, path, result, points, search.SweepWidths, scoredBy));
                 (chosenPlan, report, chosenScore, baselineScore) = (result.Plan, Report(result), result.Quantized, result.Baseline);
                 foreach (var point in result.Sweeps)
                 {
@@ -121,35 +132,38 @@ public static class QuantizeCommand
                         "fc weights" => search.Plan(null, point.Bits, null),
                         _ => search.Plan(null, null, point.Bits),
                     };
-                    scoredPlans.Add(new ReportPlan($"{point.Part} {point.Bits}-bit", swept, new PlanAccuracy(point.Top1, point.Top5, "quantize sweep")));
+                    scoredPlans.Add(new ReportPlan($"{point.Part} {point.Bits}-bit", swept, Accuracy(point.Top1, point.Top5, "quantize sweep")));
                 }
                 foreach (var step in result.Combined.Where(t => (t.ConvWeightBits, t.FcWeightBits, t.ActivationBits) != (result.ConvWeightBits, result.FcWeightBits, result.ActivationBits)))
                     scoredPlans.Add(new ReportPlan($"combined {Width(step.ConvWeightBits)}/{Width(step.FcWeightBits)}/{Width(step.ActivationBits)}",
-                        search.Plan(step.ConvWeightBits, step.FcWeightBits, step.ActivationBits), new PlanAccuracy(step.Top1, step.Top5, "quantize, combined")));
+                        search.Plan(step.ConvWeightBits, step.FcWeightBits, step.ActivationBits), Accuracy(step.Top1, step.Top5, "quantize, combined")));
                 if (perLayer)
                 {
-                    var layerSearch = new PerLayerSearch(network, ranges, test, its, size);
+                    var layerSearch = new PerLayerSearch(network, ranges, test, its, size) { Metric = scoredBy, MeasureFidelity = fidelity };
                     var limit = r.GetValue(budget) is { } sec ? TimeSpan.FromSeconds(sec) : (TimeSpan?)null;
                     int most = 2 + 2 * network.Nodes.Count(n => n.Layer is IWeightedLayer) * 4;
                     var layered = ProgressDisplay.Run("per-layer", most, p => layerSearch.Run(points, limit, p, cancel));
                     double typeCost = layerSearch.Cost(result.Plan);
-                    Console.Write(QuantizeTables.PerLayerTable(layered, typeCost, result.Quantized.Top1));
-                    scoredPlans.Add(new ReportPlan("per-type plan", result.Plan, new PlanAccuracy(result.Quantized.Top1, result.Quantized.Top5, "quantize")));
+                    Console.Write(QuantizeTables.PerLayerTable(layered, typeCost, result.Quantized.Driving, scoredBy));
+                    scoredPlans.Add(new ReportPlan("per-type plan", result.Plan, Accuracy(result.Quantized.Top1, result.Quantized.Top5, "quantize")));
                     chosenPlan = layered.Plan;
-                    chosenScore = result.Quantized with { Top1 = layered.Final.Top1, Top5 = layered.Final.Top5 };
+                    // CostPoint.Top1 is the driving score; top-1 and top-5 are known only when top-1 drove the search.
+                    chosenScore = scoredBy == Evaluation.Metric.Top1
+                        ? result.Quantized with { Top1 = layered.Final.Top1, Top5 = layered.Final.Top5, Score = layered.Final.Top1 }
+                        : result.Quantized with { Top1 = double.NaN, Top5 = double.NaN, Score = layered.Final.Top1, Metrics = new Dictionary<string, double> { [scoredBy.Key] = layered.Final.Top1 } };
                     report["per_layer"] = PerLayerReport(layered, typeCost);
                 }
             }
             else if (trimming == MiniFloat)
             {
-                var modes = new RistrettoOtherModes(network, ranges, test, its, size);
+                var modes = new RistrettoOtherModes(network, ranges, test, its, size) { Metric = scoredBy, MeasureFidelity = fidelity };
                 var result = ProgressDisplay.Run("quantize", 3, p => modes.MiniFloat(points, p, cancel));
-                Console.Write(QuantizeTables.Table(network.Name, path, result, points));
+                Console.Write(QuantizeTables.Table(network.Name, path, result, points, scoredBy));
                 (chosenPlan, report, chosenScore, baselineScore) = (result.Plan, Report(result), result.Quantized, result.Baseline);
             }
             else
             {
-                var modes = new RistrettoOtherModes(network, ranges, test, its, size);
+                var modes = new RistrettoOtherModes(network, ranges, test, its, size) { Metric = scoredBy, MeasureFidelity = fidelity };
                 var result = ProgressDisplay.Run("quantize", 2, p => modes.PowerOfTwo(progress: p, cancel: cancel));
                 Console.Write(QuantizeTables.Table(network.Name, path, result));
                 (chosenPlan, report, chosenScore, baselineScore) = (result.Plan, Report(result), result.Quantized, result.Baseline);
@@ -163,21 +177,25 @@ public static class QuantizeCommand
             if (r.GetValue(plan) is { } planPath)
             {
                 var written = learning == StepLearning.None ? chosenPlan : chosenPlan.WithLearning(learning);
-                PlanFile.Save(planPath, written, (chosenScore.Top1, chosenScore.Top5));
+                PlanFile.Save(planPath, written, double.IsNaN(chosenScore.Top1) ? null : (chosenScore.Top1, chosenScore.Top5));
                 Console.WriteLine($"plan written to {planPath}");
             }
             if (r.GetValue(reportDir) is { } folder)
             {
-                scoredPlans.Add(new ReportPlan("chosen", chosenPlan, new PlanAccuracy(chosenScore.Top1, chosenScore.Top5, "quantize")));
+                scoredPlans.Add(new ReportPlan("chosen", chosenPlan, Accuracy(chosenScore.Top1, chosenScore.Top5, "quantize")));
                 var written = ReportWriter.Write(network, scoredPlans, new ReportOptions { ModelSource = path, AllowFloatLayers = true }, folder,
-                    new PlanAccuracy(baselineScore.Top1, baselineScore.Top5, "quantize"));
+                    Accuracy(baselineScore.Top1, baselineScore.Top5, "quantize"));
                 Console.WriteLine($"cost report written to {Path.Combine(written.Folder, ReportWriter.HtmlFile)}");
             }
+            report["metric"] = scoredBy.Key;
             JsonReport.Write(r.GetValue(json), report);
             return 0;
         }));
         return command;
     }
+
+    /// <summary>A plan's accuracy for the report, or null when the data has no labels.</summary>
+    private static PlanAccuracy? Accuracy(double top1, double top5, string origin) => double.IsNaN(top1) ? null : new PlanAccuracy(top1, top5, origin);
 
     private static string Width(int? bits) => bits?.ToString(CultureInfo.InvariantCulture) ?? "float";
 
@@ -224,7 +242,7 @@ public static class QuantizeCommand
         report["combined"] = r.Combined.Select(t => new Dictionary<string, object?>
         {
             ["conv_weights"] = t.ConvWeightBits, ["fc_weights"] = t.FcWeightBits, ["activations"] = t.ActivationBits,
-            ["top1"] = t.Top1, ["top5"] = t.Top5, ["step"] = t.Step, ["widened"] = t.Widened, ["kept"] = t.Kept,
+            ["top1"] = t.Top1, ["top5"] = t.Top5, ["score"] = t.Score, ["step"] = t.Step, ["widened"] = t.Widened, ["kept"] = t.Kept,
         }).ToList();
         return report;
     }
@@ -232,10 +250,10 @@ public static class QuantizeCommand
     private static Dictionary<string, object?> Common(Evaluation.EvalResult baseline, Evaluation.EvalResult quantized, int evaluations, double seconds,
         IReadOnlyList<SweepPoint> sweeps, Dictionary<string, int?> chosen) => new()
     {
-        ["baseline"] = new Dictionary<string, double> { ["top1"] = baseline.Top1, ["top5"] = baseline.Top5 },
-        ["sweeps"] = sweeps.Select(p => new Dictionary<string, object> { ["part"] = p.Part, ["bits"] = p.Bits, ["top1"] = p.Top1, ["top5"] = p.Top5 }).ToList(),
+        ["baseline"] = JsonReport.Scores(baseline),
+        ["sweeps"] = sweeps.Select(p => new Dictionary<string, object> { ["part"] = p.Part, ["bits"] = p.Bits, ["top1"] = p.Top1, ["top5"] = p.Top5, ["score"] = p.Score }).ToList(),
         ["chosen"] = chosen,
-        ["quantized"] = new Dictionary<string, double> { ["top1"] = quantized.Top1, ["top5"] = quantized.Top5 },
+        ["quantized"] = JsonReport.Scores(quantized),
         ["evaluations"] = evaluations,
         ["seconds"] = Math.Round(seconds, 3),
     };

@@ -8,7 +8,22 @@ namespace Ristretto.Cli.Infrastructure;
 /// <summary>Writes <c>--json</c> files atomically.</summary>
 public static class JsonReport
 {
-    private static readonly JsonSerializerOptions Options = new() { WriteIndented = true };
+    private static readonly JsonSerializerOptions Options = new() { WriteIndented = true, Converters = { new FiniteOrNull() } };
+
+    /// <summary>Numbers that have no JSON form (NaN: top-1 of unlabelled data; ∞: the SQNR of identical outputs) are written as null.</summary>
+    private sealed class FiniteOrNull : System.Text.Json.Serialization.JsonConverter<double>
+    {
+        public override double Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            reader.TokenType == JsonTokenType.Null ? double.NaN : reader.GetDouble();
+
+        public override void Write(Utf8JsonWriter writer, double value, JsonSerializerOptions options)
+        {
+            if (double.IsFinite(value))
+                writer.WriteNumberValue(value);
+            else
+                writer.WriteNullValue();
+        }
+    }
 
     /// <summary>Writes any serialisable object.</summary>
     public static void Write(string? path, object report)
@@ -21,15 +36,34 @@ public static class JsonReport
     }
 
     /// <summary>The accuracy report of <c>train</c> and <c>test</c>: <c>{"top1","top5","images","seconds"}</c>.</summary>
-    public static Dictionary<string, object> Accuracy(EvalResult r) => new()
+    public static Dictionary<string, object> Accuracy(EvalResult r)
     {
-        ["top1"] = r.Top1,
-        ["top5"] = r.Top5,
-        ["images"] = r.Images,
-        ["seconds"] = Math.Round(r.Seconds, 3),
-    };
+        var report = new Dictionary<string, object>
+        {
+            ["top1"] = r.Top1,
+            ["top5"] = r.Top5,
+            ["images"] = r.Images,
+            ["seconds"] = Math.Round(r.Seconds, 3),
+        };
+        foreach (var (key, value) in r.Metrics)
+            report[key] = value;
+        return report;
+    }
+
+    /// <summary>The scores of a plan: top-1, top-5 and every fidelity metric measured, keyed as <see cref="Metric.Key"/>.</summary>
+    public static Dictionary<string, double> Scores(EvalResult r)
+    {
+        var scores = new Dictionary<string, double> { ["top1"] = r.Top1, ["top5"] = r.Top5 };
+        foreach (var (key, value) in r.Metrics)
+            scores[key] = value;
+        return scores;
+    }
 
     /// <summary>One line for the terminal.</summary>
-    public static string Describe(EvalResult r) => string.Create(CultureInfo.InvariantCulture,
-        $"top-1 {r.Top1:F4}  top-5 {r.Top5:F4}  on {r.Images:N0} images in {r.Seconds:F2} s ({r.Throughput:N0} images/s)");
+    public static string Describe(EvalResult r)
+    {
+        string labels = double.IsNaN(r.Top1) ? "unlabelled" : string.Create(CultureInfo.InvariantCulture, $"top-1 {r.Top1:F4}  top-5 {r.Top5:F4}");
+        string fidelity = string.Concat(Metric.All.Where(m => r.Metrics.ContainsKey(m.Key)).Select(m => $"  {m.Title} {m.Format(r.Metrics[m.Key])}"));
+        return string.Create(CultureInfo.InvariantCulture, $"{labels}{fidelity}  on {r.Images:N0} images in {r.Seconds:F2} s ({r.Throughput:N0} images/s)");
+    }
 }

@@ -110,14 +110,41 @@ public sealed class JobData : IDisposable
                     set.Gather([0]);
                 return set;
             }
-            IImageSource evalSource = main.Eval;
+            // A one-split source with nothing else to calibrate on gives calibration a seeded sample disjoint from the
+            // evaluated images: drawn outside the --images subset, or, without --images, held out of the evaluated set.
+            bool holdOut = calibration && settings.CalibrationData == null && settings.TrainData == null && main.Train == null;
+            const ulong calibrationSeed = 0xCA11B;
+            var all = main.Eval;
+            int[]? calibrationPick = null;
             int[]? evaluated = null;
-            if (settings.Images is { } n && n < evalSource.Count)
+            if (settings.Images is { } n && n < all.Count)
+                evaluated = settings.SubsetSeed is { } seed ? Sample(all.Count, n, seed, new HashSet<int>()) : Enumerable.Range(0, n).ToArray();
+            if (holdOut)
             {
-                evaluated = settings.SubsetSeed is { } seed ? Sample(evalSource.Count, n, seed, new HashSet<int>()) : Enumerable.Range(0, n).ToArray();
-                evalSource = job.Own(new SubsetSource(evalSource, evaluated,
-                    settings.SubsetSeed is { } sd ? $"{evalSource.Name}, {n:N0} images (seed {sd})" : $"{evalSource.Name}, first {n:N0} images"));
+                if (evaluated != null)
+                {
+                    if (all.Count - evaluated.Length < 1)
+                        throw new RistrettoException($"--data {settings.Data} has one split and every image is evaluated; give --calibration-data or --train-data, or fewer --images");
+                    calibrationPick = Sample(all.Count, settings.CalibrationImages, calibrationSeed, evaluated.ToHashSet());
+                    log?.Invoke($"calibration: {calibrationPick.Length:N0} images sampled (seed {calibrationSeed:X}) from {all.Name}, disjoint from the {evaluated.Length:N0} evaluated ones" +
+                        " (one-split data; --calibration-data or --train-data to choose)");
+                }
+                else
+                {
+                    if (all.Count < 2)
+                        throw new RistrettoException($"--data {settings.Data} has one image; give --calibration-data or --train-data");
+                    calibrationPick = Sample(all.Count, Math.Min(settings.CalibrationImages, all.Count / 2), calibrationSeed, new HashSet<int>());
+                    var held = calibrationPick.ToHashSet();
+                    evaluated = Enumerable.Range(0, all.Count).Where(i => !held.Contains(i)).ToArray();
+                    log?.Invoke($"calibration: {calibrationPick.Length:N0} images sampled (seed {calibrationSeed:X}) from {all.Name} and held out; the other {evaluated.Length:N0} are evaluated" +
+                        " (one-split data; --calibration-data or --train-data, or --images, to choose)");
+                }
             }
+            IImageSource evalSource = all;
+            if (evaluated != null)
+                evalSource = job.Own(new SubsetSource(all, evaluated, settings.Images is { } k && k < all.Count
+                    ? settings.SubsetSeed is { } sd ? $"{all.Name}, {k:N0} images (seed {sd})" : $"{all.Name}, first {k:N0} images"
+                    : $"{all.Name}, {evaluated.Length:N0} images not held out for calibration"));
             if (eval)
                 job.Eval = Build(evalSource, "evaluated");
             IImageSource? trainSource = null;
@@ -151,17 +178,7 @@ public sealed class JobData : IDisposable
                 }
                 else
                 {
-                    var all = main.Eval;
-                    var exclude = evaluated ?? Enumerable.Range(0, Math.Min(all.Count, settings.Images ?? all.Count)).ToArray();
-                    int available = all.Count - exclude.Length;
-                    if (available < 1)
-                        throw new RistrettoException($"--data {settings.Data} has one split and every image is evaluated; give --calibration-data or --train-data, or fewer --images");
-                    int m = Math.Min(settings.CalibrationImages, available);
-                    const ulong calibrationSeed = 0xCA11B;
-                    var picked = Sample(all.Count, m, calibrationSeed, exclude.ToHashSet());
-                    calibrationSource = job.Own(new SubsetSource(all, picked, $"{all.Name}, {m:N0} calibration images"));
-                    log?.Invoke($"calibration: {m:N0} images sampled (seed {calibrationSeed:X}) from {all.Name}, disjoint from the {exclude.Length:N0} evaluated ones" +
-                        " (one-split data; --calibration-data or --train-data to choose)");
+                    calibrationSource = job.Own(new SubsetSource(all, calibrationPick!, $"{all.Name}, {calibrationPick!.Length:N0} calibration images"));
                 }
                 if (calibrationSource.Count > settings.CalibrationImages && calibrationSource is not SubsetSource)
                     calibrationSource = job.Own(new SubsetSource(calibrationSource, Enumerable.Range(0, settings.CalibrationImages).ToArray(),

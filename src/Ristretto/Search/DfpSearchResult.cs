@@ -16,7 +16,7 @@ public sealed record DfpSearchResult(
     EvalResult Quantized, QuantizationPlan Plan, int Evaluations, double Seconds, IReadOnlyList<CombinedTry> Combined, double Threshold)
 {
     /// <summary>Whether the chosen plan's top-1 is at least <see cref="Threshold"/> (baseline − margin).</summary>
-    public bool MeetsMargin => Quantized.Top1 >= Threshold;
+    public bool MeetsMargin => Quantized.Driving >= Threshold;
 }
 
 /// <summary>
@@ -25,4 +25,4 @@ public sealed record DfpSearchResult(
 /// (<see cref="Widened"/> names the part and its new width) and keeps the best of them (<see cref="Kept"/>).
 /// </summary>
 public sealed record CombinedTry(int? ConvWeightBits, int? FcWeightBits, int? ActivationBits, double Top1, double Top5,
-    int Step, string? Widened, bool Kept);
+    int Step, string? Widened, bool Kept, double Score = double.NaN);

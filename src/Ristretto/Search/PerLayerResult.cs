@@ -3,7 +3,10 @@ using Ristretto.Quantization;
 
 namespace Ristretto.Search;
 
-/// <summary>A scored plan: its cost (BOPs) and accuracy.</summary>
+/// <summary>
+/// A scored plan: its cost (BOPs) and accuracy. <see cref="Top1"/> holds the search's driving score: top-1 unless the
+/// search ran with another metric (<see cref="PerLayerSearch.Metric"/>).
+/// </summary>
 public sealed record CostPoint(string Description, double Bops, double Top1, double Top5);
 
 /// <summary>

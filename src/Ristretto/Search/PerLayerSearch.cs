@@ -1,3 +1,4 @@
+using Ristretto.Evaluation;
 using System.Diagnostics;
 using Ristretto.Data;
 using Ristretto.Formats;
@@ -15,6 +16,12 @@ namespace Ristretto.Search;
 /// </summary>
 public sealed class PerLayerSearch
 {
+    /// <summary>What plans are scored by (default top-1); the margin is the metric's (<see cref="Metric.Threshold"/>).</summary>
+    public Metric Metric { get; init; } = Metric.Top1;
+
+    /// <summary>Whether agreement, SQNR and cosine are measured on every plan scored (<see cref="Evaluation.EvalResult.Metrics"/>).</summary>
+    public bool MeasureFidelity { get; init; }
+
     private static readonly int[] Ladder = [16, 8, 4, 2, 1];
 
     private readonly Network _network;
@@ -40,21 +47,21 @@ public sealed class PerLayerSearch
     /// <summary>Runs the search within <paramref name="timeBudget"/> (null: no limit).</summary>
     public PerLayerResult Run(double marginPoints, TimeSpan? timeBudget = null, Action<int, string>? progress = null, CancellationToken cancel = default)
     {
-        PlanScorer.Threshold(0, marginPoints); // validates before any evaluation
+        Metric.Threshold(0, marginPoints); // validates before any evaluation
         var watch = Stopwatch.StartNew();
-        using var scorer = new PlanScorer(_network, _test, _iterations, _batchSize, progress, cancel);
+        using var scorer = new PlanScorer(_network, _test, _iterations, _batchSize, progress, cancel) { Metric = Metric, MeasureFidelity = MeasureFidelity };
         var scored = new List<CostPoint>();
         CostPoint Score(QuantizationPlan plan, string what)
         {
             var r = scorer.Score(plan, what);
-            var point = new CostPoint(what, Cost(plan), r.Top1, r.Top5);
+            var point = new CostPoint(what, Cost(plan), r.Driving, r.Top5);
             scored.Add(point);
             return point;
         }
 
         var baseline = scorer.Score(QuantizationPlan.Float, "float32 baseline");
-        scored.Add(new CostPoint("float32", Cost(QuantizationPlan.Float), baseline.Top1, baseline.Top5));
-        double threshold = PlanScorer.Threshold(baseline.Top1, marginPoints);
+        scored.Add(new CostPoint("float32", Cost(QuantizationPlan.Float), baseline.Driving, baseline.Top5));
+        double threshold = scorer.ThresholdOf(baseline, marginPoints);
         var layers = _macs.Keys.ToList();
         var widths = layers.ToDictionary(l => l, _ => (Weights: 16, Activations: 16), StringComparer.Ordinal);
         var current = Score(Plan(widths), "all layers 16/16");

@@ -19,6 +19,7 @@ internal sealed class PlanScorer(Network network, ImageDataset test, int iterati
     public const long CacheBytes = 1L << 30;
 
     private readonly Dictionary<int, List<Dictionary<string, Tensor>>> _prefixes = [];
+    private readonly Dictionary<int, Tensor> _reference = [];
     private long _cached;
 
     /// <summary>The lowest top-1 (fraction) a plan may score: <paramref name="baselineTop1"/> − margin points / 100.</summary>
@@ -32,6 +33,15 @@ internal sealed class PlanScorer(Network network, ImageDataset test, int iterati
     /// <summary>Evaluations made so far.</summary>
     public int Evaluations { get; private set; }
 
+    /// <summary>What plans are scored by (top-1 unless another metric is asked for).</summary>
+    public Metric Metric { get; init; } = Metric.Top1;
+
+    /// <summary>Whether agreement, SQNR and cosine are measured on every plan even when the metric does not need them.</summary>
+    public bool MeasureFidelity { get; init; }
+
+    /// <summary>The lowest score a plan may have: the metric's threshold for <paramref name="baseline"/> and <paramref name="margin"/>.</summary>
+    public double ThresholdOf(EvalResult baseline, double margin) => Metric.Threshold(baseline.Driving, margin);
+
     /// <summary>Whether float prefixes are reused (on by default; off to measure or to check the reuse).</summary>
     public bool ReusePrefixes { get; init; } = true;
 
@@ -43,12 +53,13 @@ internal sealed class PlanScorer(Network network, ImageDataset test, int iterati
         model.eval();
         int cut = model.FirstQuantizedNode();
         var prefix = ReusePrefixes && cut > 0 && cut < network.Nodes.Count ? Prefix(cut) : null;
+        Func<int, Tensor, Tensor>? reference = Metric.NeedsReference || MeasureFidelity ? Reference : null;
         var r = prefix is null
-            ? Evaluator.Evaluate(model, test, batchSize, iterations)
+            ? Evaluator.Evaluate((_, x) => model.forward(x), test, batchSize, iterations, reference: reference, metric: Metric)
             : Evaluator.Evaluate((b, x) => prefix.Count > b ? model.ForwardFrom(cut, prefix[b]) : Remember(prefix, cut, b, x, model),
-                test, batchSize, iterations);
+                test, batchSize, iterations, reference: reference, metric: Metric);
         Evaluations++;
-        progress?.Invoke(Evaluations, $"{what}: top-1 {r.Top1:P2}");
+        progress?.Invoke(Evaluations, $"{what}: {Metric.Title} {Metric.Format(r.Driving)}");
         return r;
     }
 
@@ -59,6 +70,28 @@ internal sealed class PlanScorer(Network network, ImageDataset test, int iterati
             foreach (var t in batch.Values)
                 t.Dispose();
         _prefixes.Clear();
+        foreach (var t in _reference.Values)
+            t.Dispose();
+        _reference.Clear();
+    }
+
+    /// <summary>The float network's outputs for batch <paramref name="b"/>, computed once and kept (within the cache budget).</summary>
+    private Tensor Reference(int b, Tensor x)
+    {
+        if (_reference.TryGetValue(b, out var known))
+            return known.narrow(0, 0, known.shape[0]);
+        bool wasTraining = network.training;
+        network.eval();
+        var outputs = network.forward(x);
+        if (wasTraining)
+            network.train();
+        long bytes = outputs.numel() * outputs.element_size();
+        if (_cached + bytes <= CacheBytes)
+        {
+            _reference[b] = outputs.detach().clone().DetachFromDisposeScope();
+            _cached += bytes;
+        }
+        return outputs;
     }
 
     private List<Dictionary<string, Tensor>>? Prefix(int cut)

@@ -70,6 +70,12 @@ public sealed class RistrettoDfpSearch
     /// </summary>
     public bool WidenToMargin { get; init; } = true;
 
+    /// <summary>What plans are scored by (default top-1); the margin is the metric's (<see cref="Metric.Threshold"/>).</summary>
+    public Metric Metric { get; init; } = Metric.Top1;
+
+    /// <summary>Whether agreement, SQNR and cosine are measured on every plan scored (<see cref="Evaluation.EvalResult.Metrics"/>).</summary>
+    public bool MeasureFidelity { get; init; }
+
     /// <summary>The widths this search sweeps.</summary>
     public IReadOnlyList<int> SweepWidths { get; }
 
@@ -89,13 +95,13 @@ public sealed class RistrettoDfpSearch
     /// </summary>
     public DfpSearchResult Run(double marginPoints, Action<int, string>? progress = null, CancellationToken cancel = default)
     {
-        PlanScorer.Threshold(0, marginPoints); // validates before any evaluation
+        Metric.Threshold(0, marginPoints); // validates before any evaluation
         var watch = Stopwatch.StartNew();
-        using var scorer = new PlanScorer(_network, _test, _iterations, _batchSize, progress, cancel);
+        using var scorer = new PlanScorer(_network, _test, _iterations, _batchSize, progress, cancel) { Metric = Metric, MeasureFidelity = MeasureFidelity };
         EvalResult Score(QuantizationPlan plan, string what) => scorer.Score(plan, what);
 
         var baseline = Score(QuantizationPlan.Float, "float32 baseline");
-        double threshold = PlanScorer.Threshold(baseline.Top1, marginPoints);
+        double threshold = scorer.ThresholdOf(baseline, marginPoints);
         var sweeps = new List<SweepPoint>();
         int? Sweep(string part, Func<int, QuantizationPlan> planFor, bool any)
         {
@@ -105,8 +111,8 @@ public sealed class RistrettoDfpSearch
             foreach (int bits in SweepWidths)
             {
                 var r = Score(planFor(bits), $"{part} {bits}-bit");
-                sweeps.Add(new SweepPoint(part, bits, r.Top1, r.Top5));
-                if (r.Top1 < threshold)
+                sweeps.Add(new SweepPoint(part, bits, r.Top1, r.Top5, r.Driving));
+                if (r.Driving < threshold)
                     break;
                 chosen = bits;
             }
@@ -121,8 +127,8 @@ public sealed class RistrettoDfpSearch
         int?[] chosen = [conv, fc, act];
         var plan = Plan(chosen[0], chosen[1], chosen[2], convs, fcs);
         var quantized = Score(plan, "combined");
-        var combined = new List<CombinedTry> { new(chosen[0], chosen[1], chosen[2], quantized.Top1, quantized.Top5, 0, null, true) };
-        for (int step = 1; WidenToMargin && quantized.Top1 < threshold; step++)
+        var combined = new List<CombinedTry> { new(chosen[0], chosen[1], chosen[2], quantized.Top1, quantized.Top5, 0, null, true, quantized.Driving) };
+        for (int step = 1; WidenToMargin && quantized.Driving < threshold; step++)
         {
             // Every part one width wider; the best-scoring plan (the first of equals) is kept.
             (int?[] Widths, QuantizationPlan Plan, EvalResult Score, int Entry)? best = null;
@@ -135,8 +141,8 @@ public sealed class RistrettoDfpSearch
                 var candidate = Plan(wider[0], wider[1], wider[2], convs, fcs);
                 string widened = $"{Parts[part]} to {Bits(wider[part])}";
                 var r = Score(candidate, $"combined, {widened}");
-                combined.Add(new CombinedTry(wider[0], wider[1], wider[2], r.Top1, r.Top5, step, widened, false));
-                if (best is null || r.Top1 > best.Value.Score.Top1)
+                combined.Add(new CombinedTry(wider[0], wider[1], wider[2], r.Top1, r.Top5, step, widened, false, r.Driving));
+                if (best is null || r.Driving > best.Value.Score.Driving)
                     best = (wider, candidate, r, combined.Count - 1);
             }
             if (best is not { } kept)
@@ -157,7 +163,7 @@ public sealed class RistrettoDfpSearch
     /// <summary>Scores the float network and <paramref name="plan"/> (two evaluations, as the search scores them).</summary>
     public (EvalResult Baseline, EvalResult Quantized) Score(QuantizationPlan plan, Action<int, string>? progress = null, CancellationToken cancel = default)
     {
-        using var scorer = new PlanScorer(_network, _test, _iterations, _batchSize, progress, cancel);
+        using var scorer = new PlanScorer(_network, _test, _iterations, _batchSize, progress, cancel) { Metric = Metric, MeasureFidelity = MeasureFidelity };
         return (scorer.Score(QuantizationPlan.Float, "float32 baseline"), scorer.Score(plan, "plan"));
     }
 

@@ -21,6 +21,12 @@ namespace Ristretto.Search;
 /// </summary>
 public sealed class RistrettoOtherModes
 {
+    /// <summary>What plans are scored by (default top-1); the margin is the metric's (<see cref="Metric.Threshold"/>).</summary>
+    public Metric Metric { get; init; } = Metric.Top1;
+
+    /// <summary>Whether agreement, SQNR and cosine are measured on every plan scored (<see cref="Evaluation.EvalResult.Metrics"/>).</summary>
+    public bool MeasureFidelity { get; init; }
+
     private readonly Network _network;
     private readonly IReadOnlyDictionary<string, LayerRange> _ranges;
     private readonly ImageDataset _test;
@@ -49,9 +55,9 @@ public sealed class RistrettoOtherModes
     /// <summary>Runs the minifloat sweep; <paramref name="marginPoints"/> is the allowed top-1 drop in points.</summary>
     public MiniFloatSearchResult MiniFloat(double marginPoints, Action<int, string>? progress = null, CancellationToken cancel = default)
     {
-        PlanScorer.Threshold(0, marginPoints); // validates before any evaluation
+        Metric.Threshold(0, marginPoints); // validates before any evaluation
         var watch = Stopwatch.StartNew();
-        using var scorer = new PlanScorer(_network, _test, _iterations, _batchSize, progress, cancel);
+        using var scorer = new PlanScorer(_network, _test, _iterations, _batchSize, progress, cancel) { Metric = Metric, MeasureFidelity = MeasureFidelity };
         EvalResult Score(QuantizationPlan plan, string what) => scorer.Score(plan, what);
         var baseline = Score(QuantizationPlan.Float, "float32 baseline");
         double max = Weighted().Max(name => Math.Max(_ranges[name].Input, _ranges[name].Output));
@@ -67,8 +73,8 @@ public sealed class RistrettoOtherModes
         {
             var plan = MiniFloatPlan(exp, bits, lrnExp);
             var r = Score(plan, $"minifloat {bits}-bit");
-            sweeps.Add(new SweepPoint("minifloat", bits, r.Top1, r.Top5));
-            if (r.Top1 < PlanScorer.Threshold(baseline.Top1, marginPoints))
+            sweeps.Add(new SweepPoint("minifloat", bits, r.Top1, r.Top5, r.Driving));
+            if (r.Driving < scorer.ThresholdOf(baseline, marginPoints))
                 break;
             (chosen, last, lastScore) = (bits, plan, r);
         }
@@ -88,7 +94,7 @@ public sealed class RistrettoOtherModes
         Action<int, string>? progress = null, CancellationToken cancel = default)
     {
         var watch = Stopwatch.StartNew();
-        using var scorer = new PlanScorer(_network, _test, _iterations, _batchSize, progress, cancel);
+        using var scorer = new PlanScorer(_network, _test, _iterations, _batchSize, progress, cancel) { Metric = Metric, MeasureFidelity = MeasureFidelity };
         var baseline = scorer.Score(QuantizationPlan.Float, "float32 baseline");
         var weights = new PowerOfTwo(minExponent, maxExponent);
         var layers = Weighted().ToDictionary(name => name, name =>
