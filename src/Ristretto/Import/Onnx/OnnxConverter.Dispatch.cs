@@ -37,6 +37,7 @@ internal sealed partial class OnnxConverter
             case "Dropout": ConvertDropout(node); break;
             case "Identity": _alias[node.Output()] = Runtime(node.Input(0)).Blob; break;
             case "Concat": ConvertConcat(node); break;
+            case "Split": ConvertSplit(node); break;
             case "Flatten": ConvertFlatten(node); break;
             case "Reshape": ConvertReshape(node); break;
             case "Transpose": ConvertTranspose(node); break;

@@ -2,7 +2,7 @@ using Ristretto.Layers;
 
 namespace Ristretto.Import.Onnx;
 
-/// <summary>Softmax, Dropout, Concat and the operators that move data around: Flatten, Reshape, Transpose, (Un)Squeeze, Pad, DepthToSpace.</summary>
+/// <summary>Softmax, Dropout, Concat, Split and the operators that move data around: Flatten, Reshape, Transpose, (Un)Squeeze, Pad, DepthToSpace.</summary>
 internal sealed partial class OnnxConverter
 {
     private void ConvertSoftmax(OnnxNode node, bool log)
@@ -37,6 +37,35 @@ internal sealed partial class OnnxConverter
         var inputs = node.Proto.Input.Where(n => n.Length > 0).Select(n => Runtime(n)).ToList();
         int axis = Axis(node.Int("axis", 1), inputs[0].Shape.Length);
         AddLayer(new ConcatLayer(LayerName(node), axis), inputs.Select(i => i.Blob).ToArray(), [node.Output()]);
+    }
+
+    /// <summary>One slice per output along axis: sizes from the split attribute (before opset 13) or input,
+    /// else equal parts (from opset 18 the last may be smaller, as num_outputs allows).</summary>
+    private void ConvertSplit(OnnxNode node)
+    {
+        var (x, xs) = Runtime(node.Input(0));
+        int axis = Axis(node.Int("axis", 0), xs.Length);
+        int count = node.Proto.Output.Count;
+        long[]? sizes = Opset < 13 ? node.Ints("split") ?? (Opset < 2 && node.Input(1) is { } s1 ? ConstantInts(node, s1, "split") : null)
+            : node.Input(1) is { } s ? ConstantInts(node, s, "split") : null;
+        if (sizes is null)
+        {
+            long chunk = Opset >= 18 ? (xs[axis] + count - 1) / count : xs[axis] / count;
+            Require(Opset >= 18 || xs[axis] % count == 0, $"axis {axis} of size {xs[axis]} does not split into {count} equal parts");
+            sizes = Enumerable.Range(0, count).Select(i => Math.Clamp(xs[axis] - i * chunk, 0, chunk)).ToArray();
+        }
+        Require(sizes.Length == count && sizes.All(d => d >= 1) && sizes.Sum() == xs[axis],
+            $"split [{string.Join(", ", sizes)}] does not cut axis {axis} of size {xs[axis]} into {count} non-empty parts");
+        long start = 0;
+        for (int i = 0; i < count; i++)
+        {
+            var starts = new long[xs.Length];
+            var lengths = Enumerable.Repeat(-1L, xs.Length).ToArray();
+            (starts[axis], lengths[axis]) = (start, sizes[i]);
+            start += sizes[i];
+            if (node.Output(i).Length > 0)
+                Chain(new SliceLayer(LayerName(node, i.ToString(System.Globalization.CultureInfo.InvariantCulture)), starts, lengths), x, node.Output(i));
+        }
     }
 
     private void ConvertFlatten(OnnxNode node)

@@ -56,11 +56,15 @@ internal sealed class OnnxModelWriter(int opset = 13)
     }
 
     /// <summary>Adds a node; attribute values are long, float, string, long[] or float[].</summary>
-    public OnnxModelWriter Node(string op, string[] inputs, string output, params (string Name, object Value)[] attributes)
+    public OnnxModelWriter Node(string op, string[] inputs, string output, params (string Name, object Value)[] attributes) =>
+        Node(op, inputs, [output], attributes);
+
+    /// <summary>Adds a node with several outputs (Split); named after its first.</summary>
+    public OnnxModelWriter Node(string op, string[] inputs, string[] outputs, params (string Name, object Value)[] attributes)
     {
-        var node = new NodeProto { OpType = op, Name = output };
+        var node = new NodeProto { OpType = op, Name = outputs[0] };
         node.Input.AddRange(inputs);
-        node.Output.Add(output);
+        node.Output.AddRange(outputs);
         foreach (var (name, value) in attributes)
         {
             var a = new AttributeProto { Name = name };

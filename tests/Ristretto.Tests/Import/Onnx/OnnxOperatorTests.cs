@@ -124,6 +124,26 @@ public class OnnxOperatorTests
             .Node("Conv", ["x", "w"], "y", ("group", 4L), ("pads", new long[] { 1, 2 }), ("strides", new long[] { 2 })).Output("y"), 2, 4, 9);
 
     [Fact]
+    public void Should_Split_By_The_Split_Attribute_Before_Opset_13() => AssertAgreesWithOrt(
+        new OnnxModelWriter(opset: 8).Input("x", 2, 5, 3).Node("Split", ["x"], ["a", "b", "c"], ("axis", 1L), ("split", new long[] { 2, 1, 2 }))
+            .Node("Relu", ["b"], "r").Node("Concat", ["c", "r", "a"], "y", ("axis", 1L)).Output("y"), 2, 5, 3);
+
+    [Fact]
+    public void Should_Split_Into_Equal_Parts_Without_Sizes() => AssertAgreesWithOrt(
+        new OnnxModelWriter(opset: 8).Input("x", 2, 3, 6).Node("Split", ["x"], ["a", "b", "c"], ("axis", -1L))
+            .Node("Concat", ["b", "c", "a"], "y", ("axis", 2L)).Output("y"), 2, 3, 6);
+
+    [Fact]
+    public void Should_Split_By_The_Split_Input_From_Opset_13() => AssertAgreesWithOrt(
+        new OnnxModelWriter().Input("x", 2, 4, 3).Ints("sizes", 3, 1).Node("Split", ["x", "sizes"], ["a", "b"], ("axis", 1L))
+            .Node("Concat", ["b", "a"], "y", ("axis", 1L)).Output("y"), 2, 4, 3);
+
+    [Fact]
+    public void Should_Split_Into_Num_Outputs_With_A_Smaller_Last_Part_From_Opset_18() => AssertAgreesWithOrt(
+        new OnnxModelWriter(opset: 18).Input("x", 2, 7).Node("Split", ["x"], ["a", "b", "c"], ("axis", 1L), ("num_outputs", 3L))
+            .Node("Concat", ["c", "b", "a"], "y", ("axis", 1L)).Output("y"), 2, 7);
+
+    [Fact]
     public void Should_Treat_Dropout_With_A_Ratio_Input_As_Identity() => AssertAgreesWithOrt(
         new OnnxModelWriter().Input("x", 3, 4).Scalar("ratio", 0.3f).Node("Dropout", ["x", "ratio"], "y").Output("y"), 3, 4);
 
