@@ -33,6 +33,7 @@ public static class QuantizeCommand
         var margin = new Option<double>("--error-margin") { Description = "For top1, top5, agreement: the allowed drop in percentage points from float (default 1; Ristretto's tool defaulted to 2). For sqnr: the lowest output SQNR in dB (required). For cosine: M gives the lowest mean cosine similarity 1 − M/100.", DefaultValueFactory = _ => 1.0 };
         var metric = new Option<string>("--metric") { Description = "What drives the search: top1, top5, agreement (top class as float's), sqnr (output SQNR, dB) or cosine (mean cosine similarity with float's outputs); the last three need no labels.", DefaultValueFactory = _ => "top1" };
         metric.AcceptOnlyFromAmong([.. Evaluation.Metric.All.Select(m => m.Name)]);
+        var layerSqnr = new Option<bool>("--per-layer-sqnr") { Description = "Also measure the chosen plan's SQNR at every quantized layer's output against float, with the quantized layers upstream (what the hardware sees); printed and in --json." };
         var metrics = new Option<string?>("--metrics") { Description = "Also measure these on every plan, for --json and --report: a comma-separated list of agreement, sqnr, cosine (top1 and top5 are always there with labels)." };
         var iterations = new Option<int?>("--iterations") { Description = "Batches scored per evaluation (an alias of --images N × --batch-size; default: every evaluated image)." };
         var batch = CommonOptions.PositiveInt("--batch-size", "Test batch size.", 100);
@@ -52,7 +53,7 @@ public static class QuantizeCommand
         var json = CommonOptions.Json();
         var command = new Command("quantize", "Find the smallest bit-widths that keep top-1 within an error margin (Ristretto's procedure).")
         {
-            model, weights, mode, scale, perChannel, asymmetric, clipping, searchKind, noWiden, widths, learn, budget, margin, metric, metrics, iterations, batch, calibration, quantized, plan, reportDir, device, json,
+            model, weights, mode, scale, perChannel, asymmetric, clipping, searchKind, noWiden, widths, learn, budget, margin, metric, metrics, layerSqnr, iterations, batch, calibration, quantized, plan, reportDir, device, json,
         };
         var data = new DataOptions(command, calibration: true);
         command.SetAction(r => CommandRunner.Run(cancel =>
@@ -186,6 +187,19 @@ public static class QuantizeCommand
                 var written = ReportWriter.Write(network, scoredPlans, new ReportOptions { ModelSource = path, AllowFloatLayers = true }, folder,
                     Accuracy(baselineScore.Top1, baselineScore.Top5, "quantize"));
                 Console.WriteLine($"cost report written to {Path.Combine(written.Folder, ReportWriter.HtmlFile)}");
+            }
+            if (r.GetValue(layerSqnr))
+            {
+                var layerDb = ProgressDisplay.Run("per-layer SQNR", 1, p =>
+                {
+                    var measured = Evaluation.LayerSqnr.Measure(network, chosenPlan, test, size);
+                    p(1, "");
+                    return measured;
+                });
+                Console.WriteLine("SQNR of each quantized layer's output (quantized layers upstream):");
+                foreach (var (layer, db) in layerDb)
+                    Console.WriteLine($"  {layer,-24} {Evaluation.Metric.Sqnr.Format(db)}");
+                report["per_layer_sqnr_db"] = layerDb.ToDictionary(l => l.Layer, l => l.SqnrDb);
             }
             report["metric"] = scoredBy.Key;
             JsonReport.Write(r.GetValue(json), report);

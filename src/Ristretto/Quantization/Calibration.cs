@@ -27,8 +27,13 @@ public static class Calibration
         var blobMax = new Dictionary<string, double>(StringComparer.Ordinal);
         var blobMin = new Dictionary<string, double>(StringComparer.Ordinal);
         var histograms = new Dictionary<string, double[]>(StringComparer.Ordinal);
+        // Only the blobs that quantizable layers read or write are measured (others may hold −∞: a max pooling's padding).
+        var needed = network.Nodes.Where(n => QuantizedLayers.IsQuantizable(n.Layer)).SelectMany(n => new[] { n.Inputs[0], n.Outputs[0] })
+            .ToHashSet(StringComparer.Ordinal);
         void Note(string blob, Tensor t)
         {
+            if (!needed.Contains(blob))
+                return;
             double m = t.abs().max().item<float>();
             if (!double.IsFinite(m))
                 throw new RistrettoException($"calibration: blob '{blob}' holds non-finite values");
@@ -37,6 +42,8 @@ public static class Calibration
         }
         void Count(string blob, Tensor t)
         {
+            if (!needed.Contains(blob))
+                return;
             double max = blobMax[blob];
             if (!histograms.TryGetValue(blob, out var h))
                 histograms[blob] = h = new double[histogramBins];

@@ -58,6 +58,15 @@ public sealed class QuantizedNetwork : nn.Module<Tensor, Tensor>
         return _network.Run(inputs, substitutes: _substitutes)[_network.Outputs[0]];
     }
 
+    /// <summary>A forward pass that shows <paramref name="observe"/> every blob as it is produced (quantized layers' outputs after their trims).</summary>
+    public Tensor Run(Tensor input, Action<string, Layer, Tensor> observe)
+    {
+        if (_network.training != training)
+            _network.train(training);
+        var inputs = new Dictionary<string, Tensor> { [_network.Inputs[0].Name] = input };
+        return _network.Run(inputs, observe, _substitutes)[_network.Outputs[0]];
+    }
+
     /// <summary>
     /// The rest of a forward pass from node <paramref name="firstNode"/>, given the blobs earlier nodes produced
     /// (<see cref="Network.RunUntil"/>): equal to <see cref="forward"/> when no layer before it is quantized.

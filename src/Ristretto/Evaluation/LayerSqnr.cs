@@ -1,0 +1,63 @@
+using Ristretto.Data;
+using Ristretto.Graph;
+using Ristretto.Quantization;
+using static TorchSharp.torch;
+
+namespace Ristretto.Evaluation;
+
+/// <summary>
+/// The SQNR of each quantized layer's output under a plan, measured as the hardware sees it: the quantized network runs
+/// with every quantized layer upstream, and each planned layer's output (after its trim) is compared with the float
+/// network's output of that layer on the same images: 10·log10(Σ y² / Σ (ŷ − y)²) over every value.
+/// </summary>
+public static class LayerSqnr
+{
+    /// <summary>SQNR in dB per planned layer, in network order (∞ where the outputs are identical).</summary>
+    public static IReadOnlyList<(string Layer, double SqnrDb)> Measure(Network network, QuantizationPlan plan, ImageDataset data, int batchSize = 16, int? maxBatches = null)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(data);
+        var layers = network.Nodes.Where(n => plan.Layers.TryGetValue(n.Layer.LayerName, out var q) && !q.IsFloat)
+            .Select(n => (Layer: n.Layer.LayerName, Blob: n.Outputs[0])).ToList();
+        var blobs = layers.ToDictionary(l => l.Blob, l => l.Layer, StringComparer.Ordinal);
+        var signal = layers.ToDictionary(l => l.Layer, _ => 0.0);
+        var noise = layers.ToDictionary(l => l.Layer, _ => 0.0);
+        bool wasTraining = network.training;
+        network.eval();
+        using var quantized = new QuantizedNetwork(network, plan);
+        quantized.eval();
+        int total = (data.Count + batchSize - 1) / batchSize;
+        int batches = Math.Min(total, maxBatches ?? total);
+        try
+        {
+            using var noGrad = no_grad();
+            for (int b = 0; b < batches; b++)
+            {
+                using var scope = NewDisposeScope();
+                var (x, _) = data.Slice(b * batchSize, Math.Min(batchSize, data.Count - b * batchSize));
+                var reference = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+                // A layer's output is copied when produced: an in-place ReLU after it would overwrite it.
+                network.Run(new Dictionary<string, Tensor> { [network.Inputs[0].Name] = x }, (blob, layer, t) =>
+                {
+                    if (blobs.TryGetValue(blob, out var name) && name == layer.LayerName)
+                        reference[name] = t.to_type(ScalarType.Float64).clone();
+                });
+                quantized.Run(x, (blob, layer, t) =>
+                {
+                    if (!blobs.TryGetValue(blob, out var name) || name != layer.LayerName || !reference.TryGetValue(name, out var f))
+                        return;
+                    var q = t.to_type(ScalarType.Float64);
+                    signal[name] += f.square().sum().item<double>();
+                    noise[name] += (q - f).square().sum().item<double>();
+                });
+            }
+        }
+        finally
+        {
+            if (wasTraining)
+                network.train();
+        }
+        return layers.Select(l => (l.Layer, noise[l.Layer] == 0 ? double.PositiveInfinity : 10 * Math.Log10(signal[l.Layer] / noise[l.Layer]))).ToList();
+    }
+}
