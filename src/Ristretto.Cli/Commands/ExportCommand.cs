@@ -62,7 +62,11 @@ public static class ExportCommand
         var network = folded ?? loaded;
         int batchNorms = BatchNorms(loaded) - BatchNorms(network);
         if (onnx is not null)
-            OnnxExporter.Save(network, onnx);
+        {
+            // The model's remembered preprocessing travels into the ONNX file's metadata_props.
+            var remembered = File.Exists(spec) ? ModelReference.RememberedPreprocessing(spec) : null;
+            OnnxExporter.Save(network, onnx, Models.ModelPreprocessing.OnnxMetadata(remembered));
+        }
         else
             CaffeExport.Save(network, null, prototxt!, caffemodel);
 

@@ -149,7 +149,7 @@ internal static class FinetuneRun
         }
         if (extension == ".onnx")
         {
-            Onnx.OnnxExporter.Save(network, outPath);
+            Onnx.OnnxExporter.Save(network, outPath, metadata.TryGetValue(ModelPreprocessing.Key, out var pre) ? new Dictionary<string, string> { [ModelPreprocessing.OnnxKey] = pre } : null);
             return;
         }
         var meta = new Dictionary<string, string>(metadata) { ["plan"] = PlanFile.Serialize(plan) };

@@ -46,12 +46,13 @@ public static class ModelReference
             : throw new RistrettoException($"{path}: only graph networks read image data");
 
     /// <summary>
-    /// The preprocessing <paramref name="path"/> remembers: a .rstm's (written by train and finetune), else null (the
-    /// data's default then applies).
+    /// The preprocessing <paramref name="path"/> remembers: a .rstm's metadata or an exported ONNX model's metadata_props
+    /// (written by train, finetune and export), a Caffe prototxt's TEST data layer; else null (the data's default applies).
     /// </summary>
     public static Data.Images.Preprocessing? RememberedPreprocessing(string path) =>
         path.EndsWith(".rstm", StringComparison.OrdinalIgnoreCase) ? ModelPreprocessing.Read(ModelFile.Load(path).Metadata, path)
         : path.EndsWith(".prototxt", StringComparison.OrdinalIgnoreCase) ? Import.Caffe.CaffeDataLayer.Read(path)?.Preprocessing
+        : path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase) ? ModelPreprocessing.FromOnnx(Onnx.OnnxExporter.Metadata(path), path)
         : null;
 
     /// <summary>

@@ -9,8 +9,23 @@ namespace Ristretto.Models;
 /// </summary>
 public static class ModelPreprocessing
 {
-    /// <summary>The metadata key.</summary>
+    /// <summary>The metadata key in a .rstm file.</summary>
     public const string Key = "preprocessing";
+
+    /// <summary>The <c>metadata_props</c> key in an exported ONNX model.</summary>
+    public const string OnnxKey = "ristretto.preprocessing";
+
+    /// <summary>The ONNX metadata that carries <paramref name="preprocessing"/> (empty when null).</summary>
+    public static Dictionary<string, string> OnnxMetadata(Preprocessing? preprocessing)
+    {
+        var metadata = new Dictionary<string, string>();
+        Write(metadata, preprocessing);
+        return metadata.TryGetValue(Key, out var json) ? new Dictionary<string, string> { [OnnxKey] = json } : [];
+    }
+
+    /// <summary>The preprocessing an ONNX model's metadata carries, or null.</summary>
+    public static Preprocessing? FromOnnx(IReadOnlyDictionary<string, string> metadata, string path) =>
+        metadata.TryGetValue(OnnxKey, out var json) ? Read(new Dictionary<string, string> { [Key] = json }, path) : null;
 
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull };
 

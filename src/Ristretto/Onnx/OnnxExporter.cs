@@ -1,3 +1,4 @@
+using Ristretto.Onnx.Proto;
 using Google.Protobuf;
 using Ristretto.Graph;
 using Ristretto.IO;
@@ -19,8 +20,11 @@ public static class OnnxExporter
     /// <summary>The default-domain opset written.</summary>
     public const int Opset = OnnxGraphBuilder.Opset;
 
-    /// <summary>The serialized ONNX model of <paramref name="network"/>.</summary>
-    public static byte[] Export(Network network)
+    /// <summary>
+    /// The serialized ONNX model of <paramref name="network"/>; <paramref name="metadata"/> goes into the model's
+    /// <c>metadata_props</c> (e.g. <see cref="Models.ModelPreprocessing.OnnxKey"/>).
+    /// </summary>
+    public static byte[] Export(Network network, IReadOnlyDictionary<string, string>? metadata = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         var shapes = network.Validate();
@@ -44,13 +48,30 @@ public static class OnnxExporter
         foreach (var output in network.Outputs)
             graph.Output(output, Declared(output, shapes, batched));
         var version = typeof(OnnxExporter).Assembly.GetName().Version ?? new Version(0, 1);
-        return graph.Build("Ristretto.NET", version.ToString(3)).ToByteArray();
+        var model = graph.Build("Ristretto.NET", version.ToString(3));
+        foreach (var (key, value) in metadata ?? new Dictionary<string, string>())
+            model.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
+        return model.ToByteArray();
+    }
+
+    /// <summary>The <c>metadata_props</c> of the ONNX model at <paramref name="path"/>.</summary>
+    public static IReadOnlyDictionary<string, string> Metadata(string path)
+    {
+        var bytes = InputFile.ReadAllBytes(path, "ONNX model");
+        try
+        {
+            return ModelProto.Parser.ParseFrom(bytes).MetadataProps.GroupBy(p => p.Key).ToDictionary(g => g.Key, g => g.Last().Value);
+        }
+        catch (Google.Protobuf.InvalidProtocolBufferException e)
+        {
+            throw new RistrettoException($"{path} is not an ONNX model: {e.Message}", e);
+        }
     }
 
     /// <summary>Writes <paramref name="network"/>'s ONNX model to <paramref name="path"/> atomically (nothing is written on failure).</summary>
-    public static void Save(Network network, string path)
+    public static void Save(Network network, string path, IReadOnlyDictionary<string, string>? metadata = null)
     {
-        byte[] bytes = Export(network);
+        byte[] bytes = Export(network, metadata);
         AtomicFile.Write(path, s => s.Write(bytes));
     }
 
