@@ -9,6 +9,10 @@ cd "$(dirname "$0")/../.."
 OUT=${OUT:-/tmp/r18-run}
 bash build/install.sh >/dev/null
 dotnet build tests/Ristretto.Tests/Ristretto.Tests.csproj -c Release -v quiet --nologo >/dev/null
+# A private copy of the CLI, so that edits to the tree during the run change nothing.
+CLI=$(mktemp -d)
+dotnet build src/Ristretto.Cli/Ristretto.Cli.csproj -c Release -v quiet --nologo -o "$CLI" >/dev/null
+ristretto() { dotnet "$CLI/Ristretto.Cli.dll" "$@"; }
 MODEL=tests/Ristretto.Tests/bin/Release/net10.0/DnnImageModels/ResNet18Onnx/ResNet18.onnx
 [ -f "$MODEL" ] || { echo "error: $MODEL not found (the test project's NuGet package Microsoft.ML.DnnImageFeaturizer.ResNet18)" >&2; exit 1; }
 rm -rf "$OUT"; mkdir -p "$OUT/eval" "$OUT/cal"
@@ -29,21 +33,21 @@ for p in photos[0::2]:
             (ImageOps.mirror(c) if flip else c).save(os.path.join(out, "cal", f"{k:03d}.png")); k += 1
 PY
 # BN folded first, as an accelerator runs it; the ResNetPreprocess.onnx convention: BGR, 224×224, minus the mean (per channel here).
-./ristretto export --model "$MODEL" --fold-bn --onnx "$OUT/resnet18-folded.onnx"
+ristretto export --model "$MODEL" --fold-bn --onnx "$OUT/resnet18-folded.onnx"
 DATA=(--device cpu --data "$OUT/eval" --calibration-data "$OUT/cal" --calibration-images 40 --resize 224x224 --channel-order bgr --mean 103.06,115.90,123.15 --batch-size 4)
 for bits in 8 6 4; do
   for cal in max mse; do
     echo "== integer per-channel, $bits/$bits/$bits, calibration $cal"
-    ./ristretto quantize --model "$OUT/resnet18-folded.onnx" "${DATA[@]}" --trimming-mode integer --per-channel --calibration $cal \
+    ristretto quantize --model "$OUT/resnet18-folded.onnx" "${DATA[@]}" --trimming-mode integer --per-channel --calibration $cal \
       --widths $bits/$bits/$bits --metric sqnr --error-margin 25 --metrics cosine,agreement --per-layer-sqnr --json "$OUT/int$bits-$cal.json" \
       | grep -vE "^(Please|plan)"
   done
 done
 echo "== search by SQNR (≥ 20 dB), integer per-channel, MSE clipping, with the cost report"
-./ristretto quantize --model "$OUT/resnet18-folded.onnx" "${DATA[@]}" --trimming-mode integer --per-channel --calibration mse \
+ristretto quantize --model "$OUT/resnet18-folded.onnx" "${DATA[@]}" --trimming-mode integer --per-channel --calibration mse \
   --metric sqnr --error-margin 20 --metrics cosine,agreement --json "$OUT/search-sqnr.json" --plan "$OUT/search-sqnr.plan.json" --report "$OUT/report-sqnr"
 echo "== search by cosine (≥ 0.99), integer per-channel, MSE clipping"
-./ristretto quantize --model "$OUT/resnet18-folded.onnx" "${DATA[@]}" --trimming-mode integer --per-channel --calibration mse \
+ristretto quantize --model "$OUT/resnet18-folded.onnx" "${DATA[@]}" --trimming-mode integer --per-channel --calibration mse \
   --metric cosine --error-margin 1 --metrics sqnr,agreement --json "$OUT/search-cosine.json" --plan "$OUT/search-cosine.plan.json"
 echo "== search by SQNR (≥ 20 dB), dynamic fixed point (Ristretto's rules)"
-./ristretto quantize --model "$OUT/resnet18-folded.onnx" "${DATA[@]}" --metric sqnr --error-margin 20 --metrics cosine --json "$OUT/search-dfp.json"
+ristretto quantize --model "$OUT/resnet18-folded.onnx" "${DATA[@]}" --metric sqnr --error-margin 20 --metrics cosine --json "$OUT/search-dfp.json"
