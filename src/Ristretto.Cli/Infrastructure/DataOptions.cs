@@ -31,7 +31,7 @@ public sealed class DataOptions
     private readonly Option<string?> _order = new("--channel-order") { Description = "Channel order the network takes: rgb or bgr (default: the preset's; none keeps the source's)." };
     private readonly Option<bool> _mirror = new("--mirror") { Description = "Training: mirror images at random (Caffe's mirror)." };
     private readonly Option<bool> _skipBad = new("--skip-bad-images") { Description = "Leave out unreadable images with a warning and a count instead of stopping." };
-    private readonly Option<int?> _threads = new("--threads") { Description = "Threads decoding images (default: all cores)." };
+    private readonly Option<int?> _threads = new("--threads") { Description = "Threads for the work: image decoding workers and libtorch's intra-op threads (default: all cores)." };
 
     /// <summary>Adds the options to <paramref name="command"/>; <paramref name="subset"/> adds --images/--subset-seed, <paramref name="calibration"/> the calibration options.</summary>
     public DataOptions(Command command, bool subset = true, bool calibration = false, bool training = false)
@@ -82,6 +82,8 @@ public sealed class DataOptions
             throw new RistrettoException("--subset-seed goes with --images");
         if (r.GetValue(_threads) is < 1)
             throw new RistrettoException($"--threads must be ≥ 1, got {r.GetValue(_threads)}");
+        if (r.GetValue(_threads) is { } threads)
+            TorchSharp.torch.set_num_threads(threads);
         var warnings = 0;
         return new DataSettings
         {

@@ -130,3 +130,44 @@ public sealed class DataSourceErrorTests
         Assert.All(colour.Pixels, v => Assert.Equal(77, v));
     }
 }
+
+/// <summary>Training batches of a streamed set: random crops and mirrors fixed by (seed, draw), so a resumed run sees the same images.</summary>
+public sealed class StreamingAugmentationTests
+{
+    [Fact]
+    public void Should_Draw_The_Same_Crops_And_Mirrors_For_The_Same_Draw_And_Others_For_Another()
+    {
+        using var dir = new TempDir();
+        var rng = new SplitMix64(3);
+        for (int i = 0; i < 6; i++)
+        {
+            var pixels = new byte[40 * 40 * 3];
+            for (int k = 0; k < pixels.Length; k++)
+                pixels[k] = (byte)rng.NextInt(256);
+            File.WriteAllBytes(dir.File($"{i}.png"), ImageCodec.Encode(new DecodedImage(pixels, 40, 40, 3, ChannelOrder.Rgb), ".png"));
+        }
+        var augmented = Preprocessing.None with { Crop = [32, 32], Mirror = true };
+        float[] Batch(ulong seed, long draw, bool prefetch)
+        {
+            using var source = ImageFileSource.FromFlatFolder(dir.Path);
+            using var set = new StreamingImageSet(source, augmented, [3, 32, 32], CPU, new StreamingOptions { Seed = seed }, ownsSource: false);
+            long[] indices = [0, 1, 2, 3, 4, 5];
+            if (prefetch)
+                set.Prefetch(indices, draw);
+            var (x, _) = set.Gather(indices, draw);
+            var values = x.data<float>().ToArray();
+            x.Dispose();
+            return values;
+        }
+        Assert.Equal(Batch(1, 7, false), Batch(1, 7, true));
+        Assert.NotEqual(Batch(1, 7, false), Batch(1, 8, false));
+        Assert.NotEqual(Batch(1, 7, false), Batch(2, 7, false));
+        // Evaluation (no draw) takes the center crop, unmirrored: the same every time.
+        using var source = ImageFileSource.FromFlatFolder(dir.Path);
+        using var eval = new StreamingImageSet(source, augmented, [3, 32, 32], CPU, ownsSource: false);
+        var (a, _) = eval.Slice(0, 6);
+        var centre = source.Read(0, 3);
+        Assert.Equal(centre.Pixels[(4 * 40 + 4) * 3 + 1], a[0, 1, 0, 0].item<float>());
+        a.Dispose();
+    }
+}
