@@ -47,7 +47,7 @@ public static class TestCommand
                 var testSet = job.Eval!;
                 int total = (testSet.Count + size - 1) / size;
                 var score = ProgressDisplay.Run("test", total, report =>
-                    Evaluator.Evaluate(network, testSet, size, null, new Progress(report)));
+                    Evaluator.Evaluate(network, testSet, size, null, new Progress(report, size)));
                 Console.WriteLine($"{path} ({dev}): {JsonReport.Describe(score)}");
                 JsonReport.Write(r.GetValue(json), JsonReport.Accuracy(score));
                 return 0;
@@ -56,8 +56,13 @@ public static class TestCommand
         return command;
     }
 
-    private sealed class Progress(Action<int, string> report) : IProgress<(int Done, int Total)>
+    /// <summary>Batches done, with the images per second so far (decoding and the model together).</summary>
+    private sealed class Progress(Action<int, string> report, int batchSize) : IProgress<(int Done, int Total)>
     {
-        public void Report((int Done, int Total) value) => report(value.Done, "");
+        private readonly System.Diagnostics.Stopwatch _watch = System.Diagnostics.Stopwatch.StartNew();
+
+        public void Report((int Done, int Total) value) =>
+            report(value.Done, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"{value.Done * (double)batchSize / Math.Max(_watch.Elapsed.TotalSeconds, 1e-9):N0} images/s"));
     }
 }

@@ -14,7 +14,9 @@ namespace Ristretto.Search;
 /// the threshold minimising the squared error over the calibration histogram with <see cref="MseClipping"/>.
 /// Scales are snapped to <see cref="Scale"/>'s kind (float, fixed point with <see cref="ScaleFractionBits"/>,
 /// power of two). With both weights and activations integer, the bias is a 24-bit integer with scale
-/// s_w · s_in (what an integer accumulator adds); otherwise it stays float.
+/// s_w · s_in (what an integer accumulator adds); where the largest bias would not fit (wide weights and inputs make
+/// s_w · s_in tiny: 16-bit ones saturated every bias of a BN-folded ResNet), that scale doubles until it fits, as an
+/// accelerator shifts a narrower bias into the accumulator. Otherwise the bias stays float.
 /// </summary>
 public sealed record IntegerScheme(ScaleKind Scale = ScaleKind.Float, bool PerChannelWeights = false, bool AsymmetricActivations = false,
     bool MseClipping = false, int ScaleFractionBits = 16)
@@ -46,7 +48,7 @@ public sealed record IntegerScheme(ScaleKind Scale = ScaleKind.Float, bool PerCh
             var weights = weightBits is { } wb ? WeightFormat((IWeightedLayer)network[layer], range, wb) : null;
             var input = activationBits is { } ab ? ActivationFormat(range.Input, range.InputMin, range.InputHistogram, ab) : null;
             var output = activationBits is { } ob ? ActivationFormat(range.Output, range.OutputMin, range.OutputHistogram, ob) : null;
-            return new LayerQuantization(weights, BiasFormat(weights, input), input, output);
+            return new LayerQuantization(weights, BiasFormat(weights, input, range.Bias), input, output);
         };
     }
 
@@ -76,12 +78,19 @@ public sealed record IntegerScheme(ScaleKind Scale = ScaleKind.Float, bool PerCh
         return new IntegerFormat(bits, !unsigned, [Snap(clip / levels)], null, null, narrowRange: !unsigned, Scale, ScaleFractionBits);
     }
 
-    private IntegerFormat? BiasFormat(IntegerFormat? weights, IntegerFormat? input)
+    private IntegerFormat? BiasFormat(IntegerFormat? weights, IntegerFormat? input, double biasMax)
     {
         if (weights is null || input is null)
             return null;
         var kind = Scale == ScaleKind.PowerOfTwo ? ScaleKind.PowerOfTwo : ScaleKind.Float;
-        var scales = weights.Scales.Select(s => Math.Max(s * input.Scales[0], 1e-30f)).ToArray();
+        const double codes = (1 << 23) - 1;
+        var scales = weights.Scales.Select(s =>
+        {
+            float scale = Math.Max(s * input.Scales[0], 1e-30f);
+            while (biasMax > scale * codes && scale < float.MaxValue / 2)
+                scale *= 2;
+            return scale;
+        }).ToArray();
         return new IntegerFormat(24, true, scales, null, scales.Length > 1 ? 0 : null, false, kind);
     }
 
