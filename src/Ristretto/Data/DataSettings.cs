@@ -97,11 +97,15 @@ public sealed class JobData : IDisposable
             {
                 var p = preprocessing ?? (source is IdxSource || (source is SubsetSource s && s.Kind == "idx") ? Images.Preprocessing.Idx : Images.Preprocessing.None);
                 job.Preprocessing ??= p;
-                if (source is IdxSource idx && p == Images.Preprocessing.Idx && shape.SequenceEqual(new long[] { 1, idx.Set.Height, idx.Set.Width }))
-                    return job.Own(new TensorImageSet(idx.Set, device));
-                if (source is SubsetSource { Kind: "idx" } sub && p == Images.Preprocessing.Idx && sub.Parent is IdxSource parent
+                // IDX data whose preprocessing only scales (and does not mirror training images) stays in memory: the same values, faster.
+                bool inMemory = p.IsPureScale && !(role == "training" && p.Mirror);
+                if (inMemory && source.Kind == "idx" && p != Images.Preprocessing.Idx)
+                    log?.Invoke($"{role}: {source.Count:N0} images of {source.Name} (in memory), preprocessing: {p.Describe()}");
+                if (inMemory && source is IdxSource idx && shape.SequenceEqual(new long[] { 1, idx.Set.Height, idx.Set.Width }))
+                    return job.Own(new TensorImageSet(idx.Set, device, p.PixelScale));
+                if (inMemory && source is SubsetSource { Kind: "idx" } sub && sub.Parent is IdxSource parent
                     && shape.SequenceEqual(new long[] { 1, parent.Set.Height, parent.Set.Width }))
-                    return job.Own(new TensorImageSet(parent.Set.Subset(sub.Indices, sub.Name), device));
+                    return job.Own(new TensorImageSet(parent.Set.Subset(sub.Indices, sub.Name), device, p.PixelScale));
                 var mean = p.MeanFile is { } file ? Import.Caffe.CaffeMeanFile.Load(file) : null;
                 log?.Invoke($"{role}: {source.Count:N0} images of {source.Name}, preprocessing: {p.Describe()}");
                 var set = job.Own(new StreamingImageSet(source, p, shape, device, settings.Streaming, mean, ownsSource: false));

@@ -17,14 +17,19 @@ public sealed class TensorImageSet : ImageDataset
     private readonly Tensor _labels;
     private readonly Device _device;
 
-    /// <summary>Copies <paramref name="set"/> to <paramref name="device"/>.</summary>
-    public TensorImageSet(ImageSet set, Device device)
+    /// <summary>Copies <paramref name="set"/> to <paramref name="device"/>, pixel values times <see cref="Scale"/>.</summary>
+    public TensorImageSet(ImageSet set, Device device) : this(set, device, Scale)
+    {
+    }
+
+    /// <summary>Copies <paramref name="set"/> to <paramref name="device"/>, pixel values times <paramref name="scale"/> (float32, as a streamed set computes it).</summary>
+    public TensorImageSet(ImageSet set, Device device, float scale)
     {
         ArgumentNullException.ThrowIfNull(set);
         Source = set;
         using var scope = NewDisposeScope();
         var bytes = tensor(set.Pixels, [set.Count, 1, set.Height, set.Width]);
-        _images = bytes.to(ScalarType.Float32).TimesInPlace(Scale).to(device).DetachFromDisposeScope();
+        _images = bytes.to(ScalarType.Float32).TimesInPlace(scale).to(device).DetachFromDisposeScope();
         _labels = tensor(set.Labels, [set.Count]).to(ScalarType.Int64).to(device).DetachFromDisposeScope();
         _device = device;
     }

@@ -102,6 +102,14 @@ public sealed record Preprocessing
         _ => throw new RistrettoException($"--preprocess {name}: expected none or imagenet"),
     };
 
+    /// <summary>
+    /// Whether evaluation does nothing but multiply pixel values by <see cref="PixelScale"/> (no resize, crop, mean or
+    /// std): an IDX set is then held in memory with that scale, the same values as streaming it.
+    /// </summary>
+    [JsonIgnore]
+    public bool IsPureScale => ResizeShorter == null && ResizeTo == null && Crop == null && PixelMean == null && MeanFile == null
+        && Mean == null && Std == null;
+
     /// <summary>One line for logs: what happens to each image.</summary>
     public string Describe()
     {
