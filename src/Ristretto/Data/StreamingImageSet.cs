@@ -46,6 +46,7 @@ public sealed class StreamingImageSet : ImageDataset
     private readonly bool _ownsSource;
     private readonly Dictionary<(int Start, int Count), (Tensor Images, Tensor Labels)> _cache = [];
     private readonly ConcurrentDictionary<string, Task<(Tensor Images, Tensor Labels)>> _pending = new();
+    private readonly SemaphoreSlim _decoders;
     private long _cachedBytes;
     private int _skipped;
 
@@ -69,6 +70,7 @@ public sealed class StreamingImageSet : ImageDataset
         _device = device;
         (_channels, _height, _width) = ((int)shape[0], (int)shape[1], (int)shape[2]);
         _ownsSource = ownsSource;
+        _decoders = new SemaphoreSlim(_options.Workers);
     }
 
     /// <summary>The images read.</summary>
@@ -206,16 +208,7 @@ public sealed class StreamingImageSet : ImageDataset
     private (Tensor Images, Tensor Labels) Take(string key, Func<long[]> indices, long draw)
     {
         if (_pending.TryRemove(key, out var task))
-        {
-            try
-            {
-                return task.GetAwaiter().GetResult();
-            }
-            catch (AggregateException e) when (e.InnerException is RistrettoException inner)
-            {
-                throw inner;
-            }
-        }
+            return task.GetAwaiter().GetResult(); // rethrows a read-ahead's RistrettoException as it was
         return Read(indices(), draw);
     }
 
@@ -230,6 +223,8 @@ public sealed class StreamingImageSet : ImageDataset
         Parallel.For(0, indices.Length, new ParallelOptions { MaxDegreeOfParallelism = _options.Workers }, i =>
         {
             int index = checked((int)indices[i]);
+            // Batches read ahead decode at the same time; together they use at most Workers threads.
+            _decoders.Wait();
             try
             {
                 var image = _source.Read(index, _channels);
@@ -241,6 +236,10 @@ public sealed class StreamingImageSet : ImageDataset
             catch (RistrettoException e)
             {
                 failure[i] = e;
+            }
+            finally
+            {
+                _decoders.Release();
             }
         });
         int bad = Array.IndexOf(good, false);
@@ -294,5 +293,6 @@ public sealed class StreamingImageSet : ImageDataset
         _cache.Clear();
         if (_ownsSource)
             _source.Dispose();
+        _decoders.Dispose();
     }
 }
