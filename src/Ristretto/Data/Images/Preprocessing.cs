@@ -102,6 +102,18 @@ public sealed record Preprocessing
         _ => throw new RistrettoException($"--preprocess {name}: expected none or imagenet"),
     };
 
+    /// <summary>Equal when every setting is, lists compared value by value.</summary>
+    public bool Equals(Preprocessing? other) =>
+        other is not null && Preset == other.Preset && ResizeShorter == other.ResizeShorter && Same(ResizeTo, other.ResizeTo)
+        && Interpolation == other.Interpolation && Same(Crop, other.Crop) && CropRounding == other.CropRounding
+        && Same(PixelMean, other.PixelMean) && MeanFile == other.MeanFile && PixelScale.Equals(other.PixelScale)
+        && Same(Mean, other.Mean) && Same(Std, other.Std) && Order == other.Order && RandomCrop == other.RandomCrop && Mirror == other.Mirror;
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(Preset, ResizeShorter, Crop?.Length, PixelScale, Mean?.Length, Order, Mirror);
+
+    private static bool Same<T>(T[]? a, T[]? b) => a is null ? b is null : b is not null && a.AsSpan().SequenceEqual(b);
+
     /// <summary>
     /// Whether evaluation does nothing but multiply pixel values by <see cref="PixelScale"/> (no resize, crop, mean or
     /// std): an IDX set is then held in memory with that scale, the same values as streaming it.

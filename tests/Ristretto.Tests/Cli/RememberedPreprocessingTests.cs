@@ -1,0 +1,72 @@
+using System.Text;
+using System.Text.Json;
+using Ristretto.Data;
+using Ristretto.Data.Sources;
+using Ristretto.Models;
+using Ristretto.Tests.Support;
+using Ristretto.Zoo;
+using static TorchSharp.torch;
+
+namespace Ristretto.Tests.Cli;
+
+/// <summary>A model trained here remembers its preprocessing, in the .rstm and in exported ONNX; version-1 files load as before.</summary>
+[Collection("cli")]
+public class RememberedPreprocessingTests
+{
+    [Fact]
+    public void Should_Feed_A_Trained_Model_As_It_Was_Trained_Through_Rstm_And_Exported_Onnx()
+    {
+        using var dir = new TempDir();
+        var rng = new SplitMix64(5);
+        List<(byte, byte[])> Records(int n) => Enumerable.Range(0, n).Select(_ =>
+        {
+            var image = new byte[CifarSource.ImageBytes];
+            for (int i = 0; i < image.Length; i++)
+                image[i] = (byte)rng.NextInt(256);
+            return ((byte)rng.NextInt(10), image);
+        }).ToList();
+        for (int b = 1; b <= 5; b++)
+            CifarSource.WriteCifar10(dir.File($"data_batch_{b}.bin"), Records(8));
+        CifarSource.WriteCifar10(dir.File("test_batch.bin"), Records(20));
+        string[] common = ["--device", "cpu", "--data", dir.Path];
+        var trained = CliProcess.Run(["train", "--model", "cifar10", "--out", dir.File("m.rstm"), "--iterations", "2", "--batch-size", "8",
+            "--pixel-scale", "0.00390625", "--mean", "0.5", .. common]);
+        Assert.True(trained.ExitCode == 0, trained.StdErr);
+        var remembered = ModelPreprocessing.Read(ModelFile.Load(dir.File("m.rstm")).Metadata, "m.rstm");
+        Assert.NotNull(remembered);
+        Assert.Equal(0.00390625f, remembered.PixelScale);
+        Assert.Equal([0.5f], remembered.Mean!);
+
+        double Top1(string model, params string[] extra)
+        {
+            string json = dir.File($"{Guid.NewGuid():N}.json");
+            var r = CliProcess.Run(["test", "--model", model, "--json", json, .. common, .. extra]);
+            Assert.True(r.ExitCode == 0, r.StdErr);
+            return JsonDocument.Parse(File.ReadAllText(json)).RootElement.GetProperty("top1").GetDouble();
+        }
+        double explicitly = Top1(dir.File("m.rstm"), "--pixel-scale", "0.00390625", "--mean", "0.5");
+        Assert.Equal(explicitly, Top1(dir.File("m.rstm")));
+        var exported = CliProcess.Run(["export", "--model", dir.File("m.rstm"), "--onnx", dir.File("m.onnx")]);
+        Assert.True(exported.ExitCode == 0, exported.StdErr);
+        Assert.Equal(explicitly, Top1(dir.File("m.onnx")));
+        Assert.Equal(remembered, ModelPreprocessing.FromOnnx(Onnx.OnnxExporter.Metadata(dir.File("m.onnx")), "m.onnx"));
+    }
+
+    [Fact]
+    public void Should_Load_A_Version_1_Model_File_Without_Preprocessing()
+    {
+        using var dir = new TempDir();
+        using (var net = LeNet.Build(seed: 2))
+            ModelFile.Save(dir.File("m.rstm"), ModelStore.Capture("lenet", 10, net, new Dictionary<string, string>()));
+        // Rewrite the header's version to 1, as files of earlier builds carry (same length: "2" → "1").
+        var bytes = File.ReadAllBytes(dir.File("m.rstm"));
+        int at = Encoding.ASCII.GetString(bytes).IndexOf("\"version\":2", StringComparison.Ordinal);
+        Assert.True(at > 0, "the header names version 2");
+        bytes[at + "\"version\":".Length] = (byte)'1';
+        File.WriteAllBytes(dir.File("v1.rstm"), bytes);
+        var data = ModelFile.Load(dir.File("v1.rstm"));
+        Assert.Null(ModelPreprocessing.Read(data.Metadata, "v1.rstm"));
+        var (model, _) = ModelStore.Load(dir.File("v1.rstm"), CPU);
+        model.Dispose();
+    }
+}
