@@ -80,8 +80,9 @@ public static class Evaluator
                     agree += logits.argmax(1).eq(f.argmax(1)).sum().item<long>();
                     var q = logits.to_type(ScalarType.Float64);
                     var r = f.to_type(ScalarType.Float64);
-                    signal += r.square().sum().item<double>();
-                    noise += (q - r).square().sum().item<double>();
+                    var e = q - r;
+                    signal += r.mul(r).sum().item<double>();
+                    noise += e.mul(e).sum().item<double>();
                     cosine += nn.functional.cosine_similarity(q, r, dim: 1, eps: 1e-12).sum().item<double>();
                 }
                 images += count;

@@ -48,8 +48,9 @@ public static class LayerSqnr
                     if (!blobs.TryGetValue(blob, out var name) || name != layer.LayerName || !reference.TryGetValue(name, out var f))
                         return;
                     var q = t.to_type(ScalarType.Float64);
-                    signal[name] += f.square().sum().item<double>();
-                    noise[name] += (q - f).square().sum().item<double>();
+                    var e = q - f;
+                    signal[name] += f.mul(f).sum().item<double>();
+                    noise[name] += e.mul(e).sum().item<double>();
                 });
             }
         }

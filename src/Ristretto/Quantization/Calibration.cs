@@ -24,6 +24,13 @@ public static class Calibration
             throw new RistrettoException($"calibration needs at least one batch of one image (got {batches} × {batchSize})");
         if (histogramBins < 0)
             throw new RistrettoException($"histogram bins must be ≥ 0, got {histogramBins}");
+        // Outputs whose only reader is a plain ReLU are also measured after it (LayerRange.RectifiedOutput).
+        var rectified = network.Nodes.Where(n => QuantizedLayers.IsQuantizable(n.Layer) && !network.Outputs.Contains(n.Outputs[0])
+                && network.Nodes.Count(m => m.Inputs.Contains(n.Outputs[0])) == 1
+                && network.Nodes.First(m => m.Inputs.Contains(n.Outputs[0])).Layer is Layers.ReLULayer { NegativeSlope: 0 })
+            .ToDictionary(n => n.Layer.LayerName, n => n.Outputs[0], StringComparer.Ordinal);
+        var rectifiedMax = new Dictionary<string, double>(StringComparer.Ordinal);
+        var rectifiedHistograms = new Dictionary<string, double[]>(StringComparer.Ordinal);
         var blobMax = new Dictionary<string, double>(StringComparer.Ordinal);
         var blobMin = new Dictionary<string, double>(StringComparer.Ordinal);
         var histograms = new Dictionary<string, double[]>(StringComparer.Ordinal);
@@ -60,7 +67,22 @@ public static class Calibration
         bool wasTraining = network.training;
         network.eval();
         int count = Math.Min(batches, (data.Count + batchSize - 1) / batchSize);
-        void Pass(Action<string, Tensor> visit)
+        void NoteRectified(string layer, Tensor t)
+        {
+            double m = t.max().item<float>();
+            rectifiedMax[layer] = Math.Max(rectifiedMax.GetValueOrDefault(layer), Math.Max(m, 0));
+        }
+        void CountRectified(string layer, Tensor t)
+        {
+            double max = rectifiedMax[layer];
+            if (!rectifiedHistograms.TryGetValue(layer, out var h))
+                rectifiedHistograms[layer] = h = new double[histogramBins];
+            using var cpu = t.detach().to_type(ScalarType.Float32).cpu().contiguous();
+            double perBin = max > 0 ? histogramBins / max : 0;
+            foreach (float v in cpu.data<float>())
+                h[v <= 0 ? 0 : Math.Min((int)(v * perBin), histogramBins - 1)]++;
+        }
+        void Pass(Action<string, Tensor> visit, Action<string, Tensor> visitRectified)
         {
             using var noGrad = no_grad();
             for (int b = 0; b < count; b++)
@@ -68,12 +90,17 @@ public static class Calibration
                 using var scope = NewDisposeScope();
                 var (x, _) = data.Slice(b * batchSize, Math.Min(batchSize, data.Count - b * batchSize));
                 visit(network.Inputs[0].Name, x);
-                network.Run(new Dictionary<string, Tensor> { [network.Inputs[0].Name] = x }, (blob, _, t) => visit(blob, t));
+                network.Run(new Dictionary<string, Tensor> { [network.Inputs[0].Name] = x }, (blob, layer, t) =>
+                {
+                    visit(blob, t);
+                    if (rectified.TryGetValue(layer.LayerName, out var output) && output == blob)
+                        visitRectified(layer.LayerName, t);
+                });
             }
         }
-        Pass(Note);
+        Pass(Note, NoteRectified);
         if (histogramBins > 0)
-            Pass(Count);
+            Pass(Count, CountRectified);
         if (wasTraining)
             network.train();
         var ranges = new Dictionary<string, LayerRange>(StringComparer.Ordinal);
@@ -87,6 +114,8 @@ public static class Calibration
                 {
                     InputMin = blobMin[node.Inputs[0]], OutputMin = blobMin[node.Outputs[0]],
                     InputHistogram = histograms.GetValueOrDefault(node.Inputs[0]), OutputHistogram = histograms.GetValueOrDefault(node.Outputs[0]),
+                    RectifiedOutput = rectifiedMax.TryGetValue(node.Layer.LayerName, out var r) ? r : null,
+                    RectifiedOutputHistogram = rectifiedHistograms.GetValueOrDefault(node.Layer.LayerName),
                 };
             }
         return ranges;

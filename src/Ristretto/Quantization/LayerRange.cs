@@ -18,4 +18,13 @@ public sealed record LayerRange(double Input, double Output, double Weights, dou
 
     /// <summary>Histogram of |output| over [0, <see cref="Output"/>] in equal bins.</summary>
     public double[]? OutputHistogram { get; init; }
+
+    /// <summary>
+    /// When the output's only reader is a ReLU: max of the output after it (the largest positive value), else null. An
+    /// accelerator then requantizes after the ReLU, so an unsigned format over [0, this] loses nothing the ReLU keeps.
+    /// </summary>
+    public double? RectifiedOutput { get; init; }
+
+    /// <summary>Histogram of the rectified output over [0, <see cref="RectifiedOutput"/>] (with histograms, when rectified).</summary>
+    public double[]? RectifiedOutputHistogram { get; init; }
 }

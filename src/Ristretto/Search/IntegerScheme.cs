@@ -10,7 +10,8 @@ namespace Ristretto.Search;
 /// per-type sweeps. Weights: signed symmetric codes with a narrow range <c>[−(2^(b−1)−1), 2^(b−1)−1]</c>, one scale
 /// per tensor or per output channel, scale = max |w| / (2^(b−1)−1). Activations: unsigned codes when calibration
 /// saw no negative value (post-ReLU inputs), signed symmetric otherwise, or unsigned with a zero point when
-/// <see cref="AsymmetricActivations"/> (scale = (max − min)/(2^b − 1)); the range is the calibrated maximum, or
+/// <see cref="AsymmetricActivations"/> (scale = (max − min)/(2^b − 1)); a layer output whose only reader is a ReLU is
+/// unsigned over its positive range (the ReLU folded into the requantization, as accelerators do); the range is the calibrated maximum, or
 /// the threshold minimising the squared error over the calibration histogram with <see cref="MseClipping"/>.
 /// Scales are snapped to <see cref="Scale"/>'s kind (float, fixed point with <see cref="ScaleFractionBits"/>,
 /// power of two). With both weights and activations integer, the bias is a 24-bit integer with scale
@@ -47,7 +48,10 @@ public sealed record IntegerScheme(ScaleKind Scale = ScaleKind.Float, bool PerCh
         {
             var weights = weightBits is { } wb ? WeightFormat((IWeightedLayer)network[layer], range, wb) : null;
             var input = activationBits is { } ab ? ActivationFormat(range.Input, range.InputMin, range.InputHistogram, ab) : null;
-            var output = activationBits is { } ob ? ActivationFormat(range.Output, range.OutputMin, range.OutputHistogram, ob) : null;
+            // An output only a ReLU reads is requantized after it: unsigned over the positive range (twice the levels).
+            var output = activationBits is not { } ob ? null
+                : range.RectifiedOutput is { } rectified ? ActivationFormat(rectified, 0, range.RectifiedOutputHistogram, ob)
+                : ActivationFormat(range.Output, range.OutputMin, range.OutputHistogram, ob);
             return new LayerQuantization(weights, BiasFormat(weights, input, range.Bias), input, output);
         };
     }

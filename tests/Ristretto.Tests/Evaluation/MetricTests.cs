@@ -1,3 +1,4 @@
+using Ristretto.Engine;
 using Ristretto.Data;
 using Ristretto.Evaluation;
 using Ristretto.Tests.Support;
@@ -22,7 +23,7 @@ public sealed class MetricTests
             var f = Reference(x);
             var n = zeros_like(f);
             n[TensorIndex.Slice(0, null, 2), TensorIndex.Slice(0, 1)] = tensor(50f); // pushes class 0 to the top on even images
-            var q = f + n;
+            var q = f.Plus(n);
             for (int i = 0; i < f.shape[0]; i++)
                 perImage.Add((f[i].data<float>().ToArray(), q[i].data<float>().ToArray()));
             return q;

@@ -1,3 +1,4 @@
+using Ristretto.Engine;
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML.OnnxRuntime;
@@ -103,7 +104,7 @@ public class ResNet18FeaturizerTests(ResNet18FeaturizerFixture photos, ITestOutp
         Assert.Equal(11_689_512 - 513_000 + 2 * (512 * 512 * 9 + 2 * 512), resnet.parameters().Sum(p => p.numel()));
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        var x = randn(1, 3, 224, 224).mul(50);
+        var x = randn(1, 3, 224, 224).Times(50);
         var seconds = new List<double>();
         for (int i = 0; i < 3; i++)
         {
