@@ -7,8 +7,8 @@ namespace Ristretto.Evaluation;
 
 /// <summary>
 /// The SQNR of each quantized layer's output under a plan, measured as the hardware sees it: the quantized network runs
-/// with every quantized layer upstream, and each planned layer's output (after its trim) is compared with the float
-/// network's output of that layer on the same images: 10·log10(Σ y² / Σ (ŷ − y)²) over every value.
+/// with every quantized layer upstream, and each planned layer's output (after its trim; after the ReLU where a ReLU is
+/// its only reader) is compared with the float network's on the same images: 10·log10(Σ y² / Σ (ŷ − y)²) over every value.
 /// </summary>
 public static class LayerSqnr
 {
@@ -18,9 +18,17 @@ public static class LayerSqnr
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(data);
+        // Where a plain ReLU is a layer's only reader, the ReLU's output is compared: what the next layer reads, and what a
+        // requantization that folds the ReLU (an unsigned output format) produces.
         var layers = network.Nodes.Where(n => plan.Layers.TryGetValue(n.Layer.LayerName, out var q) && !q.IsFloat)
-            .Select(n => (Layer: n.Layer.LayerName, Blob: n.Outputs[0])).ToList();
-        var blobs = layers.ToDictionary(l => l.Blob, l => l.Layer, StringComparer.Ordinal);
+            .Select(n =>
+            {
+                var readers = network.Nodes.Where(m => m.Inputs.Contains(n.Outputs[0])).ToList();
+                return readers is [{ Layer: Layers.ReLULayer { NegativeSlope: 0 } } relu] && !network.Outputs.Contains(n.Outputs[0])
+                    ? (Layer: n.Layer.LayerName, Blob: relu.Outputs[0], Producer: relu.Layer.LayerName)
+                    : (Layer: n.Layer.LayerName, Blob: n.Outputs[0], Producer: n.Layer.LayerName);
+            }).ToList();
+        var blobs = layers.ToDictionary(l => l.Blob, l => (l.Layer, l.Producer), StringComparer.Ordinal);
         var signal = layers.ToDictionary(l => l.Layer, _ => 0.0);
         var noise = layers.ToDictionary(l => l.Layer, _ => 0.0);
         bool wasTraining = network.training;
@@ -40,13 +48,14 @@ public static class LayerSqnr
                 // A layer's output is copied when produced: an in-place ReLU after it would overwrite it.
                 network.Run(new Dictionary<string, Tensor> { [network.Inputs[0].Name] = x }, (blob, layer, t) =>
                 {
-                    if (blobs.TryGetValue(blob, out var name) && name == layer.LayerName)
-                        reference[name] = t.to_type(ScalarType.Float64).clone();
+                    if (blobs.TryGetValue(blob, out var at) && at.Producer == layer.LayerName)
+                        reference[at.Layer] = t.to_type(ScalarType.Float64).clone();
                 });
                 quantized.Run(x, (blob, layer, t) =>
                 {
-                    if (!blobs.TryGetValue(blob, out var name) || name != layer.LayerName || !reference.TryGetValue(name, out var f))
+                    if (!blobs.TryGetValue(blob, out var at) || at.Producer != layer.LayerName || !reference.TryGetValue(at.Layer, out var f))
                         return;
+                    string name = at.Layer;
                     var q = t.to_type(ScalarType.Float64);
                     var e = q - f;
                     signal[name] += f.mul(f).sum().item<double>();
