@@ -41,7 +41,7 @@ internal sealed class DataPipelineBenchmark : IBenchmark
             long bytes = SyntheticPhotos.Write(folder, images);
             Console.WriteLine(Invariant($"{images} distinct JPEGs of 500×375 (quality 90, mean {bytes / images / 1024.0:F1} KB) written in {watch.Elapsed.TotalSeconds:F1} s to {folder}; they sit in the page cache, so D and E measure decoding, not the disk"));
             using var network = ModelZoo.Create(ModelName);
-            Console.WriteLine($"{ModelName} (eval, no_grad), batch {Batch}, {Environment.ProcessorCount} cores, libtorch threads {get_num_threads()}, decode workers {new StreamingOptions().Workers}, read-ahead {new StreamingOptions().Prefetch} batches in E");
+            Console.WriteLine($"{ModelName} (eval, no_grad), batch {Batch}, {Environment.ProcessorCount} cores, libtorch threads {get_num_threads()}, decode workers {new StreamingOptions().Workers}, read-ahead {(Environment.GetEnvironmentVariable("RISTRETTO_BENCH_PREFETCH") is { } n ? n : "default (0 on the CPU)")} batches in E");
             Console.WriteLine($"preprocessing {Preprocessing.ImageNet.Describe()}; M: ≥ {modelSeconds} s of random batches; T = 0.9 / (1/M + 1/D)");
             Decode(folder, 2 * Batch); // warm-up
             Model(network, 0);
@@ -118,7 +118,11 @@ internal sealed class DataPipelineBenchmark : IBenchmark
         using var noGrad = no_grad();
         var clock = Clock.Start();
         var source = new ReadCountingSource(ImageFileSource.FromFlatFolder(folder));
-        using var set = Open(source, new StreamingOptions { CacheBytes = 0 });
+        using var set = Open(source, new StreamingOptions
+        {
+            CacheBytes = 0,
+            Prefetch = Environment.GetEnvironmentVariable("RISTRETTO_BENCH_PREFETCH") is { } n ? int.Parse(n, System.Globalization.CultureInfo.InvariantCulture) : null,
+        });
         var waiting = new Stopwatch();
         for (int start = 0; start < set.Count; start += Batch)
         {

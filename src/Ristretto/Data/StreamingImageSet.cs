@@ -11,8 +11,13 @@ public sealed record StreamingOptions
     /// <summary>Threads that decode and transform images (default: the machine's cores).</summary>
     public int Workers { get; init; } = Environment.ProcessorCount;
 
-    /// <summary>Batches read ahead of the one asked for (a bounded queue: at most this many wait decoded).</summary>
-    public int Prefetch { get; init; } = 2;
+    /// <summary>
+    /// Batches read ahead of the one asked for (a bounded queue: at most this many wait decoded), or null for the
+    /// default: 2 when the network runs on a GPU (decoding then uses cores the model leaves idle), 0 on the CPU, where
+    /// decoding beside the model only takes cores from libtorch's threads (measured by the data-pipeline bench: end to
+    /// end 0.90 of the sequential target with read-ahead, see docs/data.md).
+    /// </summary>
+    public int? Prefetch { get; init; }
 
     /// <summary>
     /// Bytes of evaluated (un-augmented) batches kept after their first read, so the hundreds of passes of a search decode
@@ -47,6 +52,7 @@ public sealed class StreamingImageSet : ImageDataset
     private readonly Dictionary<(int Start, int Count), (Tensor Images, Tensor Labels)> _cache = [];
     private readonly ConcurrentDictionary<string, Task<(Tensor Images, Tensor Labels)>> _pending = new();
     private readonly SemaphoreSlim _decoders;
+    private readonly int _prefetch;
     private long _cachedBytes;
     private int _skipped;
 
@@ -64,13 +70,14 @@ public sealed class StreamingImageSet : ImageDataset
         _source = source;
         _preprocessing = (preprocessing ?? throw new ArgumentNullException(nameof(preprocessing))).Validate((int)shape[0]);
         _options = options ?? new StreamingOptions();
-        if (_options.Workers < 1 || _options.Prefetch < 0 || _options.CacheBytes < 0)
+        if (_options.Workers < 1 || _options.Prefetch is < 0 || _options.CacheBytes < 0)
             throw new RistrettoException("streaming needs ≥ 1 worker, a prefetch ≥ 0 and a cache ≥ 0 bytes");
         _mean = mean;
         _device = device;
         (_channels, _height, _width) = ((int)shape[0], (int)shape[1], (int)shape[2]);
         _ownsSource = ownsSource;
         _decoders = new SemaphoreSlim(_options.Workers);
+        _prefetch = _options.Prefetch ?? (device.type == TorchSharp.DeviceType.CPU ? 0 : 2);
     }
 
     /// <summary>The images read.</summary>
@@ -78,6 +85,9 @@ public sealed class StreamingImageSet : ImageDataset
 
     /// <summary>What is done to each image.</summary>
     public Preprocessing Preprocessing => _preprocessing;
+
+    /// <summary>Batches read ahead (<see cref="StreamingOptions.Prefetch"/>, resolved for the device).</summary>
+    public int ReadAhead => _prefetch;
 
     /// <summary>Images left out so far because they could not be read (with <see cref="StreamingOptions.SkipBadImages"/>).</summary>
     public int Skipped => Volatile.Read(ref _skipped);
@@ -124,7 +134,7 @@ public sealed class StreamingImageSet : ImageDataset
         }
         // Read the next batches while the caller computes on this one; read-aheads outside that window are dropped.
         var window = new List<(string Key, int Start, int Count)>();
-        for (int k = 1; k <= _options.Prefetch; k++)
+        for (int k = 1; k <= _prefetch; k++)
         {
             int next = start + k * count;
             if (next >= Count)
@@ -200,7 +210,7 @@ public sealed class StreamingImageSet : ImageDataset
 
     private void Start(string key, long[] indices, long draw)
     {
-        if (_options.Prefetch == 0)
+        if (_prefetch == 0)
             return;
         _pending.GetOrAdd(key, _ => Task.Run(() => Read(indices, draw)));
     }

@@ -150,7 +150,7 @@ public sealed class StreamingAugmentationTests
         float[] Batch(ulong seed, long draw, bool prefetch)
         {
             using var source = ImageFileSource.FromFlatFolder(dir.Path);
-            using var set = new StreamingImageSet(source, augmented, [3, 32, 32], CPU, new StreamingOptions { Seed = seed }, ownsSource: false);
+            using var set = new StreamingImageSet(source, augmented, [3, 32, 32], CPU, new StreamingOptions { Seed = seed, Prefetch = prefetch ? 2 : 0 }, ownsSource: false);
             long[] indices = [0, 1, 2, 3, 4, 5];
             if (prefetch)
                 set.Prefetch(indices, draw);
