@@ -48,6 +48,8 @@ public sealed class Trainer
         int checkpointInterval = 0, Action<int>? checkpoint = null, CancellationToken cancel = default, PeriodicTest? test = null)
     {
         ArgumentNullException.ThrowIfNull(train);
+        if (!train.Labelled)
+            throw new RistrettoException($"{train.Name} has no labels; training and fine-tuning need labelled images (--train-data)");
         if (startIteration < 0 || startIteration > _settings.Iterations)
             throw new RistrettoException($"cannot start at iteration {startIteration} of {_settings.Iterations}");
         var order = new BatchOrder(train.Count, _settings.Seed, _settings.Shuffle);
