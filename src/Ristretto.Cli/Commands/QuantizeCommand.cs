@@ -192,7 +192,7 @@ public static class QuantizeCommand
             {
                 var layerDb = ProgressDisplay.Run("per-layer SQNR", 1, p =>
                 {
-                    var measured = Evaluation.LayerSqnr.Measure(network, chosenPlan, test, size);
+                    var measured = Evaluation.LayerSqnr.Measure(network, chosenPlan, test, Math.Min(size, 16)); // every layer's output held at once: small batches
                     p(1, "");
                     return measured;
                 });

@@ -94,7 +94,8 @@ public sealed class DataOptions
             Images = n,
             SubsetSeed = r.GetValue(_subsetSeed),
             CalibrationImages = c ?? 640,
-            Preprocessing = Preprocessing(r),
+            Preprocessing = r.GetValue(_preprocess) is { } preset ? Ristretto.Data.Images.Preprocessing.Named(preset) : null,
+            Adjust = Preprocessing(r) is null ? null : p => Preprocessing(r, p)!,
             Streaming = new StreamingOptions
             {
                 Workers = r.GetValue(_threads) ?? Environment.ProcessorCount,
@@ -105,8 +106,8 @@ public sealed class DataOptions
     }
 
     /// <summary>
-    /// The preprocessing the flags ask for: a preset (--preprocess) with explicit flags overriding its fields, or null
-    /// when no flag is given (the model's or the source's default then applies).
+    /// The preprocessing the flags ask for: <paramref name="fallback"/> (the preprocessing that otherwise applies: the
+    /// preset, the model's, or the source's default) with the explicit flags overriding its fields, or null when no flag is given.
     /// </summary>
     public Preprocessing? Preprocessing(ParseResult r, Preprocessing? fallback = null)
     {
@@ -114,7 +115,7 @@ public sealed class DataOptions
             || r.GetValue(_std) != null || r.GetValue(_pixelScale) != null || r.GetValue(_order) != null || r.GetValue(_mirror);
         if (!any)
             return null;
-        var p = r.GetValue(_preprocess) is { } name ? Ristretto.Data.Images.Preprocessing.Named(name) : fallback ?? Ristretto.Data.Images.Preprocessing.None;
+        var p = fallback ?? (r.GetValue(_preprocess) is { } name ? Ristretto.Data.Images.Preprocessing.Named(name) : Ristretto.Data.Images.Preprocessing.None);
         bool custom = false;
         if (r.GetValue(_resize) is { } resize)
         {

@@ -36,6 +36,9 @@ public sealed record DataSettings
     /// <summary>Explicit preprocessing, or null for the model's (remembered or from its prototxt) or the source's default.</summary>
     public Preprocessing? Preprocessing { get; init; }
 
+    /// <summary>Changes applied on top of whichever preprocessing applies (explicit flags such as --crop or --mirror).</summary>
+    public Func<Preprocessing, Preprocessing>? Adjust { get; init; }
+
     /// <summary>How streamed sets read.</summary>
     public StreamingOptions Streaming { get; init; } = new();
 
@@ -96,6 +99,8 @@ public sealed class JobData : IDisposable
             ImageDataset Build(IImageSource source, string role)
             {
                 var p = preprocessing ?? (source is IdxSource || (source is SubsetSource s && s.Kind == "idx") ? Images.Preprocessing.Idx : Images.Preprocessing.None);
+                if (settings.Adjust != null)
+                    p = settings.Adjust(p);
                 job.Preprocessing ??= p;
                 // IDX data whose preprocessing only scales (and does not mirror training images) stays in memory: the same values, faster.
                 bool inMemory = p.IsPureScale && !(role == "training" && p.Mirror);
@@ -121,8 +126,11 @@ public sealed class JobData : IDisposable
             var all = main.Eval;
             int[]? calibrationPick = null;
             int[]? evaluated = null;
-            if (settings.Images is { } n && n < all.Count)
+            if (settings.Images is { } n && (n < all.Count || holdOut))
+            {
+                n = Math.Min(n, all.Count);
                 evaluated = settings.SubsetSeed is { } seed ? Sample(all.Count, n, seed, new HashSet<int>()) : Enumerable.Range(0, n).ToArray();
+            }
             if (holdOut)
             {
                 if (evaluated != null)
@@ -185,8 +193,16 @@ public sealed class JobData : IDisposable
                     calibrationSource = job.Own(new SubsetSource(all, calibrationPick!, $"{all.Name}, {calibrationPick!.Length:N0} calibration images"));
                 }
                 if (calibrationSource.Count > settings.CalibrationImages && calibrationSource is not SubsetSource)
-                    calibrationSource = job.Own(new SubsetSource(calibrationSource, Enumerable.Range(0, settings.CalibrationImages).ToArray(),
-                        $"{calibrationSource.Name}, first {settings.CalibrationImages:N0} images"));
+                {
+                    // IDX and CIFAR training sets are shuffled already (the first N, as Ristretto measured); image folders and
+                    // lists are usually in class order, so a seeded sample spans the classes.
+                    bool shuffled = calibrationSource.Kind is "idx" or "cifar-10" or "cifar-100";
+                    var picked = shuffled ? Enumerable.Range(0, settings.CalibrationImages).ToArray()
+                        : Sample(calibrationSource.Count, settings.CalibrationImages, calibrationSeed, new HashSet<int>());
+                    calibrationSource = job.Own(new SubsetSource(calibrationSource, picked, shuffled
+                        ? $"{calibrationSource.Name}, first {settings.CalibrationImages:N0} images"
+                        : $"{calibrationSource.Name}, {settings.CalibrationImages:N0} images sampled (seed {calibrationSeed:X})"));
+                }
                 job.Calibration = Build(calibrationSource, "calibration");
             }
             return job;

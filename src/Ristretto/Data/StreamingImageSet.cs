@@ -52,6 +52,7 @@ public sealed class StreamingImageSet : ImageDataset
     private readonly Dictionary<(int Start, int Count), (Tensor Images, Tensor Labels)> _cache = [];
     private readonly ConcurrentDictionary<string, Task<(Tensor Images, Tensor Labels)>> _pending = new();
     private readonly SemaphoreSlim _decoders;
+    private readonly ConcurrentBag<Task> _evicted = [];
     private readonly int _prefetch;
     private long _cachedBytes;
     private int _skipped;
@@ -185,6 +186,7 @@ public sealed class StreamingImageSet : ImageDataset
         {
             if (key[0] != kind || keep.Contains(key) || !_pending.TryRemove(key, out var task))
                 continue;
+            _evicted.Add(task);
             task.ContinueWith(t =>
             {
                 if (t.IsCompletedSuccessfully)
@@ -243,9 +245,10 @@ public sealed class StreamingImageSet : ImageDataset
                 labels[i] = _source.Label(index);
                 good[i] = true;
             }
-            catch (RistrettoException e)
+            catch (Exception e) when (e is not OutOfMemoryException)
             {
-                failure[i] = e;
+                // OpenCV, LMDB or I/O failures are a bad image too: one line naming it (or a warning with --skip-bad-images).
+                failure[i] = e as RistrettoException ?? new RistrettoException($"{_source.Describe(index)}: {e.Message}", e);
             }
             finally
             {
@@ -290,9 +293,18 @@ public sealed class StreamingImageSet : ImageDataset
                 x.Dispose();
                 y.Dispose();
             }
-            catch (RistrettoException)
+            catch (Exception)
             {
+                // A read-ahead nobody asked for failed; the set is going away.
             }
+        }
+        // Read-aheads dropped earlier may still be decoding: the source and the decoders must outlive them.
+        try
+        {
+            Task.WaitAll([.. _evicted]);
+        }
+        catch (AggregateException)
+        {
         }
         _pending.Clear();
         foreach (var (x, y) in _cache.Values)

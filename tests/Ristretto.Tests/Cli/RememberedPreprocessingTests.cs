@@ -46,6 +46,8 @@ public class RememberedPreprocessingTests
         }
         double explicitly = Top1(dir.File("m.rstm"), "--pixel-scale", "0.00390625", "--mean", "0.5");
         Assert.Equal(explicitly, Top1(dir.File("m.rstm")));
+        // A single flag changes that field of the remembered preprocessing, not the rest (CIFAR records are RGB already).
+        Assert.Equal(explicitly, Top1(dir.File("m.rstm"), "--channel-order", "rgb"));
         var exported = CliProcess.Run(["export", "--model", dir.File("m.rstm"), "--onnx", dir.File("m.onnx")]);
         Assert.True(exported.ExitCode == 0, exported.StdErr);
         Assert.Equal(explicitly, Top1(dir.File("m.onnx")));
