@@ -78,8 +78,8 @@ public sealed class DataOptions
         if (c != null && calibrationImages is { } oldCal)
             throw new RistrettoException($"--calibration-images supersedes {oldCal.Option}; give one of them");
         c ??= calibrationImages?.Images;
-        if (r.GetValue(_subsetSeed) != null && r.GetValue(_images) == null)
-            throw new RistrettoException("--subset-seed goes with --images");
+        if (r.GetValue(_subsetSeed) != null && n == null)
+            throw new RistrettoException("--subset-seed goes with --images (or --iterations)");
         if (r.GetValue(_threads) is < 1)
             throw new RistrettoException($"--threads must be ≥ 1, got {r.GetValue(_threads)}");
         if (r.GetValue(_threads) is { } threads)

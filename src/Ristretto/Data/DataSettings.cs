@@ -114,9 +114,20 @@ public sealed class JobData : IDisposable
                 var mean = p.MeanFile is { } file ? Import.Caffe.CaffeMeanFile.Load(file) : null;
                 log?.Invoke($"{role}: {source.Count:N0} images of {source.Name}, preprocessing: {p.Describe()}");
                 var set = job.Own(new StreamingImageSet(source, p, shape, device, settings.Streaming, mean, ownsSource: false));
-                // Read one image now, so a size or channel mismatch is an error before any work starts.
-                using (NewDisposeScope())
-                    set.Gather([0]);
+                // Read one image now, so a size or channel mismatch is an error before any work starts (with
+                // --skip-bad-images, the first readable one of the first few).
+                for (int probe = 0; ; probe++)
+                {
+                    try
+                    {
+                        using (NewDisposeScope())
+                            set.Gather([probe]);
+                        break;
+                    }
+                    catch (RistrettoException) when (settings.Streaming.SkipBadImages && probe + 1 < Math.Min(source.Count, 8))
+                    {
+                    }
+                }
                 return set;
             }
             // A one-split source with nothing else to calibrate on gives calibration a seeded sample disjoint from the

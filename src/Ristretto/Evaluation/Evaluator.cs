@@ -47,7 +47,7 @@ public static class Evaluator
             throw new RistrettoException($"iterations must be ≥ 1, got {maxBatches}");
         metric ??= Metric.Top1;
         if (metric.NeedsLabels && !set.Labelled)
-            throw new RistrettoException($"{set.Name} has no labels, so it cannot be scored by {metric.Name}; use --metric agreement, sqnr or cosine");
+            throw new RistrettoException($"{set.Name} has no labels, so it cannot be scored by {metric.Name}; score it against float outputs instead (quantize --metric agreement, sqnr or cosine)");
         if (metric.NeedsReference && reference is null)
             throw new ArgumentException($"metric {metric.Name} needs the float outputs", nameof(reference));
         int total = (set.Count + batchSize - 1) / batchSize;
