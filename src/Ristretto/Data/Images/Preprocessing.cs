@@ -84,7 +84,7 @@ public sealed record Preprocessing
     public static Preprocessing None { get; } = new();
 
     /// <summary>Today's IDX behaviour: gray bytes scaled by 1/256 (Caffe LeNet's <c>scale: 0.00390625</c>).</summary>
-    public static Preprocessing Idx { get; } = new() { Preset = "idx", PixelScale = 0.00390625f };
+    public static Preprocessing Idx { get; } = new() { Preset = "idx", PixelScale = TensorImageSet.Scale };
 
     /// <summary>torchvision's ImageNet convention: shorter side 256 (antialiased), center crop 224, RGB, /255, mean/std.</summary>
     public static Preprocessing ImageNet { get; } = new()
