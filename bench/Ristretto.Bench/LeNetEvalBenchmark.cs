@@ -1,3 +1,4 @@
+using Ristretto.Jobs;
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML.OnnxRuntime;
@@ -5,7 +6,7 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 using Ristretto.Data;
 using Ristretto.Engine;
 using Ristretto.Models;
-using Ristretto.Onnx;
+using Ristretto.Interchange.Onnx.Exporter;
 using Ristretto.Zoo;
 using static TorchSharp.torch;
 

@@ -1,3 +1,4 @@
+using Ristretto.Jobs;
 using System.Diagnostics;
 using System.Globalization;
 using Ristretto.Data;

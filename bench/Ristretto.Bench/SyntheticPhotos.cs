@@ -1,3 +1,4 @@
+using Ristretto.Engine;
 using Ristretto.Data;
 using Ristretto.Data.Images;
 

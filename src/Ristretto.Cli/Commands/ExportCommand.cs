@@ -1,10 +1,13 @@
+using Ristretto.Jobs;
+using Ristretto.Transforms;
 using System.CommandLine;
 using System.Globalization;
 using Ristretto.Cli.Infrastructure;
-using Ristretto.Export;
+using Ristretto.Interchange.Caffe.Writer;
+using Ristretto.Interchange.Caffe.RistrettoLayers;
 using Ristretto.Graph;
 using Ristretto.Layers;
-using Ristretto.Onnx;
+using Ristretto.Interchange.Onnx.Exporter;
 using Ristretto.Quantization;
 using Ristretto.Zoo;
 using TorchSharp;
@@ -64,7 +67,7 @@ public static class ExportCommand
         if (onnx is not null)
         {
             // The model's remembered preprocessing travels into the ONNX file's metadata_props.
-            var remembered = File.Exists(spec) ? ModelReference.RememberedPreprocessing(spec) : null;
+            var remembered = File.Exists(spec) ? ModelLoader.RememberedPreprocessing(spec) : null;
             OnnxExporter.Save(network, onnx, Models.ModelPreprocessing.OnnxMetadata(remembered));
         }
         else
@@ -80,21 +83,10 @@ public static class ExportCommand
     /// <summary>The network behind --model on the CPU: 'lenet' and files as the other verbs read them, other zoo names fresh.</summary>
     private static Network Load(string spec, string? weights, bool applyQuantization)
     {
-        bool zoo = !File.Exists(spec) && !spec.Equals(LeNet.ArchitectureName, StringComparison.OrdinalIgnoreCase)
-            && (ModelZoo.Contains(spec) || !(spec.Contains('/', StringComparison.Ordinal) || spec.Contains('.', StringComparison.Ordinal)));
-        if (zoo)
-        {
-            if (weights is not null)
-                throw new RistrettoException("--weights goes with a Caffe prototxt --model");
-            return ModelZoo.Create(spec);
-        }
-        var module = ModelReference.Load(spec, torch.CPU, weights, applyQuantization).Model;
-        if (module is Network network)
-        {
-            network.eval();
+        var loaded = ModelLoader.LoadOrBuild(spec, weights, applyQuantization, ProgressDisplay.Observer);
+        if (loaded.Model is Network network)
             return network;
-        }
-        module.Dispose();
+        loaded.Dispose();
         throw new RistrettoException($"{spec} is not a graph network");
     }
 

@@ -1,3 +1,5 @@
+using Ristretto.Jobs;
+using System.Globalization;
 using System.CommandLine;
 using Ristretto.Cli.Infrastructure;
 using Ristretto.Data;
@@ -79,16 +81,27 @@ public static class FinetuneCommand
                 throw new RistrettoException($"--test-iterations must be ≥ 1, got {r.GetValue(testIterations)}");
             var dataSettings = data.Settings(r);
             dataSettings = dataSettings with { Streaming = dataSettings.Streaming with { Seed = options.Solver.Seed } };
-            var request = new FinetuneRequest(r.GetValue(model), r.GetValue(weights), r.GetValue(plan), r.GetValue(quantized), r.GetValue(output)!,
+            var settings = new FinetuneSettings(r.GetValue(model), r.GetValue(weights), r.GetValue(plan), r.GetValue(quantized), r.GetValue(output)!,
                 options, r.GetResult(iterations) is { Implicit: false }, r.GetValue(testIterations), r.GetValue(snapshot), r.GetValue(resume), r.GetValue(keepBn),
-                r.GetValue(device)!, dataSettings, r.GetValue(json), PlanFile.ParseLearning(r.GetValue(learn)!));
-            return FinetuneRun.Execute(request, cancel);
+                r.GetValue(device), dataSettings, PlanFile.ParseLearning(r.GetValue(learn)!));
+            var result = Finetuner.Run(settings, ProgressDisplay.Observer, cancel);
+            if (result.Cancelled)
+                return CommandRunner.Interrupted;
+            Render(result);
+            JobJson.Write(r.GetValue(json), result.ToJson());
+            return 0;
         }));
         return command;
     }
-}
 
-/// <summary>What <c>ristretto finetune</c> was asked to do.</summary>
-internal sealed record FinetuneRequest(string? Model, string? Weights, string? Plan, string? ModelQuantized, string Output,
-    FinetuneOptions Options, bool IterationsGiven, int? TestIterations, int Snapshot, bool Resume, bool KeepBatchNorm, string Device, DataSettings Data, string? Json,
-    StepLearning? LearnSteps = null);
+    private static void Render(FinetuneResult r)
+    {
+        foreach (var (iteration, result) in r.Tests)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  iteration {iteration,6:N0}: top-1 {100 * result.Top1:F2} %"));
+        var after = r.After!;
+        Console.WriteLine($"quantized after fine-tuning:  {JobJson.Describe(after)}");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"top-1 {100 * r.Before.Top1:F2} % → {100 * after.Top1:F2} % (float {100 * r.Float.Top1:F2} %) in {r.Iterations - r.StartIteration:N0} iterations, {r.Seconds:F1} s"));
+        Console.WriteLine($"fine-tuned model (weights on the plan's grid) written to {r.Output}; plan: {r.PlanPath}; shadow weights: {r.ShadowPath}");
+    }
+}

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
+using Ristretto.Jobs;
 using Ristretto.Cli.Infrastructure;
 using Ristretto.Graph;
 using Ristretto.Zoo;
@@ -33,7 +34,7 @@ public static class InspectCommand
                 var summary = Data.DataSummary.Of(source);
                 foreach (string line in summary.Lines())
                     Console.WriteLine(line);
-                JsonReport.Write(r.GetValue(json), new Dictionary<string, object>
+                JobJson.Write(r.GetValue(json), new Dictionary<string, object>
                 {
                     ["data"] = summary.Spec, ["kind"] = summary.Kind,
                     ["splits"] = summary.Splits.Select(x => new Dictionary<string, object>
@@ -47,11 +48,11 @@ public static class InspectCommand
             string spec = r.GetValue(model) ?? throw new RistrettoException("inspect needs --model (a network) or --data (a data set)");
             // A zoo name ("squeezenet1.1") wins unless a file of that name exists; a word without '/' or '.' is a zoo name.
             bool zoo = !File.Exists(spec) && (ModelZoo.Contains(spec) || !(spec.Contains('/', StringComparison.Ordinal) || spec.Contains('.', StringComparison.Ordinal)));
-            using var module = zoo ? ModelZoo.Create(spec) : ModelReference.Load(spec, torch.CPU, r.GetValue(weights)).Model;
+            using var module = zoo ? ModelZoo.Create(spec) : ModelLoader.Load(spec, torch.CPU, r.GetValue(weights), observer: ProgressDisplay.Observer).Model;
             var network = module as Network ?? throw new RistrettoException($"{spec} is not a graph network");
             var rows = Rows(network);
             Console.Write(Render(network.Name, rows));
-            JsonReport.Write(r.GetValue(json), new Dictionary<string, object>
+            JobJson.Write(r.GetValue(json), new Dictionary<string, object>
             {
                 ["layers"] = rows.Select(x => new Dictionary<string, object>
                 {

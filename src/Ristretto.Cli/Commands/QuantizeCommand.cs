@@ -1,10 +1,8 @@
 using System.CommandLine;
-using System.Globalization;
-using System.Text;
 using Ristretto.Cli.Infrastructure;
 using Ristretto.Data;
 using Ristretto.Engine;
-using Ristretto.Graph;
+using Ristretto.Jobs;
 using Ristretto.Quantization;
 using Ristretto.Reports;
 using Ristretto.Search;
@@ -58,218 +56,78 @@ public static class QuantizeCommand
         var data = new DataOptions(command, calibration: true);
         command.SetAction(r => CommandRunner.Run(cancel =>
         {
-            string trimming = r.GetValue(mode)!;
-            if (trimming is not (Dfp or MiniFloat or PowerOfTwo or Integer))
-                throw new RistrettoException($"--trimming-mode {trimming}: expected {Dfp}, {MiniFloat}, {PowerOfTwo} or {Integer}");
-            var scheme = new IntegerScheme(r.GetValue(scale) switch { "pow2" => Formats.ScaleKind.PowerOfTwo, "fixed" => Formats.ScaleKind.FixedPoint, _ => Formats.ScaleKind.Float },
-                r.GetValue(perChannel), r.GetValue(asymmetric), r.GetValue(clipping) == "mse");
-            if (trimming != Integer && (r.GetResult(scale) is { Implicit: false } || r.GetValue(perChannel) || r.GetValue(asymmetric) || r.GetResult(clipping) is { Implicit: false }))
-                throw new RistrettoException($"--scale, --per-channel, --asymmetric and --calibration go with --trimming-mode {Integer}");
-            bool perLayer = r.GetValue(searchKind) == "per-layer";
-            if (perLayer && trimming != Dfp)
-                throw new RistrettoException($"--search per-layer works with {Dfp} only");
-            var fixedWidths = r.GetValue(widths) is { } w ? ParseWidths(w) : ((int, int, int)?)null;
-            if (fixedWidths != null && (trimming is not (Dfp or Integer) || perLayer))
-                throw new RistrettoException($"--widths goes with --trimming-mode {Dfp} or {Integer} and --search per-type");
-            if (r.GetValue(noWiden) && (fixedWidths != null || trimming is not (Dfp or Integer)))
-                throw new RistrettoException($"--no-widen goes with the sweeps of --trimming-mode {Dfp} or {Integer} (not with --widths)");
-            var learning = PlanFile.ParseLearning(r.GetValue(learn)!) ?? StepLearning.None;
-            if (learning != StepLearning.None && trimming != Integer)
-                throw new RistrettoException($"--learn-steps trains integer scales: it goes with --trimming-mode {Integer}");
-            if (r.GetValue(budget) is <= 0)
-                throw new RistrettoException($"--time-budget must be positive, got {r.GetValue(budget)}");
-            int size = r.GetValue(batch);
             if (r.GetValue(iterations) is < 1 || r.GetValue(calibration) is < 1)
                 throw new RistrettoException("--iterations and --calibration-batches must be ≥ 1");
-            var settings = data.Settings(r, r.GetValue(iterations) is { } n ? ("--iterations", n * size) : null,
-                r.GetValue(calibration) is { } cb ? ("--calibration-batches", cb * 64) : null);
+            int size = r.GetValue(batch);
             var scoredBy = Evaluation.Metric.Named(r.GetValue(metric)!);
-            var extra = Evaluation.Metric.List(r.GetValue(metrics));
-            bool fidelity = extra.Any(m => m.NeedsReference);
-            if (scoredBy == Evaluation.Metric.Sqnr && r.GetResult(margin) is not { Implicit: false })
-                throw new RistrettoException("--metric sqnr needs --error-margin DB: the lowest output SQNR a plan may have (e.g. 30)");
-            scoredBy.Threshold(0, r.GetValue(margin));
-            var dev = DeviceSelector.Resolve(r.GetValue(device));
-            var (loaded, path) = ModelReference.Load(r.GetValue(model), dev, r.GetValue(weights), applyQuantization: false);
-            using var module = loaded;
-            var network = module as Network ?? throw new RistrettoException($"{path}: only graph networks can be quantized");
-            settings = ModelReference.WithModelData(settings, path, data.Given(r));
-            using var job = JobData.Open(settings, network.Inputs[0].Shape, dev, eval: true, train: false, calibration: true,
-                ModelReference.RememberedPreprocessing(path), Log.Info);
-            var test = job.Eval!;
-            var ranges = Calibration.Measure(network, job.Calibration!, int.MaxValue, 64, scheme.MseClipping && trimming == Integer ? IntegerScheme.HistogramBins : 0);
-            int its = (test.Count + size - 1) / size;
-            double points = r.GetValue(margin);
-            QuantizationPlan chosenPlan;
-            Dictionary<string, object?> report;
-            Evaluation.EvalResult chosenScore, baselineScore;
-            var scoredPlans = new List<ReportPlan>();
-            if (fixedWidths is var (convBits, fcBits, actBits))
+            var settings = new QuantizeSettings
             {
-                var search = trimming == Dfp ? new RistrettoDfpSearch(network, ranges, test, its, size) { Metric = scoredBy, MeasureFidelity = fidelity }
-                    : new RistrettoDfpSearch(network, ranges, test, its, size, scheme.Formats(network), IntegerScheme.Widths, scheme.Describe()) { Metric = scoredBy, MeasureFidelity = fidelity };
-                chosenPlan = search.Plan(convBits, fcBits, actBits);
-                var (baseline, scored) = ProgressDisplay.Run("quantize", 2, p => search.Score(chosenPlan, p, cancel));
-                string kind = trimming == Dfp ? "Dynamic fixed point" : char.ToUpperInvariant(scheme.Describe()[0]) + scheme.Describe()[1..];
-                Console.Write(QuantizeTables.Fixed(kind, network.Name, path, baseline, scored, (convBits, fcBits, actBits)));
-                if (scoredBy != Evaluation.Metric.Top1 || fidelity)
-                    Console.WriteLine($"quantized: {JsonReport.Describe(scored)}");
-                report = Common(baseline, scored, 2, 0, [], new Dictionary<string, int?> { ["conv_weights"] = convBits, ["fc_weights"] = fcBits, ["activations"] = actBits });
-                (chosenScore, baselineScore) = (scored, baseline);
-            }
-            else if (trimming is Dfp or Integer)
-            {
-                var search = trimming == Dfp ? new RistrettoDfpSearch(network, ranges, test, its, size) { WidenToMargin = !r.GetValue(noWiden), Metric = scoredBy, MeasureFidelity = fidelity }
-                    : new RistrettoDfpSearch(network, ranges, test, its, size, scheme.Formats(network), IntegerScheme.Widths, scheme.Describe()) { WidenToMargin = !r.GetValue(noWiden), Metric = scoredBy, MeasureFidelity = fidelity };
-                var result = ProgressDisplay.Run("quantize", search.MaxEvaluations, p => search.Run(points, p, cancel));
-                string title = trimming == Dfp ? "Ristretto dynamic fixed point search" : $"Ristretto's sweeps, {scheme.Describe()}";
-                Console.Write(QuantizeTables.Table(title, network.Name, path, result, points, search.SweepWidths, scoredBy));
-                (chosenPlan, report, chosenScore, baselineScore) = (result.Plan, Report(result), result.Quantized, result.Baseline);
-                foreach (var point in result.Sweeps)
-                {
-                    var swept = point.Part switch
-                    {
-                        "conv weights" => search.Plan(point.Bits, null, null),
-                        "fc weights" => search.Plan(null, point.Bits, null),
-                        _ => search.Plan(null, null, point.Bits),
-                    };
-                    scoredPlans.Add(new ReportPlan($"{point.Part} {point.Bits}-bit", swept, Accuracy(point.Top1, point.Top5, "quantize sweep")));
-                }
-                foreach (var step in result.Combined.Where(t => (t.ConvWeightBits, t.FcWeightBits, t.ActivationBits) != (result.ConvWeightBits, result.FcWeightBits, result.ActivationBits)))
-                    scoredPlans.Add(new ReportPlan($"combined {Width(step.ConvWeightBits)}/{Width(step.FcWeightBits)}/{Width(step.ActivationBits)}",
-                        search.Plan(step.ConvWeightBits, step.FcWeightBits, step.ActivationBits), Accuracy(step.Top1, step.Top5, "quantize, combined")));
-                if (perLayer)
-                {
-                    var layerSearch = new PerLayerSearch(network, ranges, test, its, size) { Metric = scoredBy, MeasureFidelity = fidelity };
-                    var limit = r.GetValue(budget) is { } sec ? TimeSpan.FromSeconds(sec) : (TimeSpan?)null;
-                    int most = 2 + 2 * network.Nodes.Count(n => n.Layer is IWeightedLayer) * 4;
-                    var layered = ProgressDisplay.Run("per-layer", most, p => layerSearch.Run(points, limit, p, cancel));
-                    double typeCost = layerSearch.Cost(result.Plan);
-                    Console.Write(QuantizeTables.PerLayerTable(layered, typeCost, result.Quantized.Driving, scoredBy));
-                    scoredPlans.Add(new ReportPlan("per-type plan", result.Plan, Accuracy(result.Quantized.Top1, result.Quantized.Top5, "quantize")));
-                    chosenPlan = layered.Plan;
-                    // CostPoint.Top1 is the driving score; top-1 and top-5 are known only when top-1 drove the search.
-                    chosenScore = scoredBy == Evaluation.Metric.Top1
-                        ? result.Quantized with { Top1 = layered.Final.Top1, Top5 = layered.Final.Top5, Score = layered.Final.Top1 }
-                        : result.Quantized with { Top1 = double.NaN, Top5 = double.NaN, Score = layered.Final.Top1, Metrics = new Dictionary<string, double> { [scoredBy.Key] = layered.Final.Top1 } };
-                    report["per_layer"] = PerLayerReport(layered, typeCost);
-                }
-            }
-            else if (trimming == MiniFloat)
-            {
-                var modes = new RistrettoOtherModes(network, ranges, test, its, size) { Metric = scoredBy, MeasureFidelity = fidelity };
-                var result = ProgressDisplay.Run("quantize", 3, p => modes.MiniFloat(points, p, cancel));
-                Console.Write(QuantizeTables.Table(network.Name, path, result, points, scoredBy));
-                (chosenPlan, report, chosenScore, baselineScore) = (result.Plan, Report(result), result.Quantized, result.Baseline);
-            }
-            else
-            {
-                var modes = new RistrettoOtherModes(network, ranges, test, its, size) { Metric = scoredBy, MeasureFidelity = fidelity };
-                var result = ProgressDisplay.Run("quantize", 2, p => modes.PowerOfTwo(progress: p, cancel: cancel));
-                Console.Write(QuantizeTables.Table(network.Name, path, result));
-                (chosenPlan, report, chosenScore, baselineScore) = (result.Plan, Report(result), result.Quantized, result.Baseline);
-            }
-            if (r.GetValue(quantized) is { } prototxt)
-            {
-                string caffemodel = Path.ChangeExtension(prototxt, ".caffemodel");
-                Export.CaffeExport.Save(network, chosenPlan, prototxt, caffemodel);
-                Console.WriteLine($"quantized network written to {prototxt} (weights: {caffemodel})");
-            }
-            if (r.GetValue(plan) is { } planPath)
-            {
-                var written = learning == StepLearning.None ? chosenPlan : chosenPlan.WithLearning(learning);
-                PlanFile.Save(planPath, written, double.IsNaN(chosenScore.Top1) ? null : (chosenScore.Top1, chosenScore.Top5));
-                Console.WriteLine($"plan written to {planPath}");
-            }
-            if (r.GetValue(reportDir) is { } folder)
-            {
-                scoredPlans.Add(new ReportPlan("chosen", chosenPlan, Accuracy(chosenScore.Top1, chosenScore.Top5, "quantize")));
-                var written = ReportWriter.Write(network, scoredPlans, new ReportOptions { ModelSource = path, AllowFloatLayers = true }, folder,
-                    Accuracy(baselineScore.Top1, baselineScore.Top5, "quantize"));
-                Console.WriteLine($"cost report written to {Path.Combine(written.Folder, ReportWriter.HtmlFile)}");
-            }
-            if (r.GetValue(layerSqnr))
-            {
-                var layerDb = ProgressDisplay.Run("per-layer SQNR", 1, p =>
-                {
-                    var measured = Evaluation.LayerSqnr.Measure(network, chosenPlan, test, Math.Min(size, 16)); // every layer's output held at once: small batches
-                    p(1, "");
-                    return measured;
-                });
-                Console.WriteLine("SQNR of each quantized layer's output (quantized layers upstream):");
-                foreach (var (layer, db) in layerDb)
-                    Console.WriteLine($"  {layer,-24} {Evaluation.Metric.Sqnr.Format(db)}");
-                report["per_layer_sqnr_db"] = layerDb.ToDictionary(l => l.Layer, l => l.SqnrDb);
-            }
-            report["metric"] = scoredBy.Key;
-            JsonReport.Write(r.GetValue(json), report);
+                Model = r.GetValue(model),
+                Weights = r.GetValue(weights),
+                Device = r.GetValue(device),
+                Data = data.Settings(r, r.GetValue(iterations) is { } n ? ("--iterations", n * size) : null,
+                    r.GetValue(calibration) is { } cb ? ("--calibration-batches", cb * 64) : null),
+                DataGiven = data.Given(r),
+                Mode = QuantizeModes.Parse(r.GetValue(mode)!),
+                Scale = r.GetResult(scale) is { Implicit: false } ? r.GetValue(scale) switch { "pow2" => Formats.ScaleKind.PowerOfTwo, "fixed" => Formats.ScaleKind.FixedPoint, _ => Formats.ScaleKind.Float } : null,
+                PerChannel = r.GetValue(perChannel),
+                Asymmetric = r.GetValue(asymmetric),
+                MseCalibration = r.GetResult(clipping) is { Implicit: false } ? r.GetValue(clipping) == "mse" : null,
+                Search = r.GetValue(searchKind) == "per-layer" ? SearchKind.PerLayer : SearchKind.PerType,
+                NoWiden = r.GetValue(noWiden),
+                Widths = r.GetValue(widths) is { } w ? BitWidths.Parse(w) : null,
+                Learning = PlanFile.ParseLearning(r.GetValue(learn)!) ?? StepLearning.None,
+                TimeBudget = r.GetValue(budget) is { } sec ? (sec > 0 ? TimeSpan.FromSeconds(sec) : throw new RistrettoException($"--time-budget must be positive, got {sec}")) : null,
+                Margin = r.GetResult(margin) is { Implicit: false } ? new ErrorMargin(scoredBy, r.GetValue(margin)) : ErrorMargin.Default(scoredBy),
+                ExtraMetrics = Evaluation.Metric.List(r.GetValue(metrics)),
+                PerLayerSqnr = r.GetValue(layerSqnr),
+                BatchSize = size,
+                PlanPath = r.GetValue(plan),
+                QuantizedModelPath = r.GetValue(quantized),
+                ReportFolder = r.GetValue(reportDir),
+            }.Validate();
+            var result = Quantizer.Run(settings, ProgressDisplay.Observer, cancel);
+            Render(result);
+            JobJson.Write(r.GetValue(json), result.ToJson());
             return 0;
         }));
         return command;
     }
 
-    /// <summary>A plan's accuracy for the report, or null when the data has no labels.</summary>
-    private static PlanAccuracy? Accuracy(double top1, double top5, string origin) => double.IsNaN(top1) ? null : new PlanAccuracy(top1, top5, origin);
-
-    private static string Width(int? bits) => bits?.ToString(CultureInfo.InvariantCulture) ?? "float";
-
-    private static (int Conv, int Fc, int Activations) ParseWidths(string text)
+    /// <summary>The tables and lines <c>quantize</c> prints for <paramref name="r"/>.</summary>
+    private static void Render(QuantizeResult r)
     {
-        var parts = text.Split('/');
-        if (parts.Length != 3 || !parts.All(p => int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out int b) && b is >= 1 and <= 32))
-            throw new RistrettoException($"--widths {text}: expected CONV/FC/ACTIVATIONS bit-widths from 1 to 32, e.g. 2/2/4");
-        int[] b = parts.Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToArray();
-        return (b[0], b[1], b[2]);
-    }
-
-    private static Dictionary<string, object?> PerLayerReport(PerLayerResult r, double perTypeBops) => new()
-    {
-        ["method"] = "greedy by BOPs saved, 16→8→4→2→1 per layer and part, kept while within the margin",
-        ["layers"] = r.Widths.ToDictionary(kv => kv.Key, kv => new Dictionary<string, int> { ["weights"] = kv.Value.Weights, ["activations"] = kv.Value.Activations }),
-        ["bops"] = r.Final.Bops,
-        ["per_type_bops"] = perTypeBops,
-        ["top1"] = r.Final.Top1,
-        ["top5"] = r.Final.Top5,
-        ["pareto"] = r.ParetoFront.Select(p => new Dictionary<string, object> { ["bops"] = p.Bops, ["top1"] = p.Top1, ["plan"] = p.Description }).ToList(),
-        ["budget_exhausted"] = r.BudgetExhausted,
-        ["evaluations"] = r.Evaluations,
-        ["seconds"] = Math.Round(r.Seconds, 3),
-    };
-
-
-    private static Dictionary<string, object?> Report(MiniFloatSearchResult r)
-    {
-        var report = Common(r.Baseline, r.Quantized, r.Evaluations, r.Seconds,
-            r.Sweeps, new Dictionary<string, int?> { ["bits"] = r.Bits, ["exp_bits"] = r.ExponentBits, ["mant_bits"] = r.Bits - 1 - r.ExponentBits });
-        if (r.LrnExponentBits.Count > 0)
-            report["lrn_exp_bits"] = r.LrnExponentBits.ToDictionary(kv => kv.Key, kv => kv.Value);
-        return report;
-    }
-
-    private static Dictionary<string, object?> Report(PowerOfTwoResult r) => Common(r.Baseline, r.Quantized, r.Evaluations, r.Seconds,
-        [], new Dictionary<string, int?> { ["exp_min"] = r.MinExponent, ["exp_max"] = r.MaxExponent, ["activations"] = r.ActivationBits });
-
-    private static Dictionary<string, object?> Report(DfpSearchResult r)
-    {
-        var report = Common(r.Baseline, r.Quantized, r.Evaluations, r.Seconds,
-            r.Sweeps, new Dictionary<string, int?> { ["conv_weights"] = r.ConvWeightBits, ["fc_weights"] = r.FcWeightBits, ["activations"] = r.ActivationBits });
-        report["combined"] = r.Combined.Select(t => new Dictionary<string, object?>
+        var s = r.Settings;
+        var metric = s.EffectiveMargin.Metric;
+        if (s.Widths is { } w)
         {
-            ["conv_weights"] = t.ConvWeightBits, ["fc_weights"] = t.FcWeightBits, ["activations"] = t.ActivationBits,
-            ["top1"] = t.Top1, ["top5"] = t.Top5, ["score"] = t.Score, ["step"] = t.Step, ["widened"] = t.Widened, ["kept"] = t.Kept,
-        }).ToList();
-        return report;
+            string kind = s.Mode == QuantizeMode.DynamicFixedPoint ? "Dynamic fixed point" : char.ToUpperInvariant(r.SchemeDescription[0]) + r.SchemeDescription[1..];
+            Console.Write(QuantizeTables.Fixed(kind, r.NetworkName, r.ModelPath, r.Baseline, r.Quantized, (w.Conv, w.Fc, w.Activations)));
+            if (metric != Evaluation.Metric.Top1 || s.ExtraMetrics.Any(m => m.NeedsReference))
+                Console.WriteLine($"quantized: {JobJson.Describe(r.Quantized)}");
+        }
+        else if (r.Sweeps is { } sweeps)
+        {
+            string title = s.Mode == QuantizeMode.DynamicFixedPoint ? "Ristretto dynamic fixed point search" : $"Ristretto's sweeps, {r.SchemeDescription}";
+            Console.Write(QuantizeTables.Table(title, r.NetworkName, r.ModelPath, sweeps, s.EffectiveMargin.Value, r.SweepWidths, metric));
+            if (r.PerLayer is var (layered, typeCost))
+                Console.Write(QuantizeTables.PerLayerTable(layered, typeCost, sweeps.Quantized.Driving, metric));
+        }
+        else if (r.MiniFloat is { } m)
+            Console.Write(QuantizeTables.Table(r.NetworkName, r.ModelPath, m, s.EffectiveMargin.Value, metric));
+        else
+            Console.Write(QuantizeTables.Table(r.NetworkName, r.ModelPath, r.PowerOfTwo!));
+        if (r.QuantizedModelPath is { } prototxt)
+            Console.WriteLine($"quantized network written to {prototxt} (weights: {r.CaffeModelPath})");
+        if (r.PlanPath is { } planPath)
+            Console.WriteLine($"plan written to {planPath}");
+        if (r.ReportPath is { } report)
+            Console.WriteLine($"cost report written to {report}");
+        if (r.LayerSqnr is { } layers)
+        {
+            Console.WriteLine("SQNR of each quantized layer's output (quantized layers upstream):");
+            foreach (var (layer, db) in layers)
+                Console.WriteLine($"  {layer,-24} {Evaluation.Metric.Sqnr.Format(db)}");
+        }
     }
-
-    private static Dictionary<string, object?> Common(Evaluation.EvalResult baseline, Evaluation.EvalResult quantized, int evaluations, double seconds,
-        IReadOnlyList<SweepPoint> sweeps, Dictionary<string, int?> chosen) => new()
-    {
-        ["baseline"] = JsonReport.Scores(baseline),
-        ["sweeps"] = sweeps.Select(p => new Dictionary<string, object> { ["part"] = p.Part, ["bits"] = p.Bits, ["top1"] = p.Top1, ["top5"] = p.Top5, ["score"] = p.Score }).ToList(),
-        ["chosen"] = chosen,
-        ["quantized"] = JsonReport.Scores(quantized),
-        ["evaluations"] = evaluations,
-        ["seconds"] = Math.Round(seconds, 3),
-    };
-
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Ristretto.Jobs;
 using Ristretto.Cli.Infrastructure;
 using Ristretto.Data;
 using Ristretto.Engine;
@@ -60,24 +61,24 @@ public static class ReportCommand
             };
             if (r.GetValue(iterations) is < 1)
                 throw new RistrettoException($"--iterations must be ≥ 1, got {r.GetValue(iterations)}");
-            var planList = (r.GetValue(plans) ?? []).Select(ReportPlan.Load).ToList();
-            var dev = DeviceSelector.Resolve(r.GetValue(device));
-            var (loaded, path) = ModelReference.Load(r.GetValue(model), dev, r.GetValue(weights), applyQuantization: false);
-            using var module = loaded;
-            var network = module as Network ?? throw new RistrettoException($"{path}: only graph networks can be reported on");
-            var options = new ReportOptions { Accelerator = accelerator, AllowFloatLayers = r.GetValue(allowFloat), ModelSource = path };
-            ReportData.Compute(network, planList, options); // every plan checked before any evaluation or file
-            PlanAccuracy? baseline = null;
-            if (data.Given(r))
-                (baseline, planList) = Evaluate(network, planList, data.Settings(r, r.GetValue(iterations) is { } n ? ("--iterations", n * r.GetValue(batch)) : null),
-                    ModelReference.RememberedPreprocessing(path), dev, r.GetValue(batch), cancel);
-            var result = ReportWriter.Write(network, planList, options, r.GetValue(outDir)!, baseline);
+            var result = Reporter.Run(new ReportSettings
+            {
+                Model = r.GetValue(model),
+                Weights = r.GetValue(weights),
+                Device = r.GetValue(device),
+                Plans = r.GetValue(plans) ?? [],
+                Folder = r.GetValue(outDir)!,
+                Accelerator = accelerator,
+                AllowFloatLayers = r.GetValue(allowFloat),
+                Data = data.Given(r) ? data.Settings(r, r.GetValue(iterations) is { } n ? ("--iterations", n * r.GetValue(batch)) : null) : null,
+                BatchSize = r.GetValue(batch),
+            }, ProgressDisplay.Observer, cancel);
             Render(result.Data);
             Console.WriteLine($"report written to {result.Folder} ({ReportWriter.MarkdownFile}, {ReportWriter.HtmlFile}, {ReportWriter.JsonFile}, {result.Files.Count - 3} figure files)");
             if (r.GetValue(json) is { } jsonPath)
             {
                 Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(jsonPath))!);
-                IO.AtomicFile.WriteText(jsonPath, File.ReadAllText(result.Json));
+                IO.AtomicFile.WriteText(jsonPath, result.ToJson());
             }
             return 0;
         }));
@@ -103,29 +104,6 @@ public static class ReportCommand
         if (!(b > 0 && double.IsFinite(b)))
             throw new RistrettoException($"--bandwidth must be positive bytes/s, got {b.ToString(CultureInfo.InvariantCulture)}");
         return new RooflinePlatform(name ?? string.Create(CultureInfo.InvariantCulture, $"custom ({p:G3} ops/s, {b:G3} B/s)"), p, b);
-    }
-
-    private static (PlanAccuracy, List<ReportPlan>) Evaluate(Network network, List<ReportPlan> plans, DataSettings settings, Data.Images.Preprocessing? remembered,
-        TorchSharp.torch.Device dev, int batchSize, CancellationToken cancel)
-    {
-        using var job = JobData.Open(settings, network.Inputs[0].Shape, dev, eval: true, train: false, calibration: false, remembered, Log.Info);
-        var test = job.Eval!;
-        int? batches = null;
-        var all = new[] { (Name: ReportPlan.BaselineName, Plan: QuantizationPlan.Float) }.Concat(plans.Select(p => (p.Name, p.Plan))).ToList();
-        var scores = ProgressDisplay.Run("evaluating plans", all.Count, report =>
-        {
-            var list = new List<PlanAccuracy>();
-            foreach (var (name, plan) in all)
-            {
-                cancel.ThrowIfCancellationRequested();
-                using var quantized = new QuantizedNetwork(network, plan);
-                var s = Evaluator.Evaluate(quantized, test, batchSize, batches);
-                list.Add(new PlanAccuracy(s.Top1, s.Top5, $"evaluated on {s.Images:N0} images"));
-                report(list.Count, name);
-            }
-            return list;
-        });
-        return (scores[0], plans.Select((p, i) => p with { Accuracy = scores[i + 1] }).ToList());
     }
 
     private static void Render(ReportData data)

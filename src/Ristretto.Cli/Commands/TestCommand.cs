@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Ristretto.Jobs;
 using Ristretto.Cli.Infrastructure;
 using Ristretto.Data;
 using Ristretto.Engine;
@@ -34,22 +35,22 @@ public static class TestCommand
             int size = r.GetValue(batch);
             var settings = data.Settings(r, n is { } its ? ("--iterations", its * size) : null);
             var dev = DeviceSelector.Resolve(r.GetValue(device));
-            var (loaded, path) = ModelReference.Load(r.GetValue(model), dev, r.GetValue(weights));
-            using (loaded)
+            using var loadedModel = ModelLoader.Load(r.GetValue(model), dev, r.GetValue(weights), observer: ProgressDisplay.Observer);
+            var (loaded, path) = (loadedModel.Model, loadedModel.Path);
             {
                 using var quantized = r.GetValue(plan) is { } planPath
-                    ? new QuantizedNetwork(loaded as Network ?? throw new RistrettoException($"{path}: only graph networks take a plan"), PlanFile.Load(planPath))
+                    ? new QuantizedNetwork(loadedModel.Network("given a plan"), PlanFile.Load(planPath))
                     : null;
                 var network = (TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor>?)quantized ?? loaded;
-                settings = ModelReference.WithModelData(settings, path, data.Given(r));
-                using var job = JobData.Open(settings, ModelReference.InputShape(loaded, path), dev, eval: true, train: false, calibration: false,
-                    ModelReference.RememberedPreprocessing(path), Log.Info);
+                settings = ModelLoader.WithModelData(settings, path, data.Given(r), ProgressDisplay.Observer);
+                using var job = JobData.Open(settings, loadedModel.Network("read image data with").Inputs[0].Shape, dev, eval: true, train: false, calibration: false,
+                    ModelLoader.RememberedPreprocessing(path), Log.Info);
                 var testSet = job.Eval!;
                 int total = (testSet.Count + size - 1) / size;
                 var score = ProgressDisplay.Run("test", total, report =>
                     Evaluator.Evaluate(network, testSet, size, null, new Progress(report, size)));
-                Console.WriteLine($"{path} ({dev}): {JsonReport.Describe(score)}");
-                JsonReport.Write(r.GetValue(json), JsonReport.Accuracy(score));
+                Console.WriteLine($"{path} ({dev}): {JobJson.Describe(score)}");
+                JobJson.Write(r.GetValue(json), JobJson.Accuracy(score));
                 return 0;
             }
         }));

@@ -1,3 +1,4 @@
+using Ristretto.Jobs;
 using System.CommandLine;
 using Ristretto.Cli.Infrastructure;
 using Ristretto.Data;
@@ -124,12 +125,12 @@ public static class TrainCommand
         if (File.Exists(checkpointPath))
             File.Delete(checkpointPath);
         Console.WriteLine($"trained {architecture} for {outcome.Iteration - start:N0} iterations in {outcome.Seconds:F1} s (final batch loss {outcome.LastLoss:F4})");
-        Console.WriteLine($"test: {JsonReport.Describe(score)}");
+        Console.WriteLine($"test: {JobJson.Describe(score)}");
         Console.WriteLine($"model written to {outPath}");
-        var report = JsonReport.Accuracy(score);
+        var report = JobJson.Accuracy(score);
         report["train_seconds"] = Math.Round(outcome.Seconds, 3);
         report["iterations"] = outcome.Iteration;
-        JsonReport.Write(json, report);
+        JobJson.Write(json, report);
         return 0;
     }
 }

@@ -41,7 +41,7 @@ public static class ProgressDisplay
     }
 
     /// <summary>Adapts training reports to <see cref="Run{T}"/>'s callback.</summary>
-    public static IProgress<TrainProgress> ForTraining(Action<int, string> report) => new TrainingReporter(report);
+    public static IProgress<TrainProgress> ForTraining(Action<int, string> report) => new Jobs.TrainingProgress(report);
 
     private static T RunPlain<T>(string title, int total, Func<Action<int, string>, T> work)
     {
@@ -59,9 +59,13 @@ public static class ProgressDisplay
         });
     }
 
-    private sealed class TrainingReporter(Action<int, string> report) : IProgress<TrainProgress>
+    /// <summary>The CLI's job observer: progress bars (or plain lines) and notes on standard error.</summary>
+    public static Jobs.IJobObserver Observer { get; } = new ConsoleObserver();
+
+    private sealed class ConsoleObserver : Jobs.IJobObserver
     {
-        public void Report(TrainProgress value) => report(value.Iteration, string.Create(CultureInfo.InvariantCulture,
-            $"iteration {value.Iteration}/{value.Total} loss {value.Loss:F4} lr {value.LearningRate:G3}{(value.LastTest is { } test ? $" test top-1 {100 * test.Top1:F2} %" : "")} {value.IterationsPerSecond:F0} it/s"));
+        public T Stage<T>(string title, int total, Func<Action<int, string>, T> work) => Run(title, total, work);
+
+        public void Info(string line) => Log.Info(line);
     }
 }

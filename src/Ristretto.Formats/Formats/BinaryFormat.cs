@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 namespace Ristretto.Formats;
 
 /// <summary>
@@ -7,6 +8,7 @@ namespace Ristretto.Formats;
 /// <c>floor(t + u)</c> picks the code, so the expectation is <c>x</c> inside <c>[-α, α]</c>;
 /// <c>x/α</c> and <c>+ 1</c> are float32 operations.
 /// </summary>
+[FormatKind("binary")]
 public sealed record BinaryFormat : NumberFormat
 {
     /// <summary>Creates the format; <paramref name="alpha"/> must be a positive normal float32.</summary>
@@ -50,4 +52,29 @@ public sealed record BinaryFormat : NumberFormat
 
     /// <inheritdoc />
     public override string ToString() => $"binary(alpha={Alpha})";
+
+    /// <inheritdoc/>
+    public override JsonObject ToJson() => new() { ["kind"] = Kind, ["alpha"] = Alpha };
+
+    /// <summary>Reads <see cref="ToJson"/>'s object.</summary>
+    public static NumberFormat FromJson(JsonNode node) => new BinaryFormat(FormatRegistry.Float(node, "alpha"));
+
+    /// <inheritdoc/>
+    public override FormatArithmetic Arithmetic => FormatArithmetic.TwoLevel;
+
+    /// <inheritdoc/>
+    public override ScaleKind RequantScale => ScaleKind.Float;
+
+    /// <summary>α: 32 bits.</summary>
+    public override long ScaleParameterBits => 32;
+
+    /// <inheritdoc/>
+    public override IEnumerable<double> GridValues(double lo, double hi) => new double[] { -Alpha, Alpha }.Where(v => v >= lo && v <= hi);
+
+    /// <inheritdoc/>
+    public override unsafe void Trim(float* src, float* dst, long count, long inner, Rounding rounding, ulong seed)
+    {
+        bool st = rounding == Rounding.Stochastic;
+        FusedKernel.Run(src, dst, count, inner, [new BinaryOp(this, st)], st, seed);
+    }
 }

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 namespace Ristretto.Formats;
 
 /// <summary>
@@ -5,6 +6,7 @@ namespace Ristretto.Formats;
 /// <see cref="BitWidth"/>-bit integer. Saturates to <c>[-2^(bw-1), 2^(bw-1) - 1] · 2^-fl</c>;
 /// ±Inf saturate, NaN becomes 0, and a zero result is +0 (an integer has no signed zero).
 /// </summary>
+[FormatKind("dfp")]
 public sealed record DynamicFixedPoint : NumberFormat
 {
     /// <summary>Largest supported bit width: every value stays exact in float32.</summary>
@@ -70,4 +72,30 @@ public sealed record DynamicFixedPoint : NumberFormat
 
     /// <inheritdoc />
     public override string ToString() => $"dfp(bw={BitWidth}, fl={FractionalLength})";
+
+    /// <inheritdoc/>
+    public override JsonObject ToJson() => new() { ["kind"] = Kind, ["bw"] = BitWidth, ["fl"] = FractionalLength };
+
+    /// <summary>Reads <see cref="ToJson"/>'s object.</summary>
+    public static NumberFormat FromJson(JsonNode node) => new DynamicFixedPoint(FormatRegistry.Int(node, "bw"), FormatRegistry.Int(node, "fl"));
+
+    /// <inheritdoc/>
+    public override FormatArithmetic Arithmetic => FormatArithmetic.Integer;
+
+    /// <inheritdoc/>
+    public override AffineGrid Affine => new([Step], [0], MinCode, MaxCode, null);
+
+    /// <inheritdoc/>
+    public override IEnumerable<double> GridValues(double lo, double hi)
+    {
+        for (long m = (long)Math.Max(MinCode, Math.Floor(lo / Step)); m <= (long)Math.Min(MaxCode, Math.Ceiling(hi / Step)); m++)
+            yield return m * Step;
+    }
+
+    /// <inheritdoc/>
+    public override unsafe void Trim(float* src, float* dst, long count, long inner, Rounding rounding, ulong seed)
+    {
+        bool st = rounding == Rounding.Stochastic;
+        FusedKernel.Run(src, dst, count, inner, [new AffineOp((float)Step, 0, MinCode, MaxCode, st)], st, seed);
+    }
 }

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.Collections.Immutable;
 
 namespace Ristretto.Formats;
@@ -10,6 +11,7 @@ namespace Ristretto.Formats;
 /// or per channel along <see cref="ChannelAxis"/>; the scale is a float, a fixed-point number or a power of two.
 /// NaN becomes 0 (code <c>z</c>), ±Inf saturate, and a zero result is +0.
 /// </summary>
+[FormatKind("int")]
 public sealed record IntegerFormat : NumberFormat
 {
     /// <summary>Creates the format; throws <see cref="RistrettoException"/> on a bad combination.</summary>
@@ -169,4 +171,88 @@ public sealed record IntegerFormat : NumberFormat
         ScaleKind.FixedPoint => $"fixed-point number with {fracBits} fraction bits",
         _ => "float",
     };
+
+    /// <inheritdoc/>
+    public override JsonObject ToJson() => new()
+    {
+        ["kind"] = Kind, ["bw"] = BitWidth, ["signed"] = Signed,
+        ["scales"] = new JsonArray(Scales.Select(x => (JsonNode?)JsonValue.Create(x)).ToArray()),
+        ["zero_points"] = new JsonArray(ZeroPoints.Select(x => (JsonNode?)JsonValue.Create(x)).ToArray()),
+        ["axis"] = ChannelAxis, ["narrow"] = NarrowRange, ["scale_kind"] = ScaleKindName(ScaleKind),
+        ["scale_frac_bits"] = ScaleFractionBits,
+    };
+
+    /// <summary>Reads <see cref="ToJson"/>'s object.</summary>
+    public static NumberFormat FromJson(JsonNode node)
+    {
+        var scales = node["scales"] as JsonArray ?? throw new RistrettoException("missing \"scales\" array");
+        var zeros = node["zero_points"] as JsonArray;
+        return new IntegerFormat(FormatRegistry.Int(node, "bw"), (bool?)node["signed"] ?? true,
+            scales.Select(x => x is null ? throw new RistrettoException("null scale") : (float)x),
+            zeros?.Select(x => x is null ? throw new RistrettoException("null zero point") : (int)x),
+            (int?)node["axis"], (bool?)node["narrow"] ?? false, ParseScaleKind((string?)node["scale_kind"]),
+            (int?)node["scale_frac_bits"] ?? 0);
+    }
+
+    private static string ScaleKindName(ScaleKind kind) => kind switch
+    {
+        ScaleKind.Float => "float",
+        ScaleKind.FixedPoint => "fixed",
+        ScaleKind.PowerOfTwo => "pow2",
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+
+    private static ScaleKind ParseScaleKind(string? name) => name switch
+    {
+        null or "float" => ScaleKind.Float,
+        "fixed" => ScaleKind.FixedPoint,
+        "pow2" => ScaleKind.PowerOfTwo,
+        _ => throw new RistrettoException($"unknown scale_kind '{name}' (float, fixed, pow2)"),
+    };
+
+    /// <inheritdoc/>
+    public override FormatArithmetic Arithmetic => FormatArithmetic.Integer;
+
+    /// <inheritdoc/>
+    public override ScaleKind RequantScale => ScaleKind;
+
+    /// <inheritdoc/>
+    public override bool HasZeroPoint => !IsSymmetric;
+
+    /// <summary>Stored scale and zero-point bits: a float scale 32, fixed point its integer bits, a power of two an 8-bit exponent.</summary>
+    public override long ScaleParameterBits => (long)ChannelCount * ((ScaleKind switch { ScaleKind.Float => 32, ScaleKind.FixedPoint => FixedScaleBits, _ => 8 })
+                                                                 + (IsSymmetric ? 0 : BitWidth));
+
+    /// <summary>Bits of the largest fixed-point scale integer <c>n = s·2^f</c>.</summary>
+    public override int FixedScaleBits
+    {
+        get
+        {
+            double max = Scales.Max(s => Math.ScaleB(s, ScaleFractionBits));
+            int bits = 1;
+            while (Math.ScaleB(1.0, bits) <= max)
+                bits++;
+            return bits;
+        }
+    }
+
+    /// <inheritdoc/>
+    public override AffineGrid Affine => new(Scales.Select(s => (double)s).ToList(), ZeroPoints.ToList(), QMin, QMax, ChannelAxis);
+
+    /// <inheritdoc/>
+    public override IEnumerable<double> GridValues(double lo, double hi)
+    {
+        double s = Scales[0];
+        int z = ZeroPoints[0];
+        for (long q = (long)Math.Max(QMin, Math.Floor(lo / s) + z); q <= (long)Math.Min(QMax, Math.Ceiling(hi / s) + z); q++)
+            yield return (q - z) * s;
+    }
+
+    /// <inheritdoc/>
+    public override unsafe void Trim(float* src, float* dst, long count, long inner, Rounding rounding, ulong seed)
+    {
+        bool st = rounding == Rounding.Stochastic;
+        var ops = Enumerable.Range(0, ChannelCount).Select(c => new AffineOp(Scales[c], ZeroPoints[c], QMin, QMax, st)).ToArray();
+        FusedKernel.Run(src, dst, count, inner, ops, st, seed);
+    }
 }

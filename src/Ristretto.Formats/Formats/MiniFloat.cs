@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 namespace Ristretto.Formats;
 
 /// <summary>
@@ -12,6 +13,7 @@ namespace Ristretto.Formats;
 /// into the next binade is checked against saturation again (Ristretto's CPU and GPU code did not). With 8
 /// exponent bits the nominal range [2^-127, 2^128] is cut to float32's normal range [2^-126, 2^127].
 /// </remarks>
+[FormatKind("minifloat")]
 public sealed record MiniFloat : NumberFormat
 {
     /// <summary>Creates the format; throws <see cref="RistrettoException"/> on a bad combination.</summary>
@@ -99,4 +101,42 @@ public sealed record MiniFloat : NumberFormat
 
     /// <inheritdoc />
     public override string ToString() => $"minifloat(exp={ExponentBits}, mant={MantissaBits})";
+
+    /// <inheritdoc/>
+    public override JsonObject ToJson() => new() { ["kind"] = Kind, ["exp_bits"] = ExponentBits, ["mant_bits"] = MantissaBits };
+
+    /// <summary>Reads <see cref="ToJson"/>'s object.</summary>
+    public static NumberFormat FromJson(JsonNode node) => new MiniFloat(FormatRegistry.Int(node, "exp_bits"), FormatRegistry.Int(node, "mant_bits"));
+
+    /// <inheritdoc/>
+    public override FormatArithmetic Arithmetic => FormatArithmetic.FloatingPoint;
+
+    /// <inheritdoc/>
+    public override ScaleKind RequantScale => ScaleKind.Float;
+
+    /// <inheritdoc/>
+    public override int SignificandBits => MantissaBits + 1;
+
+    /// <inheritdoc/>
+    public override IEnumerable<double> GridValues(double lo, double hi)
+    {
+        if (lo <= 0 && hi >= 0)
+            yield return 0;
+        for (int e = MinExponent; e <= MaxExponent; e++)
+            for (int k = 0; k < 1 << MantissaBits; k++)
+            {
+                double v = (1 + k / (double)(1 << MantissaBits)) * Math.ScaleB(1.0, e);
+                if (v >= lo && v <= hi)
+                    yield return v;
+                if (-v >= lo && -v <= hi)
+                    yield return -v;
+            }
+    }
+
+    /// <inheritdoc/>
+    public override unsafe void Trim(float* src, float* dst, long count, long inner, Rounding rounding, ulong seed)
+    {
+        bool st = rounding == Rounding.Stochastic;
+        FusedKernel.Run(src, dst, count, inner, [new MiniFloatOp(this, st)], st, seed);
+    }
 }

@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+
 namespace Ristretto.Formats;
 
 /// <summary>
@@ -53,6 +55,68 @@ public abstract record NumberFormat
                 m = Math.Max(m, Math.Max(Math.Abs(lo), Math.Abs(hi)));
             }
             return m;
+        }
+    }
+
+    // ---- What the rest of the project asks of a format. A new format overrides these in its own file (docs/extending.md).
+
+    /// <summary>
+    /// The plan-file form of the format: an object with <c>"kind"</c> = <see cref="Kind"/> and its parameters. The type
+    /// also declares <c>[FormatKind("…")]</c> and a <c>public static NumberFormat FromJson(JsonNode)</c> that reads it back
+    /// (<see cref="FormatRegistry"/>).
+    /// </summary>
+    public abstract JsonObject ToJson();
+
+    /// <summary>What the multipliers of a datapath built for this format are (the cost model's MAC kind).</summary>
+    public abstract FormatArithmetic Arithmetic { get; }
+
+    /// <summary>How a rescale by this format's step is done in integer hardware: a shift, a fixed-point multiply, a float multiply.</summary>
+    public virtual ScaleKind RequantScale => ScaleKind.PowerOfTwo;
+
+    /// <summary>Whether stored values carry a zero point (an offset the datapath subtracts).</summary>
+    public virtual bool HasZeroPoint => false;
+
+    /// <summary>Bits of scales and zero points stored beside the values (0 when the step is in the instruction).</summary>
+    public virtual long ScaleParameterBits => 0;
+
+    /// <summary>Bits of a fixed-point scale integer (only for <see cref="ScaleKind.FixedPoint"/> requantization).</summary>
+    public virtual int FixedScaleBits => 0;
+
+    /// <summary>Bits of the significand a multiplier sees (a minifloat's mantissa + 1; the width otherwise).</summary>
+    public virtual int SignificandBits => BitWidth;
+
+    /// <summary>Positions a shifter for this format spans (power-of-two weights: the exponent range); 0 otherwise.</summary>
+    public virtual int ShiftPositions => 0;
+
+    /// <summary>
+    /// The format as an integer grid, <c>value = scale·(q − zero point)</c> with <c>QMin ≤ q ≤ QMax</c>, per channel along
+    /// <see cref="ChannelAxis"/>; null when it is not one (minifloat, power of two, binary/ternary α). What the integer
+    /// engine and quantized ONNX (QuantizeLinear/DequantizeLinear) read.
+    /// </summary>
+    public virtual AffineGrid? Affine => null;
+
+    /// <summary>
+    /// The representable values (channel 0) in [<paramref name="lo"/>, <paramref name="hi"/>], for charts; the caller stops
+    /// enumerating once it has enough. The default refuses in one line.
+    /// </summary>
+    public virtual IEnumerable<double> GridValues(double lo, double hi) =>
+        throw new RistrettoException($"no grid for {Kind} formats");
+
+    /// <summary>
+    /// Trims <paramref name="count"/> contiguous float32 values (laid out as [outer, channels, <paramref name="inner"/>]
+    /// for a per-channel format) from <paramref name="src"/> into <paramref name="dst"/> (may alias). The default runs the
+    /// scalar reference <see cref="Quantize"/> with the stochastic draw of element i being
+    /// <see cref="StochasticStream.Uniform"/>(seed, i), so a new format is correct before it is fast; the built-in
+    /// formats override it with the vectorised kernels, which give the same bits.
+    /// </summary>
+    public virtual unsafe void Trim(float* src, float* dst, long count, long inner, Rounding rounding, ulong seed)
+    {
+        int channels = ChannelCount;
+        for (long i = 0; i < count; i++)
+        {
+            int channel = ChannelAxis is null ? 0 : (int)(i / inner % channels);
+            double u = rounding == Rounding.Stochastic ? StochasticStream.Uniform(seed, i) : 0;
+            dst[i] = (float)Quantize(src[i], rounding, u, channel);
         }
     }
 }

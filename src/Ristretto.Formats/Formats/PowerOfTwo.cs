@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 namespace Ristretto.Formats;
 
 /// <summary>
@@ -15,6 +16,7 @@ namespace Ristretto.Formats;
 /// (half to even or <c>floor(|x|/2^MinExponent + u)</c>); without zero, the value clamps to 2^MinExponent.
 /// Signs are kept (a sign-magnitude code); NaN becomes +0 (or +2^MinExponent without zero).
 /// </remarks>
+[FormatKind("pow2")]
 public sealed record PowerOfTwo : NumberFormat
 {
     /// <summary>Creates the format; throws <see cref="RistrettoException"/> on a bad combination.</summary>
@@ -97,4 +99,35 @@ public sealed record PowerOfTwo : NumberFormat
 
     /// <inheritdoc />
     public override string ToString() => $"pow2(exp=[{MinExponent}, {MaxExponent}], zero={ZeroRepresentable})";
+
+    /// <inheritdoc/>
+    public override JsonObject ToJson() => new() { ["kind"] = Kind, ["exp_min"] = MinExponent, ["exp_max"] = MaxExponent, ["zero"] = ZeroRepresentable };
+
+    /// <summary>Reads <see cref="ToJson"/>'s object.</summary>
+    public static NumberFormat FromJson(JsonNode node) =>
+        new PowerOfTwo(FormatRegistry.Int(node, "exp_min"), FormatRegistry.Int(node, "exp_max"), (bool?)node["zero"] ?? true);
+
+    /// <inheritdoc/>
+    public override FormatArithmetic Arithmetic => FormatArithmetic.Shift;
+
+    /// <inheritdoc/>
+    public override int ShiftPositions => MaxExponent - MinExponent + 1;
+
+    /// <inheritdoc/>
+    public override IEnumerable<double> GridValues(double lo, double hi)
+    {
+        if (ZeroRepresentable && lo <= 0 && hi >= 0)
+            yield return 0;
+        for (int e = MinExponent; e <= MaxExponent; e++)
+            foreach (double v in new[] { Math.ScaleB(1.0, e), -Math.ScaleB(1.0, e) })
+                if (v >= lo && v <= hi)
+                    yield return v;
+    }
+
+    /// <inheritdoc/>
+    public override unsafe void Trim(float* src, float* dst, long count, long inner, Rounding rounding, ulong seed)
+    {
+        bool st = rounding == Rounding.Stochastic;
+        FusedKernel.Run(src, dst, count, inner, [new PowerOfTwoOp(this, st)], st, seed);
+    }
 }

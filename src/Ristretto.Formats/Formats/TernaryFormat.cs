@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 namespace Ristretto.Formats;
 
 /// <summary>
@@ -5,6 +6,7 @@ namespace Ristretto.Formats;
 /// NaN gives +0. Stochastic ignores Δ: the magnitude becomes α with probability <c>t = min(|x|/α, 1)</c>
 /// (<c>floor(t + u)</c>), so the expectation is <c>x</c> inside <c>[-α, α]</c>; <c>|x|/α</c> is a float32 division.
 /// </summary>
+[FormatKind("ternary")]
 public sealed record TernaryFormat : NumberFormat
 {
     /// <summary>Creates the format; needs <c>0 ≤ Δ &lt; α</c>, α a positive normal float32.</summary>
@@ -61,4 +63,29 @@ public sealed record TernaryFormat : NumberFormat
 
     /// <inheritdoc />
     public override string ToString() => $"ternary(threshold={Threshold}, alpha={Alpha})";
+
+    /// <inheritdoc/>
+    public override JsonObject ToJson() => new() { ["kind"] = Kind, ["threshold"] = Threshold, ["alpha"] = Alpha };
+
+    /// <summary>Reads <see cref="ToJson"/>'s object.</summary>
+    public static NumberFormat FromJson(JsonNode node) => new TernaryFormat(FormatRegistry.Float(node, "threshold"), FormatRegistry.Float(node, "alpha"));
+
+    /// <inheritdoc/>
+    public override FormatArithmetic Arithmetic => FormatArithmetic.TwoLevel;
+
+    /// <inheritdoc/>
+    public override ScaleKind RequantScale => ScaleKind.Float;
+
+    /// <summary>α: 32 bits.</summary>
+    public override long ScaleParameterBits => 32;
+
+    /// <inheritdoc/>
+    public override IEnumerable<double> GridValues(double lo, double hi) => new double[] { -Alpha, 0, Alpha }.Where(v => v >= lo && v <= hi);
+
+    /// <inheritdoc/>
+    public override unsafe void Trim(float* src, float* dst, long count, long inner, Rounding rounding, ulong seed)
+    {
+        bool st = rounding == Rounding.Stochastic;
+        FusedKernel.Run(src, dst, count, inner, [new TernaryOp(this, st)], st, seed);
+    }
 }

@@ -28,7 +28,10 @@ public sealed record LayerCost
     public long ActivationBits => Shape.InputElements * Scheme.InputBits + Shape.OutputElements * Scheme.OutputBits;
 
     /// <summary>Bit operations: MACs × b_w × b_a.</summary>
-    public double Bops => (double)Shape.Macs * Scheme.WeightBits * Scheme.InputBits;
+    public double Bops => BopsOf(Shape.Macs, Scheme.WeightBits, Scheme.InputBits);
+
+    /// <summary>The one BOPs count: <paramref name="macs"/> × <paramref name="weightBits"/> × <paramref name="inputBits"/>.</summary>
+    public static double BopsOf(long macs, int weightBits, int inputBits) => (double)macs * weightBits * inputBits;
 
     /// <summary>Accumulator width: product bits + <c>⌈log2 K⌉</c>.</summary>
     public int AccumulatorBits => Scheme.ProductBits + Shape.GrowthBits;

@@ -95,21 +95,18 @@ public sealed record LayerScheme
     /// </summary>
     public static LayerScheme Of(NumberFormat? weights, NumberFormat? bias, NumberFormat? input, NumberFormat? output)
     {
-        foreach (var f in new[] { weights, bias, input, output })
-            if (f is not null and not (DynamicFixedPoint or IntegerFormat or PowerOfTwo or MiniFloat or BinaryFormat or TernaryFormat))
-                throw new RistrettoException($"the hardware cost model has no rule for {f.Kind} formats");
         int bw = weights?.BitWidth ?? 32, ba = input?.BitWidth ?? 32, bo = output?.BitWidth ?? 32, bb = bias?.BitWidth ?? 32;
         var mac = MacOf(weights, input);
         int product = mac switch
         {
-            MacKind.Shift => ba + (((PowerOfTwo)weights!).MaxExponent - ((PowerOfTwo)weights).MinExponent),
+            MacKind.Shift => ba + (weights!.ShiftPositions - 1),
             MacKind.SignSelect => IsTwoLevel(weights) ? ba : bw,
             MacKind.Xnor => 1,
             _ => bw + ba,
         };
         var requant = RequantOf(mac, weights, input, output);
         int? scaleBits = requant == RequantKind.FixedPointMultiply
-            ? new[] { weights, input, output }.OfType<IntegerFormat>().Where(f => f.ScaleKind == ScaleKind.FixedPoint).Max(FixedScaleBits)
+            ? new[] { weights, input, output }.Where(f => f?.RequantScale == ScaleKind.FixedPoint).Max(f => f!.FixedScaleBits)
             : null;
         NumberFormat?[] all = [weights, input, output];
         return new LayerScheme
@@ -120,15 +117,15 @@ public sealed record LayerScheme
             OutputBits = bo,
             BiasBits = bb,
             ProductBits = product,
-            Significands = mac == MacKind.MiniFloat ? (Significand(weights!), Significand(input!)) : (0, 0),
-            ShiftPositions = weights is PowerOfTwo p ? p.MaxExponent - p.MinExponent + 1 : 0,
+            Significands = mac == MacKind.MiniFloat ? (weights!.SignificandBits, input!.SignificandBits) : (0, 0),
+            ShiftPositions = weights?.ShiftPositions ?? 0,
             Requant = requant,
             ScaleBits = scaleBits ?? 0,
-            WeightOffset = weights is IntegerFormat { IsSymmetric: false },
-            InputOffset = input is IntegerFormat { IsSymmetric: false },
-            OutputOffset = output is IntegerFormat { IsSymmetric: false },
+            WeightOffset = weights?.HasZeroPoint ?? false,
+            InputOffset = input?.HasZeroPoint ?? false,
+            OutputOffset = output?.HasZeroPoint ?? false,
             PerChannel = all.Any(f => f?.ChannelAxis is not null),
-            ScaleParameterBits = all.Sum(f => f is null ? 0 : ParameterBits(f)),
+            ScaleParameterBits = all.Sum(f => f?.ScaleParameterBits ?? 0),
         };
     }
 
@@ -136,59 +133,27 @@ public sealed record LayerScheme
     {
         if (w is null || a is null)
             return MacKind.Float32;
-        if (w is MiniFloat || a is MiniFloat)
+        if (w.Arithmetic == FormatArithmetic.FloatingPoint || a.Arithmetic == FormatArithmetic.FloatingPoint)
             return MacKind.MiniFloat;
         if (IsTwoLevel(w) && IsTwoLevel(a))
             return MacKind.Xnor;
         if (IsTwoLevel(w) || IsTwoLevel(a))
             return MacKind.SignSelect;
-        return w is PowerOfTwo ? MacKind.Shift : MacKind.Integer;
+        return w.Arithmetic == FormatArithmetic.Shift ? MacKind.Shift : MacKind.Integer;
     }
 
-    private static bool IsTwoLevel(NumberFormat? f) => f is BinaryFormat or TernaryFormat;
+    private static bool IsTwoLevel(NumberFormat? f) => f?.Arithmetic == FormatArithmetic.TwoLevel;
 
     private static RequantKind RequantOf(MacKind mac, NumberFormat? w, NumberFormat? a, NumberFormat? o)
     {
+        bool floatOut = o?.Arithmetic == FormatArithmetic.FloatingPoint;
         if (mac is MacKind.Float32 or MacKind.MiniFloat)
-            return o switch
-            {
-                null => RequantKind.None,
-                MiniFloat => RequantKind.FloatRound,
-                _ => RequantKind.FloatMultiply,
-            };
-        if (o is null or MiniFloat)
+            return o is null ? RequantKind.None : floatOut ? RequantKind.FloatRound : RequantKind.FloatMultiply;
+        if (o is null || floatOut)
             return RequantKind.FloatMultiply; // back to float: int→float and a float scale
-        var kinds = new[] { w, a, o }.Select(ScaleOf).ToList();
+        var kinds = new[] { w, a, o }.Select(f => f?.RequantScale ?? ScaleKind.Float).ToList();
         return kinds.Contains(ScaleKind.Float) ? RequantKind.FloatMultiply
             : kinds.Contains(ScaleKind.FixedPoint) ? RequantKind.FixedPointMultiply
             : RequantKind.Shift;
     }
-
-    private static ScaleKind ScaleOf(NumberFormat? f) => f switch
-    {
-        IntegerFormat i => i.ScaleKind,
-        DynamicFixedPoint or PowerOfTwo => ScaleKind.PowerOfTwo,
-        _ => ScaleKind.Float, // binary / ternary α
-    };
-
-    private static int Significand(NumberFormat f) => f is MiniFloat m ? m.MantissaBits + 1 : f.BitWidth;
-
-    /// <summary>Bits of the largest fixed-point scale integer <c>n = s·2^f</c>.</summary>
-    private static int FixedScaleBits(IntegerFormat f)
-    {
-        double max = f.Scales.Max(s => Math.ScaleB(s, f.ScaleFractionBits));
-        int bits = 1;
-        while (Math.ScaleB(1.0, bits) <= max)
-            bits++;
-        return bits;
-    }
-
-    /// <summary>Stored scale and zero-point bits: a float scale 32, fixed point its integer bits, a power of two an 8-bit exponent; DFP and pow2 none (the shift is in the instruction); α 32.</summary>
-    private static long ParameterBits(NumberFormat f) => f switch
-    {
-        IntegerFormat i => (long)i.ChannelCount * ((i.ScaleKind switch { ScaleKind.Float => 32, ScaleKind.FixedPoint => FixedScaleBits(i), _ => 8 })
-                                                   + (i.IsSymmetric ? 0 : i.BitWidth)),
-        BinaryFormat or TernaryFormat => 32,
-        _ => 0,
-    };
 }

@@ -1,3 +1,4 @@
+using Ristretto.Engine;
 namespace Ristretto.Data;
 
 /// <summary>

@@ -1,3 +1,4 @@
+using Ristretto.Engine;
 using Ristretto.Data.Images;
 using Ristretto.Data.Sources;
 using static TorchSharp.torch;
@@ -111,7 +112,7 @@ public sealed class JobData : IDisposable
                 if (inMemory && source is SubsetSource { Kind: "idx" } sub && sub.Parent is IdxSource parent
                     && shape.SequenceEqual(new long[] { 1, parent.Set.Height, parent.Set.Width }))
                     return job.Own(new TensorImageSet(parent.Set.Subset(sub.Indices, sub.Name), device, p.PixelScale));
-                var mean = p.MeanFile is { } file ? Import.Caffe.CaffeMeanFile.Load(file) : null;
+                var mean = p.MeanFile is { } file ? Interchange.Caffe.Data.CaffeMeanFile.Load(file) : null;
                 log?.Invoke($"{role}: {source.Count:N0} images of {source.Name}, preprocessing: {p.Describe()}");
                 var set = job.Own(new StreamingImageSet(source, p, shape, device, settings.Streaming, mean, ownsSource: false));
                 // Read one image now, so a size or channel mismatch is an error before any work starts (with

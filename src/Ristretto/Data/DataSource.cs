@@ -1,3 +1,4 @@
+using Ristretto.Interchange.Caffe.Data;
 using Ristretto.Data.Sources;
 
 namespace Ristretto.Data;

@@ -1,3 +1,4 @@
+using Ristretto.Data.Sources;
 namespace Ristretto.Data;
 
 /// <summary>

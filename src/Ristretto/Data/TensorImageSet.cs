@@ -1,3 +1,4 @@
+using Ristretto.Data.Sources;
 using Ristretto.Engine;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -19,7 +19,7 @@ public static class FinetuneCheckpoint
     private sealed record Extra(Rounding TrainingRounding, double DistillAlpha, double DistillTemperature, int TestInterval);
 
     /// <summary>Writes the state atomically to <paramref name="path"/>.</summary>
-    public static void Save(string path, string architecture, int classes, Finetuner finetuner, int iteration,
+    public static void Save(string path, string architecture, int classes, FinetuneLoop finetuner, int iteration,
         IReadOnlyDictionary<string, string>? metadata = null)
     {
         ArgumentNullException.ThrowIfNull(finetuner);
@@ -61,7 +61,7 @@ public static class FinetuneCheckpoint
     }
 
     /// <summary>Restores the shadow weights and the solver state of <paramref name="data"/> into <paramref name="finetuner"/>.</summary>
-    public static void Restore(ModelData data, Finetuner finetuner, string path)
+    public static void Restore(ModelData data, FinetuneLoop finetuner, string path)
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(finetuner);

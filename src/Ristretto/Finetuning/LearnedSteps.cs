@@ -42,14 +42,14 @@ public sealed class LearnedSteps : IDisposable
             if (formats[t] is not IntegerFormat f)
                 continue;
             using var scope = NewDisposeScope();
-            var scale = Graph.LayerCopy.Param(tensor(f.Scales.ToArray(), ScalarType.Float32, device), requiresGrad: true);
+            var scale = Graph.Layer.CopyParameter(tensor(f.Scales.ToArray(), ScalarType.Float32, device), requiresGrad: true);
             bool learnsOffset = !f.IsSymmetric && spec.Learning == StepLearning.LsqPlus;
             Tensor? offset = null;
             if (!f.IsSymmetric)
             {
                 // β = -z · s: the real value that code 0 stands for.
                 var beta = tensor(f.Scales.Zip(f.ZeroPoints, (s, z) => -z * s).ToArray(), ScalarType.Float32, device);
-                offset = learnsOffset ? Graph.LayerCopy.Param(beta, requiresGrad: true) : beta.DetachFromDisposeScope();
+                offset = learnsOffset ? Graph.Layer.CopyParameter(beta, requiresGrad: true) : beta.DetachFromDisposeScope();
             }
             _entries[t] = new Entry(f, scale, offset, learnsOffset);
         }

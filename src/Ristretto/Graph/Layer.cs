@@ -36,6 +36,41 @@ public abstract class Layer : nn.Module<Tensor[], Tensor[]>
     /// <summary>Short description of the layer's settings, for summaries.</summary>
     public virtual string Describe() => "";
 
+    /// <summary>
+    /// A deep copy: same type, name and settings, with parameters and buffers cloned (same device, same
+    /// <c>requires_grad</c>, same training mode), so the copy and the original own separate tensors and dispose
+    /// independently. Graph rewrites build their new network from copies.
+    /// </summary>
+    public Layer Copy()
+    {
+        // Constructors may make temporaries (BatchNormLayer detaches before cloning); the scope frees them, while
+        // the copy's own tensors are detached from it.
+        using var scope = NewDisposeScope();
+        var copy = CopyCore();
+        copy.train(training);
+        return copy;
+    }
+
+    /// <summary>
+    /// The layer rebuilt with the same settings and copies of its tensors (<see cref="CopyParameter"/>); a layer
+    /// type that cannot be copied keeps this default, one error naming it.
+    /// </summary>
+    protected virtual Layer CopyCore() =>
+        throw new RistrettoException($"layer '{LayerName}' ({Type}) cannot be copied; rewrite the float network before quantizing it");
+
+    /// <summary>A new parameter holding a copy of <paramref name="source"/>'s values, out of any dispose scope.</summary>
+    public static TorchSharp.Modules.Parameter CopyParameter(Tensor source, bool? requiresGrad = null)
+    {
+        using var scope = NewDisposeScope();
+        var p = new TorchSharp.Modules.Parameter(source.detach().clone(), requiresGrad ?? source.requires_grad);
+        p.DetachFromDisposeScope();
+        return p;
+    }
+
+    /// <summary><see cref="CopyParameter"/> of <paramref name="source"/>, or null.</summary>
+    protected static TorchSharp.Modules.Parameter? CopyParameterOrNull(TorchSharp.Modules.Parameter? source) =>
+        source is null ? null : CopyParameter(source);
+
     /// <summary>A module name TorchSharp accepts (no '.').</summary>
     internal static string ModuleName(string name) => name.Replace('.', '_');
 

@@ -31,6 +31,9 @@ public sealed class BatchNormLayer : Layer
     /// <inheritdoc />
     public override string Type => "BatchNorm";
 
+    /// <inheritdoc/>
+    protected override Layer CopyCore() => new BatchNormLayer(LayerName, Mean, Variance, CopyParameterOrNull(Scale), CopyParameterOrNull(Bias), Epsilon);
+
     /// <summary>ε added to the variance.</summary>
     public double Epsilon { get; }
 

@@ -30,6 +30,9 @@ public sealed class BroadcastLayer : Layer
     /// <inheritdoc />
     public override string Type => Op == Operation.Add ? "Bias" : "Scale";
 
+    /// <inheritdoc/>
+    protected override Layer CopyCore() => new BroadcastLayer(LayerName, Op, CopyParameter(Constant));
+
     /// <summary>Add or multiply.</summary>
     public Operation Op { get; }
 

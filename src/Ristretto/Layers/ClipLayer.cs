@@ -21,6 +21,9 @@ public sealed class ClipLayer : Layer
     /// <inheritdoc />
     public override string Type => "Clip";
 
+    /// <inheritdoc/>
+    protected override Layer CopyCore() => new ClipLayer(LayerName, Min, Max);
+
     /// <summary>Lower bound, or null.</summary>
     public double? Min { get; }
 

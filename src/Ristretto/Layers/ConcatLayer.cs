@@ -9,6 +9,9 @@ public sealed class ConcatLayer(string name, int axis = 1) : Layer(name)
     /// <inheritdoc />
     public override string Type => "Concat";
 
+    /// <inheritdoc/>
+    protected override Layer CopyCore() => new ConcatLayer(LayerName, Axis);
+
     /// <summary>The axis joined.</summary>
     public int Axis { get; } = axis;
 

@@ -33,6 +33,9 @@ public sealed class ConvolutionLayer : Layer, IWeightedLayer
     /// <inheritdoc />
     public override string Type => "Convolution";
 
+    /// <inheritdoc/>
+    protected override Layer CopyCore() => new ConvolutionLayer(LayerName, CopyParameter(Weight), CopyParameterOrNull(Bias), Geo);
+
     /// <summary>Kernel, stride, padding, dilation and groups.</summary>
     public Geometry Geo { get; }
 

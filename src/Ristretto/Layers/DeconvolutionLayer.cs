@@ -28,6 +28,9 @@ public sealed class DeconvolutionLayer : Layer, IWeightedLayer
     /// <inheritdoc />
     public override string Type => "Deconvolution";
 
+    /// <inheritdoc/>
+    protected override Layer CopyCore() => new DeconvolutionLayer(LayerName, CopyParameter(Weight), CopyParameterOrNull(Bias), Geo, OutputPadding);
+
     /// <summary>Kernel, stride, padding, dilation and groups.</summary>
     public ConvolutionLayer.Geometry Geo { get; }
 

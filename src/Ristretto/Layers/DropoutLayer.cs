@@ -9,6 +9,9 @@ public sealed class DropoutLayer(string name, double ratio = 0.5) : Layer(name)
     /// <inheritdoc />
     public override string Type => "Dropout";
 
+    /// <inheritdoc/>
+    protected override Layer CopyCore() => new DropoutLayer(LayerName, Ratio);
+
     /// <summary>Fraction of activations dropped in training.</summary>
     public double Ratio { get; } = ratio is >= 0 and < 1 ? ratio : throw new RistrettoException($"layer '{name}': dropout ratio must be in [0, 1), got {ratio}");
 

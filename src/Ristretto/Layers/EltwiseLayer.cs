@@ -31,6 +31,9 @@ public sealed class EltwiseLayer : Layer
     /// <inheritdoc />
     public override string Type => "Eltwise";
 
+    /// <inheritdoc/>
+    protected override Layer CopyCore() => new EltwiseLayer(LayerName, Op, Coefficients.ToList());
+
     /// <summary>The operation.</summary>
     public Operation Op { get; }
 

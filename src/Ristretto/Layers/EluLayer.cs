@@ -14,6 +14,9 @@ public sealed class EluLayer(string name, double alpha = 1, double gamma = 1) : 
     /// <inheritdoc />
     public override string Type => Gamma == 1 ? "ELU" : "SELU";
 
+    /// <inheritdoc/>
+    protected override Layer CopyCore() => new EluLayer(LayerName, Alpha, Gamma);
+
     /// <summary>Scale of the negative branch α.</summary>
     public double Alpha { get; } = alpha;
 

@@ -9,6 +9,9 @@ public sealed class FlattenLayer(string name, int axis = 1) : Layer(name)
     /// <inheritdoc />
     public override string Type => "Flatten";
 
+    /// <inheritdoc/>
+    protected override Layer CopyCore() => new FlattenLayer(LayerName, Axis);
+
     /// <summary>First axis flattened.</summary>
     public int Axis { get; } = axis;
 

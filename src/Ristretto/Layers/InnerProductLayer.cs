@@ -22,6 +22,9 @@ public sealed class InnerProductLayer : Layer, IWeightedLayer
     /// <inheritdoc />
     public override string Type => "InnerProduct";
 
+    /// <inheritdoc/>
+    protected override Layer CopyCore() => new InnerProductLayer(LayerName, CopyParameter(Weight), CopyParameterOrNull(Bias));
+
     /// <summary>Weights [out, in].</summary>
     public Parameter Weight => get_parameter("weight")!;
 

@@ -9,6 +9,9 @@ public sealed class LogSoftmaxLayer(string name, long axis = 1) : Layer(name)
     /// <inheritdoc />
     public override string Type => "LogSoftmax";
 
+    /// <inheritdoc/>
+    protected override Layer CopyCore() => new LogSoftmaxLayer(LayerName, Axis);
+
     /// <summary>The axis normalised.</summary>
     public long Axis { get; } = axis;
 

@@ -27,6 +27,9 @@ public sealed class LrnLayer : Layer
     /// <inheritdoc />
     public override string Type => "LRN";
 
+    /// <inheritdoc/>
+    protected override Layer CopyCore() => new LrnLayer(LayerName, Size, Alpha, Beta, K, WithinChannel);
+
     /// <summary>Window size n.</summary>
     public int Size { get; }
     /// <summary>Scale α.</summary>

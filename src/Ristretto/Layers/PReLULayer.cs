@@ -17,6 +17,9 @@ public sealed class PReLULayer : Layer
     /// <inheritdoc />
     public override string Type => "PReLU";
 
+    /// <inheritdoc/>
+    protected override Layer CopyCore() => new PReLULayer(LayerName, CopyParameter(Slope));
+
     /// <summary>The negative slope(s).</summary>
     public Parameter Slope => get_parameter("slope")!;
 

@@ -22,6 +22,9 @@ public sealed class PadLayer : Layer
     /// <inheritdoc />
     public override string Type => "Pad";
 
+    /// <inheritdoc/>
+    protected override Layer CopyCore() => new PadLayer(LayerName, Pads.ToArray(), Value);
+
     /// <summary>Begins for each axis, then ends.</summary>
     public IReadOnlyList<long> Pads { get; }
 

@@ -39,6 +39,9 @@ public sealed class PoolingLayer : Layer
     /// <inheritdoc />
     public override string Type => "Pooling";
 
+    /// <inheritdoc/>
+    protected override Layer CopyCore() => new PoolingLayer(LayerName, PoolMethod, Kernel, Stride, Pad, CeilMode, Global, CountIncludePad);
+
     /// <summary>Max or average.</summary>
     public Method PoolMethod { get; }
     /// <summary>Window (height, width).</summary>

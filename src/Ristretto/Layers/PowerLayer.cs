@@ -14,6 +14,9 @@ public sealed class PowerLayer(string name, double power, double scale = 1, doub
     /// <inheritdoc />
     public override string Type => "Power";
 
+    /// <inheritdoc/>
+    protected override Layer CopyCore() => new PowerLayer(LayerName, Power, Scale, Shift);
+
     /// <summary>The exponent.</summary>
     public double Power { get; } = power;
 

@@ -11,6 +11,9 @@ public sealed class ReLULayer(string name, double negativeSlope = 0) : Layer(nam
     /// <inheritdoc />
     public override string Type => "ReLU";
 
+    /// <inheritdoc/>
+    protected override Layer CopyCore() => new ReLULayer(LayerName, NegativeSlope);
+
     /// <summary>Slope for negative inputs (0: plain ReLU).</summary>
     public double NegativeSlope { get; } = negativeSlope;
 

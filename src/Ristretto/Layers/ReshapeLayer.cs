@@ -20,6 +20,9 @@ public sealed class ReshapeLayer : Layer
     /// <inheritdoc />
     public override string Type => "Reshape";
 
+    /// <inheritdoc/>
+    protected override Layer CopyCore() => new ReshapeLayer(LayerName, Shape.ToArray());
+
     /// <summary>The target shape with its 0 and −1 entries.</summary>
     public IReadOnlyList<long> Shape { get; }
 

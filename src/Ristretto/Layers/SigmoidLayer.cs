@@ -9,6 +9,9 @@ public sealed class SigmoidLayer(string name) : Layer(name)
     /// <inheritdoc />
     public override string Type => "Sigmoid";
 
+    /// <inheritdoc/>
+    protected override Layer CopyCore() => new SigmoidLayer(LayerName);
+
     /// <inheritdoc />
     public override long[][] OutputShapes(long[][] inputs) => [inputs[0]];
 

@@ -21,6 +21,9 @@ public sealed class SliceLayer : Layer
     /// <inheritdoc />
     public override string Type => "Slice";
 
+    /// <inheritdoc/>
+    protected override Layer CopyCore() => new SliceLayer(LayerName, Starts.ToArray(), Lengths.ToArray());
+
     /// <summary>First index kept on each axis.</summary>
     public IReadOnlyList<long> Starts { get; }
 

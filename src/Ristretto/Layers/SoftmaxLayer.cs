@@ -9,6 +9,9 @@ public sealed class SoftmaxLayer(string name, long axis = 1) : Layer(name)
     /// <inheritdoc />
     public override string Type => "Softmax";
 
+    /// <inheritdoc/>
+    protected override Layer CopyCore() => new SoftmaxLayer(LayerName, Axis);
+
     /// <summary>The axis normalised.</summary>
     public long Axis { get; } = axis;
 

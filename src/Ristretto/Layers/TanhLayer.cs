@@ -9,6 +9,9 @@ public sealed class TanhLayer(string name) : Layer(name)
     /// <inheritdoc />
     public override string Type => "TanH";
 
+    /// <inheritdoc/>
+    protected override Layer CopyCore() => new TanhLayer(LayerName);
+
     /// <inheritdoc />
     public override long[][] OutputShapes(long[][] inputs) => [inputs[0]];
 

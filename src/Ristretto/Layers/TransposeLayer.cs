@@ -17,6 +17,9 @@ public sealed class TransposeLayer : Layer
     /// <inheritdoc />
     public override string Type => "Permute";
 
+    /// <inheritdoc/>
+    protected override Layer CopyCore() => new TransposeLayer(LayerName, Permutation.ToArray());
+
     /// <summary>For each output axis, the input axis it takes.</summary>
     public IReadOnlyList<long> Permutation { get; }
 

@@ -1,3 +1,4 @@
+using Ristretto.Engine;
 using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;

@@ -113,75 +113,17 @@ public static class PlanFile
         _ => null,
     };
 
-    private static JsonObject ToJson(NumberFormat format) => format switch
-    {
-        DynamicFixedPoint d => new JsonObject { ["kind"] = "dfp", ["bw"] = d.BitWidth, ["fl"] = d.FractionalLength },
-        MiniFloat m => new JsonObject { ["kind"] = "minifloat", ["exp_bits"] = m.ExponentBits, ["mant_bits"] = m.MantissaBits },
-        PowerOfTwo p => new JsonObject { ["kind"] = "pow2", ["exp_min"] = p.MinExponent, ["exp_max"] = p.MaxExponent, ["zero"] = p.ZeroRepresentable },
-        IntegerFormat i => new JsonObject
-        {
-            ["kind"] = "int", ["bw"] = i.BitWidth, ["signed"] = i.Signed,
-            ["scales"] = new JsonArray(i.Scales.Select(x => (JsonNode?)JsonValue.Create(x)).ToArray()),
-            ["zero_points"] = new JsonArray(i.ZeroPoints.Select(x => (JsonNode?)JsonValue.Create(x)).ToArray()),
-            ["axis"] = i.ChannelAxis, ["narrow"] = i.NarrowRange, ["scale_kind"] = ScaleKindName(i.ScaleKind),
-            ["scale_frac_bits"] = i.ScaleFractionBits,
-        },
-        BinaryFormat b => new JsonObject { ["kind"] = "binary", ["alpha"] = b.Alpha },
-        TernaryFormat t => new JsonObject { ["kind"] = "ternary", ["threshold"] = t.Threshold, ["alpha"] = t.Alpha },
-        _ => throw new RistrettoException($"plan files cannot hold {format.Kind} formats"),
-    };
-
-    private static string ScaleKindName(ScaleKind kind) => kind switch
-    {
-        ScaleKind.Float => "float",
-        ScaleKind.FixedPoint => "fixed",
-        ScaleKind.PowerOfTwo => "pow2",
-        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
-    };
-
-    private static ScaleKind ParseScaleKind(string? name) => name switch
-    {
-        null or "float" => ScaleKind.Float,
-        "fixed" => ScaleKind.FixedPoint,
-        "pow2" => ScaleKind.PowerOfTwo,
-        _ => throw new RistrettoException($"unknown scale_kind '{name}' (float, fixed, pow2)"),
-    };
-
-    private static NumberFormat IntegerFromJson(JsonNode node)
-    {
-        var scales = node["scales"] as JsonArray ?? throw new RistrettoException("missing \"scales\" array");
-        var zeros = node["zero_points"] as JsonArray;
-        return new IntegerFormat(Int(node, "bw"), (bool?)node["signed"] ?? true,
-            scales.Select(x => x is null ? throw new RistrettoException("null scale") : (float)x),
-            zeros?.Select(x => x is null ? throw new RistrettoException("null zero point") : (int)x),
-            (int?)node["axis"], (bool?)node["narrow"] ?? false, ParseScaleKind((string?)node["scale_kind"]),
-            (int?)node["scale_frac_bits"] ?? 0);
-    }
-
-    private static float Float(JsonNode node, string key) =>
-        node[key] is { } v ? (float)v : throw new RistrettoException($"missing \"{key}\"");
+    private static JsonObject ToJson(NumberFormat format) => format.ToJson();
 
     private static NumberFormat FromJson(JsonNode node, string where)
     {
         try
         {
-            return (string?)node["kind"] switch
-            {
-                "dfp" => new DynamicFixedPoint(Int(node, "bw"), Int(node, "fl")),
-                "minifloat" => new MiniFloat(Int(node, "exp_bits"), Int(node, "mant_bits")),
-                "pow2" => new PowerOfTwo(Int(node, "exp_min"), Int(node, "exp_max"), (bool?)node["zero"] ?? true),
-                "int" => IntegerFromJson(node),
-                "binary" => new BinaryFormat(Float(node, "alpha")),
-                "ternary" => new TernaryFormat(Float(node, "threshold"), Float(node, "alpha")),
-                var kind => throw new RistrettoException($"unknown format kind '{kind}' (dfp, minifloat, pow2, int, binary, ternary)"),
-            };
+            return FormatRegistry.FromJson(node);
         }
         catch (Exception e) when (e is RistrettoException or InvalidOperationException or FormatException)
         {
             throw new RistrettoException($"{where}: {e.Message}", e);
         }
     }
-
-    private static int Int(JsonNode node, string key) =>
-        node[key] is { } v ? (int)v : throw new RistrettoException($"missing \"{key}\"");
 }

@@ -1,7 +1,6 @@
 using Ristretto.Engine;
 using Ristretto.Formats;
 using Ristretto.Quantization.Chain;
-using Ristretto.Quantization.Kernels;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -99,40 +98,12 @@ public static class Trimmer
         long n = x.numel();
         if (n == 0)
             return;
-        bool st = rounding == Rounding.Stochastic;
         long inner = n;
         if (format.ChannelAxis is { } axis)
             inner = x.shape.Skip(axis + 1).Aggregate(1L, (a, b) => a * b);
         fixed (byte* ps = x.bytes)
         fixed (byte* pd = y.bytes)
-        {
-            float* src = (float*)ps, dst = (float*)pd;
-            switch (format)
-            {
-                case DynamicFixedPoint d:
-                    FusedKernel.Run(src, dst, n, inner, [new AffineOp((float)d.Step, 0, d.MinCode, d.MaxCode, st)], st, seed);
-                    break;
-                case IntegerFormat i:
-                    var ops = Enumerable.Range(0, i.ChannelCount)
-                        .Select(c => new AffineOp(i.Scales[c], i.ZeroPoints[c], i.QMin, i.QMax, st)).ToArray();
-                    FusedKernel.Run(src, dst, n, inner, ops, st, seed);
-                    break;
-                case MiniFloat m:
-                    FusedKernel.Run(src, dst, n, inner, [new MiniFloatOp(m, st)], st, seed);
-                    break;
-                case PowerOfTwo p:
-                    FusedKernel.Run(src, dst, n, inner, [new PowerOfTwoOp(p, st)], st, seed);
-                    break;
-                case BinaryFormat b:
-                    FusedKernel.Run(src, dst, n, inner, [new BinaryOp(b, st)], st, seed);
-                    break;
-                case TernaryFormat t:
-                    FusedKernel.Run(src, dst, n, inner, [new TernaryOp(t, st)], st, seed);
-                    break;
-                default:
-                    throw new NotSupportedException($"no tensor implementation for {format.GetType().Name}");
-            }
-        }
+            format.Trim((float*)ps, (float*)pd, n, inner, rounding, seed);
     }
 
     private static void CheckShape(NumberFormat format, Tensor x)

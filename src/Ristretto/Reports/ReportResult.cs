@@ -14,4 +14,7 @@ public sealed record ReportResult(string Folder, ReportData Data, IReadOnlyList<
 
     /// <summary>The JSON numbers.</summary>
     public string Json => Path.Combine(Folder, ReportWriter.JsonFile);
+
+    /// <summary>The JSON document of the report (what <see cref="Json"/> holds and the CLI's <c>--json</c> copies).</summary>
+    public string ToJson() => ReportJson.Serialize(Data);
 }

@@ -1,3 +1,4 @@
+using Ristretto.Hardware;
 using Ristretto.Evaluation;
 using System.Diagnostics;
 using Ristretto.Data;
@@ -97,7 +98,7 @@ public sealed class PerLayerSearch
         }
         var plan = Plan(widths);
         var final = current with { Description = "per-layer result" };
-        return new PerLayerResult(baseline, widths, plan, final, scored, Pareto(scored), exhausted, scorer.Evaluations, watch.Elapsed.TotalSeconds);
+        return new PerLayerResult(baseline, widths, plan, final, scored, ParetoFront.Of(scored, p => p.Bops, p => p.Top1), exhausted, scorer.Evaluations, watch.Elapsed.TotalSeconds);
     }
 
     /// <summary>The plan for given per-layer widths (Ristretto's integer-length rules from calibration).</summary>
@@ -112,16 +113,6 @@ public sealed class PerLayerSearch
                 DynamicFixedPoint.FromMaxAbs(a, range.Input, isWeights: false), DynamicFixedPoint.FromMaxAbs(a, range.Output, isWeights: false));
         }
         return new QuantizationPlan(layers, "per-layer dynamic fixed point: " + string.Join(", ", widths.Select(kv => $"{kv.Key} {kv.Value.Weights}/{kv.Value.Activations}")));
-    }
-
-    /// <summary>Points not dominated by another (lower or equal cost with higher or equal top-1, one strictly), by cost.</summary>
-    public static IReadOnlyList<CostPoint> Pareto(IEnumerable<CostPoint> points)
-    {
-        var front = new List<CostPoint>();
-        foreach (var p in points.OrderBy(p => p.Bops).ThenByDescending(p => p.Top1))
-            if (front.Count == 0 || p.Top1 > front[^1].Top1)
-                front.Add(p);
-        return front;
     }
 
     private static int? Next(int bits)

@@ -1,3 +1,4 @@
+using Ristretto.Engine;
 using Ristretto.Models;
 using static TorchSharp.torch;
 

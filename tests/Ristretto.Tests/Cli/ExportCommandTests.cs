@@ -1,9 +1,11 @@
-using Ristretto.Export;
+using Ristretto.Transforms;
+using Ristretto.Interchange.Caffe.Writer;
+using Ristretto.Interchange.Caffe.RistrettoLayers;
 using Ristretto.Graph;
-using Ristretto.Import;
-using Ristretto.Import.Onnx;
+using Ristretto.Interchange.Caffe.Reader;
+using Ristretto.Interchange.Onnx.Importer;
 using Ristretto.Quantization;
-using Ristretto.Tests.Export;
+using Ristretto.Tests.Interchange.Onnx;
 using Ristretto.Tests.Support;
 using Ristretto.Zoo;
 
@@ -19,7 +21,7 @@ public class ExportCommandTests
         var r = CliProcess.Run(["export", "--model", "resnet18", "--fold-bn", "--onnx", dir.File("r18.onnx")]);
         Assert.True(r.ExitCode == 0, r.StdErr);
         Assert.Contains("20 batch norm(s) folded", r.StdOut);
-        var model = Ristretto.Onnx.Proto.ModelProto.Parser.ParseFrom(File.ReadAllBytes(dir.File("r18.onnx")));
+        var model = Ristretto.Interchange.Onnx.Proto.ModelProto.Parser.ParseFrom(File.ReadAllBytes(dir.File("r18.onnx")));
         Assert.DoesNotContain(model.Graph.Node, n => n.OpType == "BatchNormalization");
         Assert.Equal(20, model.Graph.Node.Count(n => n.OpType == "Conv"));
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Ristretto.Graph;
-using Ristretto.Import;
+using Ristretto.Interchange.Caffe.Reader;
 using Ristretto.Models;
 using Ristretto.Quantization;
 using Ristretto.Tests.Support;
@@ -66,7 +66,7 @@ public class FinetuneCommandTests
         var toOnnx = CliProcess.Run(["finetune", "--model", dir.File("m.rstm"), "--plan", dir.File("plan.json"), "--out", dir.File("ft.onnx"),
             "--iterations", "5", "--batch-size", "16", "--test-interval", "0", .. common]);
         Assert.True(toOnnx.ExitCode == 0, toOnnx.StdErr);
-        using var onnx = Ristretto.Import.Onnx.OnnxImporter.Load(dir.File("ft.onnx"));
+        using var onnx = Ristretto.Interchange.Onnx.Importer.OnnxImporter.Load(dir.File("ft.onnx"));
         var conv1 = (IWeightedLayer)onnx.Nodes.First(n => n.Layer is IWeightedLayer).Layer;
         using var snapped = plan.Layers["conv1"].Weights!.Trim(conv1.Weight);
         Assert.True(Bits.Same(snapped, conv1.Weight), "ONNX conv1 weights are off the grid");

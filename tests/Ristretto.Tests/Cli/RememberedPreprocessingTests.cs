@@ -1,3 +1,4 @@
+using Ristretto.Engine;
 using System.Text;
 using System.Text.Json;
 using Ristretto.Data;
@@ -51,7 +52,7 @@ public class RememberedPreprocessingTests
         var exported = CliProcess.Run(["export", "--model", dir.File("m.rstm"), "--onnx", dir.File("m.onnx")]);
         Assert.True(exported.ExitCode == 0, exported.StdErr);
         Assert.Equal(explicitly, Top1(dir.File("m.onnx")));
-        Assert.Equal(remembered, ModelPreprocessing.FromOnnx(Onnx.OnnxExporter.Metadata(dir.File("m.onnx")), "m.onnx"));
+        Assert.Equal(remembered, ModelPreprocessing.FromOnnx(global::Ristretto.Interchange.Onnx.Exporter.OnnxExporter.Metadata(dir.File("m.onnx")), "m.onnx"));
     }
 
     [Fact]

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Ristretto.Tests.Import.Caffe;
+using Ristretto.Tests.Interchange.Caffe;
 using Ristretto.Tests.Reports;
 using Ristretto.Tests.Support;
 

@@ -1,3 +1,4 @@
+using Ristretto.Engine;
 using Ristretto.Data;
 
 namespace Ristretto.Tests.Data;

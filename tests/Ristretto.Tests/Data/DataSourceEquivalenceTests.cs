@@ -1,3 +1,6 @@
+using Ristretto.Engine;
+using Ristretto.Interchange.Caffe.Data;
+using Ristretto.Jobs;
 using Ristretto.Data;
 using Ristretto.Data.Images;
 using Ristretto.Data.Sources;

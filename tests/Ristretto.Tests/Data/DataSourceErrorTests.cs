@@ -1,3 +1,5 @@
+using Ristretto.Engine;
+using Ristretto.Interchange.Caffe.Data;
 using Ristretto.Data;
 using Ristretto.Data.Images;
 using Ristretto.Data.Sources;

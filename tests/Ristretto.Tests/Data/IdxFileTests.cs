@@ -1,3 +1,4 @@
+using Ristretto.Data.Sources;
 using Ristretto.Data;
 using Ristretto.Tests.Support;
 

@@ -61,7 +61,7 @@ public class FinetuneNetworkTests
     {
         using var scope = NewDisposeScope();
         var b = new NetworkBuilder("lrn").Input("data", 1, 3, 8, 8);
-        b.Add(new Ristretto.Layers.ConvolutionLayer("conv1", Ristretto.Graph.LayerCopy.Param(randn(6, 3, 3, 3), true), null,
+        b.Add(new Ristretto.Layers.ConvolutionLayer("conv1", Ristretto.Graph.Layer.CopyParameter(randn(6, 3, 3, 3), true), null,
             Ristretto.Layers.ConvolutionLayer.Geometry.Square(3, pad: 1)), "data", "conv1");
         b.Add(new Ristretto.Layers.LrnLayer("norm1", 5, 0.5, 0.75, 2), "conv1", "norm1");
         using var net = b.Build();

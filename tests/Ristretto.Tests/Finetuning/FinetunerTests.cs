@@ -63,14 +63,14 @@ public class FinetunerTests : IClassFixture<FinetunerTests.Fixture>
 
         using var straight = Fresh();
         IReadOnlyDictionary<string, float[]> straightSteps, resumedSteps;
-        using (var ft = new Finetuner(straight, plan, Options(200, solver, iterSize, distill), teacher))
+        using (var ft = new FinetuneLoop(straight, plan, Options(200, solver, iterSize, distill), teacher))
         {
             ft.Run(_f.LeNet.Train);
             straightSteps = ft.Model.LearnedStepValues();
         }
 
         using (var first = Fresh())
-        using (var ft = new Finetuner(first, plan, Options(200, solver, iterSize, distill), teacher))
+        using (var ft = new FinetuneLoop(first, plan, Options(200, solver, iterSize, distill), teacher))
         {
             using var stop = new CancellationTokenSource();
             var progress = new Progress(p => { if (p.Iteration == 100) stop.Cancel(); });
@@ -85,7 +85,7 @@ public class FinetunerTests : IClassFixture<FinetunerTests.Fixture>
         Assert.Equal(100, iteration);
         Assert.Equal(plan.Layers, savedPlan.Layers);
         using var resumed = Fresh();
-        using (var ft = new Finetuner(resumed, savedPlan, options, teacher))
+        using (var ft = new FinetuneLoop(resumed, savedPlan, options, teacher))
         {
             FinetuneCheckpoint.Restore(data, ft, "run.ckpt");
             ft.Run(_f.LeNet.Train, startIteration: iteration);
@@ -116,7 +116,7 @@ public class FinetunerTests : IClassFixture<FinetunerTests.Fixture>
         double before, after;
         using (var q = new QuantizedNetwork(net, plan))
             before = Evaluator.Evaluate(q, _f.LeNet.Test).Top1;
-        using (var ft = new Finetuner(net, plan, Options(300) with { TrainingRounding = Rounding.Nearest, Solver = Options(300).Solver with { BaseLr = 0.01 } }))
+        using (var ft = new FinetuneLoop(net, plan, Options(300) with { TrainingRounding = Rounding.Nearest, Solver = Options(300).Solver with { BaseLr = 0.01 } }))
         {
             ft.Run(_f.LeNet.Train);
             ft.Model.SnapToGrid();
@@ -131,7 +131,7 @@ public class FinetunerTests : IClassFixture<FinetunerTests.Fixture>
     {
         using var net = Fresh();
         var plan = IntegerPlan(StepLearning.LsqPlus);
-        using var ft = new Finetuner(net, plan, Options(100) with { TrainingRounding = Rounding.Nearest });
+        using var ft = new FinetuneLoop(net, plan, Options(100) with { TrainingRounding = Rounding.Nearest });
         ft.Run(_f.LeNet.Train);
         var current = ft.Model.CurrentPlan();
         foreach (var (name, spec) in plan.Layers)
@@ -167,7 +167,7 @@ public class FinetunerTests : IClassFixture<FinetunerTests.Fixture>
     public void Fine_Tuning_Should_Not_Leak_Tensors_Per_Iteration()
     {
         using var net = Fresh();
-        using var ft = new Finetuner(net, FinetuneNetworkTests.Plan(), Options(1000) with { Solver = Options(1000).Solver with { BatchSize = 4 } });
+        using var ft = new FinetuneLoop(net, FinetuneNetworkTests.Plan(), Options(1000) with { Solver = Options(1000).Solver with { BatchSize = 4 } });
         ft.Run(_f.LeNet.Train, startIteration: 990); // the solver's state exists from here on
         DisposeScopeManager.Statistics.Reset();
         ft.Run(_f.LeNet.Train, startIteration: 900);
@@ -183,8 +183,8 @@ public class FinetunerTests : IClassFixture<FinetunerTests.Fixture>
     public void A_Float_Plan_Or_Distillation_Without_A_Teacher_Should_Be_Refused()
     {
         using var net = Fresh();
-        Assert.Contains("trims nothing", Assert.Throws<RistrettoException>(() => new Finetuner(net, QuantizationPlan.Float, Options(10))).Message);
-        Assert.Contains("teacher", Assert.Throws<RistrettoException>(() => new Finetuner(net, FinetuneNetworkTests.Plan(), Options(10, distill: 0.5))).Message);
+        Assert.Contains("trims nothing", Assert.Throws<RistrettoException>(() => new FinetuneLoop(net, QuantizationPlan.Float, Options(10))).Message);
+        Assert.Contains("teacher", Assert.Throws<RistrettoException>(() => new FinetuneLoop(net, FinetuneNetworkTests.Plan(), Options(10, distill: 0.5))).Message);
     }
 
     private sealed class Progress(Action<TrainProgress> action) : IProgress<TrainProgress>

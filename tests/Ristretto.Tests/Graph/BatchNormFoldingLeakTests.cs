@@ -1,5 +1,6 @@
+using Ristretto.Transforms;
 using Ristretto.Graph;
-using Ristretto.Import;
+using Ristretto.Interchange.Caffe.Reader;
 using Ristretto.Tests.Support;
 using TorchSharp;
 

@@ -1,7 +1,8 @@
+using Ristretto.Transforms;
 using Ristretto.Graph;
-using Ristretto.Import;
+using Ristretto.Interchange.Caffe.Reader;
 using Ristretto.Layers;
-using Ristretto.Tests.Import.Caffe;
+using Ristretto.Tests.Interchange.Caffe;
 using Ristretto.Tests.Support;
 using Ristretto.Zoo;
 using TorchSharp;

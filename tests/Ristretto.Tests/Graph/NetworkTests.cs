@@ -1,3 +1,4 @@
+using Ristretto.Engine;
 using Ristretto.Graph;
 using Ristretto.Layers;
 using Ristretto.Tests.Support;

@@ -144,7 +144,7 @@ public class LeNetCostTests
             layer { name: "norm1" type: "LRN" bottom: "conv1" top: "norm1" lrn_param { local_size: 5 } }
             layer { name: "fc" type: "InnerProduct" bottom: "norm1" top: "fc" inner_product_param { num_output: 10 } }
             """);
-        using var net = Ristretto.Import.CaffeImport.Load(dir.File("n.prototxt"));
+        using var net = Ristretto.Interchange.Caffe.Reader.CaffeImport.Load(dir.File("n.prototxt"));
         var m = new MiniFloat(5, 2);
         var dfp = new DynamicFixedPoint(8, 4);
         var plan = new QuantizationPlan(new Dictionary<string, LayerQuantization>

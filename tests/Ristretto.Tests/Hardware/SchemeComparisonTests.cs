@@ -1,6 +1,6 @@
 using Ristretto.Hardware;
-using Ristretto.Import.Onnx;
-using Ristretto.Tests.Import.Onnx;
+using Ristretto.Interchange.Onnx.Importer;
+using Ristretto.Tests.Interchange.Onnx;
 using Ristretto.Zoo;
 using Xunit.Abstractions;
 

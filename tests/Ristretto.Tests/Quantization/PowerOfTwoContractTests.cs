@@ -1,5 +1,4 @@
 using Ristretto.Formats;
-using Ristretto.Quantization.Kernels;
 
 namespace Ristretto.Tests.Quantization;
 

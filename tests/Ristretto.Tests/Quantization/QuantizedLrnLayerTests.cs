@@ -194,7 +194,7 @@ public class QuantizedLrnLayerTests
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var b = new NetworkBuilder("lrn-net").Input("data", 1, 3, 6, 6);
-        b.Add(new ConvolutionLayer("conv1", LayerCopy.Param(randn(8, 3, 3, 3)), null, ConvolutionLayer.Geometry.Square(3, pad: 1)), "data", "conv1");
+        b.Add(new ConvolutionLayer("conv1", Layer.CopyParameter(randn(8, 3, 3, 3)), null, ConvolutionLayer.Geometry.Square(3, pad: 1)), "data", "conv1");
         b.Add(new LrnLayer("norm1", 5, 1e-1, 0.75, 1), "conv1", "norm1");
         using var net = b.Build();
         var m = new MiniFloat(5, 3);

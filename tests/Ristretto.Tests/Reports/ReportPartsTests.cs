@@ -1,3 +1,4 @@
+using Ristretto.Hardware;
 using Ristretto.Formats;
 using Ristretto.Reports;
 

@@ -1,3 +1,4 @@
+using Ristretto.Hardware;
 using Ristretto.Data;
 using Ristretto.Quantization;
 using Ristretto.Search;

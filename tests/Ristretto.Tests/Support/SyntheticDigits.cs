@@ -1,3 +1,5 @@
+using Ristretto.Engine;
+using Ristretto.Data.Sources;
 using Ristretto.Data;
 
 namespace Ristretto.Tests.Support;

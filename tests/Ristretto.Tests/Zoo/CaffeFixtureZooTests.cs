@@ -1,5 +1,5 @@
-using Ristretto.Import;
-using Ristretto.Tests.Import.Caffe;
+using Ristretto.Interchange.Caffe.Reader;
+using Ristretto.Tests.Interchange.Caffe;
 using Ristretto.Zoo;
 
 namespace Ristretto.Tests.Zoo;

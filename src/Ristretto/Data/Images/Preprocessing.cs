@@ -1,3 +1,4 @@
+using Ristretto.Engine;
 using System.Globalization;
 using System.Text.Json.Serialization;
 using OpenCvSharp;

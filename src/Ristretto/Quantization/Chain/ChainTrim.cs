@@ -1,6 +1,5 @@
 using Ristretto.Engine;
 using Ristretto.Formats;
-using Ristretto.Quantization.Kernels;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -27,9 +26,20 @@ internal static class ChainTrim
             PowerOfTwo p => PowerOfTwo(x, p, u),
             BinaryFormat b => Binary(x, b, u),
             TernaryFormat t => Ternary(x, t, u),
-            _ => throw new NotSupportedException($"no tensor implementation for {format.GetType().Name}"),
+            _ => OnCpu(format, x, rounding, seed), // a format with no torch-op form: its own CPU trim, and back
         };
         return y.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Trims through the format's own CPU implementation (<see cref="NumberFormat.Trim"/>) on a contiguous copy.</summary>
+    private static unsafe Tensor OnCpu(NumberFormat format, Tensor x, Rounding rounding, ulong seed)
+    {
+        var y = x.to(float32).cpu().contiguous().clone();
+        long n = y.numel();
+        long inner = format.ChannelAxis is { } axis ? y.shape.Skip(axis + 1).Aggregate(1L, (a, b) => a * b) : Math.Max(n, 1);
+        fixed (byte* p = y.bytes)
+            format.Trim((float*)p, (float*)p, n, inner, rounding, seed);
+        return y.to(x.device);
     }
 
     private static Tensor Affine(Tensor x, Tensor scale, Tensor zero, double qmin, double qmax, Tensor? u)

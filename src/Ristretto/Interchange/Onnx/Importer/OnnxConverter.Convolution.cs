@@ -1,0 +1,168 @@
+using Ristretto.Layers;
+using static TorchSharp.torch;
+
+namespace Ristretto.Interchange.Onnx.Importer;
+
+/// <summary>Conv, ConvTranspose and pooling: 2-D natively, 1-D through a reshape to height 1.</summary>
+internal sealed partial class OnnxConverter
+{
+    /// <summary>Per-axis window settings of a Conv or pooling node, with auto_pad resolved.</summary>
+    private sealed record Window(long[] Kernel, long[] Strides, long[] Dilations, long[] Begin, long[] End)
+    {
+        public bool Symmetric => Begin.SequenceEqual(End);
+    }
+
+    private Window ReadWindow(OnnxNode node, long[] spatialInput, long[] kernel, bool transposed = false)
+    {
+        int n = kernel.Length;
+        var strides = node.Ints("strides") ?? Enumerable.Repeat(1L, n).ToArray();
+        var dilations = node.Ints("dilations") ?? Enumerable.Repeat(1L, n).ToArray();
+        var pads = node.Ints("pads") ?? new long[2 * n];
+        Require(strides.Length == n && dilations.Length == n && pads.Length == 2 * n,
+            $"strides, dilations and pads must match the {n} spatial axes of the kernel");
+        Require(strides.All(s => s >= 1) && dilations.All(d => d >= 1) && pads.All(p => p >= 0), "strides and dilations must be ≥ 1 and pads ≥ 0");
+        string autoPad = node.String("auto_pad", "NOTSET");
+        var begin = pads.Take(n).ToArray();
+        var end = pads.Skip(n).ToArray();
+        switch (autoPad)
+        {
+            case "NOTSET" or "":
+                break;
+            case "VALID":
+                begin = new long[n];
+                end = new long[n];
+                break;
+            case "SAME_UPPER" or "SAME_LOWER" when !transposed:
+                for (int i = 0; i < n; i++)
+                {
+                    long outSize = (spatialInput[i] + strides[i] - 1) / strides[i];
+                    long total = Math.Max(0, (outSize - 1) * strides[i] + (kernel[i] - 1) * dilations[i] + 1 - spatialInput[i]);
+                    long small = total / 2;
+                    (begin[i], end[i]) = autoPad == "SAME_UPPER" ? (small, total - small) : (total - small, small);
+                }
+                break;
+            default:
+                throw new RistrettoException($"auto_pad {autoPad} is not supported here");
+        }
+        return new Window(kernel, strides, dilations, begin, end);
+    }
+
+    private void ConvertConv(OnnxNode node)
+    {
+        var (x, xs) = Runtime(node.Input(0));
+        var w = Constant(node, node.Input(1), "weight");
+        Tensor? b = node.Input(2) is { } bn ? Constant(node, bn, "bias") : null;
+        int spatial = (int)w.dim() - 2;
+        Require(spatial is 1 or 2 && xs.Length == spatial + 2, $"only 1-D and 2-D convolutions are supported (weights [{string.Join("×", w.shape)}], input [{string.Join("×", xs)}])");
+        var kernel = node.Ints("kernel_shape") ?? w.shape.Skip(2).ToArray();
+        Require(kernel.SequenceEqual(w.shape.Skip(2)), $"kernel_shape [{string.Join(", ", kernel)}] disagrees with the weights [{string.Join("×", w.shape)}]");
+        var win = ReadWindow(node, xs.Skip(2).ToArray(), kernel);
+        long groups = node.Int("group", 1);
+        if (spatial == 1)
+        {
+            // [N, C, L] runs as [N, C, 1, L] through a 2-D convolution.
+            x = Chain(new ReshapeLayer(LayerName(node, "to2d"), [0, 0, 1, -1]), x, $"{node.Output()}/to2d");
+            win = new Window([1, .. win.Kernel], [1, .. win.Strides], [1, .. win.Dilations], [0, .. win.Begin], [0, .. win.End]);
+        }
+        x = PadIfAsymmetric(node, x, win, 0);
+        var geometry = new ConvolutionLayer.Geometry((win.Kernel[0], win.Kernel[1]), (win.Strides[0], win.Strides[1]),
+            win.Symmetric ? (win.Begin[0], win.Begin[1]) : (0, 0), (win.Dilations[0], win.Dilations[1]), groups);
+        using (var scope = NewDisposeScope())
+        {
+            var weight = spatial == 1 ? w.unsqueeze(2) : w;
+            var layer = new ConvolutionLayer(LayerName(node), Param(weight), b is null ? null : Param(b), geometry);
+            if (spatial == 2)
+            {
+                Chain(layer, x, node.Output());
+                return;
+            }
+            x = Chain(layer, x, $"{node.Output()}/conv2d");
+        }
+        Chain(new ReshapeLayer(LayerName(node, "to1d"), [0, 0, -1]), x, node.Output());
+    }
+
+    /// <summary>Adds an explicit pad layer when begin and end padding differ (the window then pads nothing).</summary>
+    private string PadIfAsymmetric(OnnxNode node, string x, Window win, double value)
+    {
+        if (win.Symmetric)
+            return x;
+        long[] pads = [0, 0, .. win.Begin, 0, 0, .. win.End];
+        return Chain(new PadLayer(LayerName(node, "pad"), pads, value), x, $"{node.Output()}/pad");
+    }
+
+    private void ConvertConvTranspose(OnnxNode node)
+    {
+        var (x, xs) = Runtime(node.Input(0));
+        var w = Constant(node, node.Input(1), "weight");
+        Tensor? b = node.Input(2) is { } bn ? Constant(node, bn, "bias") : null;
+        Require(w.dim() == 4 && xs.Length == 4, "only 2-D transposed convolutions are supported");
+        Require(node.Ints("output_shape") is null, "output_shape is not supported; give pads and output_padding instead");
+        var kernel = node.Ints("kernel_shape") ?? w.shape.Skip(2).ToArray();
+        var win = ReadWindow(node, xs.Skip(2).ToArray(), kernel, transposed: true);
+        var outPad = node.Ints("output_padding") ?? [0, 0];
+        long groups = node.Int("group", 1);
+        var geometry = new ConvolutionLayer.Geometry((kernel[0], kernel[1]), (win.Strides[0], win.Strides[1]),
+            win.Symmetric ? (win.Begin[0], win.Begin[1]) : (0, 0), (win.Dilations[0], win.Dilations[1]), groups);
+        var layer = new DeconvolutionLayer(LayerName(node), Param(w), b is null ? null : Param(b), geometry, (outPad[0], outPad[1]));
+        if (win.Symmetric)
+        {
+            Chain(layer, x, node.Output());
+            return;
+        }
+        // Unequal pads crop the full output: begin rows at the start, end rows at the end.
+        x = Chain(layer, x, $"{node.Output()}/full");
+        var full = _shapes[x];
+        Chain(new SliceLayer(LayerName(node, "crop"), [0, 0, win.Begin[0], win.Begin[1]],
+            [-1, -1, full[2] - win.Begin[0] - win.End[0], full[3] - win.Begin[1] - win.End[1]]), x, node.Output());
+    }
+
+    private void ConvertPool(OnnxNode node, PoolingLayer.Method method)
+    {
+        var (x, xs) = Runtime(node.Input(0));
+        Require(xs.Length == 4, $"only 2-D pooling is supported (input [{string.Join("×", xs)}])");
+        var kernel = node.Ints("kernel_shape") ?? throw new RistrettoException("kernel_shape is missing");
+        Require(kernel.Length == 2, "only 2-D pooling is supported");
+        var win = ReadWindow(node, xs.Skip(2).ToArray(), kernel);
+        Require(win.Dilations.All(d => d == 1), "pooling dilations other than 1 are not supported");
+        bool ceil = node.Int("ceil_mode", 0) != 0;
+        bool includePad = node.Int("count_include_pad", 0) != 0;
+        string name = LayerName(node);
+        // TorchSharp pools pad at most half the window; larger (or unequal) pads take the explicit routes below.
+        if (win.Symmetric && win.Begin.Zip(kernel).All(p => 2 * p.First <= p.Second))
+        {
+            Chain(new PoolingLayer(name, method, (kernel[0], kernel[1]), (win.Strides[0], win.Strides[1]), (win.Begin[0], win.Begin[1]), ceil, countIncludePad: includePad), x, node.Output());
+            return;
+        }
+        if (method == PoolingLayer.Method.Max || includePad)
+        {
+            // Padding that the window reads as −∞ (max) or as counted zeros (average) is an explicit pad.
+            long[] pads = [0, 0, .. win.Begin, 0, 0, .. win.End];
+            x = Chain(new PadLayer(LayerName(node, "pad"), pads, method == PoolingLayer.Method.Max ? double.NegativeInfinity : 0), x, $"{node.Output()}/pad");
+            Chain(new PoolingLayer(name, method, (kernel[0], kernel[1]), (win.Strides[0], win.Strides[1]), (0, 0), ceil, countIncludePad: includePad), x, node.Output());
+            return;
+        }
+        // Average without counting padding: pool with the larger pad on both sides, then drop the windows
+        // that start in the extra padding (possible when the stride divides the difference).
+        Require(!ceil, "average pooling with unequal pads, ceil_mode and count_include_pad 0 is not supported");
+        var pad = new long[2];
+        var start = new long[2];
+        var length = new long[2];
+        for (int i = 0; i < 2; i++)
+        {
+            pad[i] = Math.Max(win.Begin[i], win.End[i]);
+            Require((pad[i] - win.Begin[i]) % win.Strides[i] == 0 && 2 * pad[i] <= kernel[i],
+                $"average pooling with pads [{string.Join(", ", win.Begin.Concat(win.End))}] is not supported");
+            start[i] = (pad[i] - win.Begin[i]) / win.Strides[i];
+            length[i] = (xs[i + 2] + win.Begin[i] + win.End[i] - kernel[i]) / win.Strides[i] + 1;
+        }
+        x = Chain(new PoolingLayer(name, method, (kernel[0], kernel[1]), (win.Strides[0], win.Strides[1]), (pad[0], pad[1]), false, countIncludePad: false), x, $"{node.Output()}/pool");
+        Chain(new SliceLayer(LayerName(node, "crop"), [0, 0, start[0], start[1]], [-1, -1, length[0], length[1]]), x, node.Output());
+    }
+
+    private void ConvertGlobalPool(OnnxNode node, PoolingLayer.Method method)
+    {
+        var (x, xs) = Runtime(node.Input(0));
+        Require(xs.Length == 4, $"only 2-D global pooling is supported (input [{string.Join("×", xs)}])");
+        Chain(new PoolingLayer(LayerName(node), method, (1, 1), (1, 1), (0, 0), global: true), x, node.Output());
+    }
+}

@@ -1,0 +1,149 @@
+using Ristretto.Data;
+using Ristretto.Engine;
+using Ristretto.Evaluation;
+using Ristretto.Graph;
+using Ristretto.Interchange.Caffe.Writer;
+using Ristretto.Quantization;
+using Ristretto.Reports;
+using Ristretto.Search;
+
+namespace Ristretto.Jobs;
+
+/// <summary>
+/// The <c>quantize</c> job as a library call: load the model and data, calibrate, run the search the settings ask for
+/// (Ristretto's per-type sweeps, minifloat or power-of-two search, an optional per-layer search, or one plan of given
+/// widths), and write the plan, the Ristretto prototxt and the cost report when asked.
+/// </summary>
+public static class Quantizer
+{
+    /// <summary>Runs the job; <paramref name="observer"/> sees progress and notes.</summary>
+    public static QuantizeResult Run(QuantizeSettings settings, IJobObserver? observer = null, CancellationToken cancel = default)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.Validate();
+        observer ??= JobObserver.Silent;
+        var margin = settings.EffectiveMargin;
+        var dev = DeviceSelector.Resolve(settings.Device);
+        using var loaded = ModelLoader.Load(settings.Model, dev, settings.Weights, applyQuantization: false, observer);
+        var network = loaded.Network("quantized");
+        var data = ModelLoader.WithModelData(settings.Data, loaded.Path, settings.DataGiven, observer);
+        var scheme = settings.Scheme;
+        bool integer = settings.Mode == QuantizeMode.Integer;
+        using var job = JobData.Open(data, network.Inputs[0].Shape, dev, eval: true, train: false, calibration: true,
+            ModelLoader.RememberedPreprocessing(loaded.Path), observer.Info);
+        var test = job.Eval!;
+        var ranges = Calibration.Measure(network, job.Calibration!, int.MaxValue, 64, scheme.MseClipping && integer ? IntegerScheme.HistogramBins : 0);
+        int size = settings.BatchSize;
+        int its = (test.Count + size - 1) / size;
+        var metric = margin.Metric;
+        bool fidelity = settings.ExtraMetrics.Any(m => m.NeedsReference);
+        RistrettoDfpSearch Sweeps() => integer
+            ? new RistrettoDfpSearch(network, ranges, test, its, size, scheme.Formats(network), IntegerScheme.Widths, scheme.Describe())
+                { WidenToMargin = !settings.NoWiden, Metric = metric, MeasureFidelity = fidelity }
+            : new RistrettoDfpSearch(network, ranges, test, its, size) { WidenToMargin = !settings.NoWiden, Metric = metric, MeasureFidelity = fidelity };
+        string describe = integer ? scheme.Describe() : QuantizeModes.Name(settings.Mode);
+
+        QuantizeResult result;
+        var scoredPlans = new List<ReportPlan>();
+        if (settings.Widths is { } w)
+        {
+            var search = Sweeps();
+            var plan = search.Plan(w.Conv, w.Fc, w.Activations);
+            var (baseline, scored) = observer.Stage("quantize", 2, p => search.Score(plan, p, cancel));
+            result = Result(baseline, scored, plan);
+        }
+        else if (settings.Mode is QuantizeMode.DynamicFixedPoint or QuantizeMode.Integer)
+        {
+            var search = Sweeps();
+            var sweeps = observer.Stage("quantize", search.MaxEvaluations, p => search.Run(margin.Value, p, cancel));
+            result = Result(sweeps.Baseline, sweeps.Quantized, sweeps.Plan) with { Sweeps = sweeps, SweepWidths = search.SweepWidths };
+            foreach (var point in sweeps.Sweeps)
+            {
+                var swept = point.Part switch
+                {
+                    "conv weights" => search.Plan(point.Bits, null, null),
+                    "fc weights" => search.Plan(null, point.Bits, null),
+                    _ => search.Plan(null, null, point.Bits),
+                };
+                scoredPlans.Add(new ReportPlan($"{point.Part} {point.Bits}-bit", swept, Accuracy(point.Top1, point.Top5, "quantize sweep")));
+            }
+            foreach (var step in sweeps.Combined.Where(t => (t.ConvWeightBits, t.FcWeightBits, t.ActivationBits) != (sweeps.ConvWeightBits, sweeps.FcWeightBits, sweeps.ActivationBits)))
+                scoredPlans.Add(new ReportPlan($"combined {Width(step.ConvWeightBits)}/{Width(step.FcWeightBits)}/{Width(step.ActivationBits)}",
+                    search.Plan(step.ConvWeightBits, step.FcWeightBits, step.ActivationBits), Accuracy(step.Top1, step.Top5, "quantize, combined")));
+            if (settings.Search == SearchKind.PerLayer)
+            {
+                var layerSearch = new PerLayerSearch(network, ranges, test, its, size) { Metric = metric, MeasureFidelity = fidelity };
+                int most = 2 + 2 * network.Nodes.Count(n => n.Layer is IWeightedLayer) * 4;
+                var layered = observer.Stage("per-layer", most, p => layerSearch.Run(margin.Value, settings.TimeBudget, p, cancel));
+                double typeCost = layerSearch.Cost(sweeps.Plan);
+                scoredPlans.Add(new ReportPlan("per-type plan", sweeps.Plan, Accuracy(sweeps.Quantized.Top1, sweeps.Quantized.Top5, "quantize")));
+                // CostPoint.Top1 is the driving score; top-1 and top-5 are known only when top-1 drove the search.
+                var chosen = metric == Metric.Top1
+                    ? sweeps.Quantized with { Top1 = layered.Final.Top1, Top5 = layered.Final.Top5, Score = layered.Final.Top1 }
+                    : sweeps.Quantized with { Top1 = double.NaN, Top5 = double.NaN, Score = layered.Final.Top1, Metrics = new Dictionary<string, double> { [metric.Key] = layered.Final.Top1 } };
+                result = result with { Plan = layered.Plan, Quantized = chosen, PerLayer = (layered, typeCost) };
+            }
+        }
+        else if (settings.Mode == QuantizeMode.MiniFloat)
+        {
+            var modes = new RistrettoOtherModes(network, ranges, test, its, size) { Metric = metric, MeasureFidelity = fidelity };
+            var found = observer.Stage("quantize", 3, p => modes.MiniFloat(margin.Value, p, cancel));
+            result = Result(found.Baseline, found.Quantized, found.Plan) with { MiniFloat = found };
+        }
+        else
+        {
+            var modes = new RistrettoOtherModes(network, ranges, test, its, size) { Metric = metric, MeasureFidelity = fidelity };
+            var found = observer.Stage("quantize", 2, p => modes.PowerOfTwo(progress: p, cancel: cancel));
+            result = Result(found.Baseline, found.Quantized, found.Plan) with { PowerOfTwo = found };
+        }
+
+        if (settings.QuantizedModelPath is { } prototxt)
+        {
+            string caffemodel = Path.ChangeExtension(prototxt, ".caffemodel");
+            CaffeExport.Save(network, result.Plan, prototxt, caffemodel);
+            result = result with { QuantizedModelPath = prototxt, CaffeModelPath = caffemodel };
+        }
+        if (settings.PlanPath is { } planPath)
+        {
+            var written = settings.Learning == StepLearning.None ? result.Plan : result.Plan.WithLearning(settings.Learning);
+            var q = result.Quantized;
+            PlanFile.Save(planPath, written, double.IsNaN(q.Top1) ? null : (q.Top1, q.Top5));
+            result = result with { PlanPath = planPath };
+        }
+        if (settings.ReportFolder is { } folder)
+        {
+            scoredPlans.Add(new ReportPlan("chosen", result.Plan, Accuracy(result.Quantized.Top1, result.Quantized.Top5, "quantize")));
+            var written = ReportWriter.Write(network, scoredPlans, new ReportOptions { ModelSource = loaded.Path, AllowFloatLayers = true }, folder,
+                Accuracy(result.Baseline.Top1, result.Baseline.Top5, "quantize"));
+            result = result with { ReportPath = Path.Combine(written.Folder, ReportWriter.HtmlFile) };
+        }
+        if (settings.PerLayerSqnr)
+        {
+            var plan = result.Plan;
+            var layerDb = observer.Stage("per-layer SQNR", 1, p =>
+            {
+                var measured = LayerSqnr.Measure(network, plan, test, Math.Min(size, 16)); // every layer's output held at once: small batches
+                p(1, "");
+                return measured;
+            });
+            result = result with { LayerSqnr = layerDb.Select(l => (l.Layer, l.SqnrDb)).ToList() };
+        }
+        return result;
+
+        QuantizeResult Result(EvalResult baseline, EvalResult quantized, QuantizationPlan plan) => new()
+        {
+            ModelPath = loaded.Path,
+            NetworkName = network.Name,
+            Settings = settings,
+            Baseline = baseline,
+            Quantized = quantized,
+            Plan = plan,
+            SchemeDescription = describe,
+        };
+    }
+
+    /// <summary>A plan's accuracy for the report, or null when the data has no labels.</summary>
+    private static PlanAccuracy? Accuracy(double top1, double top5, string origin) => double.IsNaN(top1) ? null : new PlanAccuracy(top1, top5, origin);
+
+    private static string Width(int? bits) => bits?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "float";
+}
