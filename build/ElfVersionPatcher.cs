@@ -3,10 +3,12 @@
 //
 // Why: TorchSharp 0.107's libLibTorchSharp.so asks libstdc++ for GLIBCXX_3.4.32, which Debian 12 and
 // Ubuntu 22.04 lack. The only symbol behind it, std::ios_base_library_init(), is never called, so a
-// weak requirement is safe. The build patches the copy in its output folder, never the NuGet cache.
+// weak requirement is safe. The build patches the copy in its output folder, never the NuGet cache;
+// the dotnet tool package's copy is patched whatever the packing machine has (docs/packaging.md).
 //
-// This file is compiled twice: into the MSBuild inline task (build/TorchSharpNative.targets) and
-// into the tests. The inline task compiles against .NET Standard 2.0, so only APIs from there are used.
+// This file is compiled twice: into the MSBuild inline task (build/LibTorchSharpPatch.targets, also
+// shipped in the Ristretto package's buildTransitive/) and into the tests. The inline task compiles
+// against .NET Standard 2.0, so only APIs from there are used.
 #nullable enable
 using System;
 using System.IO;
