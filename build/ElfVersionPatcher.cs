@@ -3,10 +3,12 @@
 //
 // Why: TorchSharp 0.107's libLibTorchSharp.so asks libstdc++ for GLIBCXX_3.4.32, which Debian 12 and
 // Ubuntu 22.04 lack. The only symbol behind it, std::ios_base_library_init(), is never called, so a
-// weak requirement is safe. The build patches the copy in its output folder, never the NuGet cache.
+// weak requirement is safe. The build patches the copy in its output folder, never the NuGet cache;
+// the dotnet tool package's copy is patched whatever the packing machine has (docs/packaging.md).
 //
-// This file is compiled twice: into the MSBuild inline task (build/TorchSharpNative.targets) and
-// into the tests. The inline task compiles against .NET Standard 2.0, so only APIs from there are used.
+// This file is compiled twice: into the MSBuild inline task (build/LibTorchSharpPatch.targets, also
+// shipped in the Ristretto package's buildTransitive/) and into the tests. The inline task compiles
+// against .NET Standard 2.0, so only APIs from there are used.
 #nullable enable
 using System;
 using System.IO;
@@ -174,7 +176,8 @@ namespace Ristretto.Build
 #if !RISTRETTO_NO_MSBUILD_TASK
     /// <summary>
     /// MSBuild task: in <see cref="Directory"/>, marks libLibTorchSharp.so's GLIBCXX_3.4.32 requirement weak
-    /// when the system libstdc++ lacks that version. Does nothing on other systems or where it is present.
+    /// when the system libstdc++ lacks that version. Does nothing on other systems or where it is present,
+    /// unless <see cref="Always"/> is set (a package is built for machines other than the one that packs it).
     /// </summary>
     public sealed class PatchLibTorchSharp : Microsoft.Build.Utilities.Task
     {
@@ -185,16 +188,22 @@ namespace Ristretto.Build
         [Microsoft.Build.Framework.Required]
         public string Directory { get; set; } = "";
 
+        /// <summary>
+        /// Patch whatever this machine's libstdc++ provides, on any build OS: for a package's copy, which runs where
+        /// no MSBuild runs (an installed dotnet tool). A weak requirement changes nothing where the version exists.
+        /// </summary>
+        public bool Always { get; set; }
+
         /// <inheritdoc />
         public override bool Execute()
         {
-            if (!System.Runtime.InteropServices.RuntimeInformation.IsOSPlatform(System.Runtime.InteropServices.OSPlatform.Linux)
-                || !System.IO.Directory.Exists(Directory))
+            if (!System.IO.Directory.Exists(Directory)
+                || (!Always && !System.Runtime.InteropServices.RuntimeInformation.IsOSPlatform(System.Runtime.InteropServices.OSPlatform.Linux)))
                 return true;
             string[] libraries = System.IO.Directory.GetFiles(Directory, "libLibTorchSharp.so", SearchOption.AllDirectories);
             if (libraries.Length == 0)
                 return true;
-            string? libstdcxx = FindSystemLibStdCxx();
+            string? libstdcxx = Always ? null : FindSystemLibStdCxx();
             if (libstdcxx != null && ElfVersionPatcher.FileMentionsVersion(libstdcxx, Version))
             {
                 Log.LogMessage(Microsoft.Build.Framework.MessageImportance.Low, $"{libstdcxx} provides {Version}; libLibTorchSharp.so left as shipped.");
@@ -204,7 +213,8 @@ namespace Ristretto.Build
             {
                 ElfVersionPatcher.Result result = ElfVersionPatcher.MarkWeak(library, Version);
                 if (result == ElfVersionPatcher.Result.Patched)
-                    Log.LogMessage(Microsoft.Build.Framework.MessageImportance.High, $"Marked {Version} weak in {library} (system libstdc++ lacks it).");
+                    Log.LogMessage(Microsoft.Build.Framework.MessageImportance.High,
+                        $"Marked {Version} weak in {library} ({(Always ? "a packaged copy, for any libstdc++" : "system libstdc++ lacks it")}).");
             }
             return !Log.HasLoggedErrors;
         }

@@ -17,7 +17,7 @@ public class ElfVersionPatcherTests
     private static string OutputCopy() =>
         Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native", "libLibTorchSharp.so");
 
-    private static bool SystemHasVersion() =>
+    internal static bool SystemHasVersion() =>
         new[] { "/usr/lib/x86_64-linux-gnu/libstdc++.so.6", "/lib64/libstdc++.so.6", "/usr/lib64/libstdc++.so.6" }
             .Where(File.Exists).Take(1).Any(p => ElfVersionPatcher.FileMentionsVersion(p, Version));
 

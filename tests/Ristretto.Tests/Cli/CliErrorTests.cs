@@ -34,11 +34,9 @@ public class CliErrorTests
         Assert.Contains(DatasetFiles.TestImages, line);
     }
 
-    [Fact]
+    [NoCudaFact]
     public void Should_Refuse_Cuda_In_One_Line_Where_There_Is_None()
     {
-        if (TorchSharp.torch.cuda.is_available())
-            return;
         var r = CliProcess.Run(["test", "--model", "/nonexistent", "--device", "cuda"]);
         Assert.Equal(1, r.ExitCode);
         Assert.Contains("CUDA is not available", Assert.Single(r.ErrorLines));

@@ -1,4 +1,5 @@
 using Ristretto.Engine;
+using Ristretto.Tests.Support;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -25,11 +26,9 @@ public class TorchRuntimeTests
         Assert.Equal(cuda.is_available() ? DeviceType.CUDA : DeviceType.CPU, auto.type);
     }
 
-    [Fact]
+    [NoCudaFact]
     public void Should_Explain_In_One_Line_When_Cuda_Is_Asked_For_And_Absent()
     {
-        if (cuda.is_available())
-            return; // only meaningful on a machine without CUDA
         var e = Assert.Throws<RistrettoException>(() => DeviceSelector.Resolve("cuda"));
         Assert.Contains("CUDA is not available", e.Message);
         Assert.DoesNotContain('\n', e.Message);

@@ -27,15 +27,10 @@ public class LeNetOnnxTopOneTests(ITestOutputHelper output)
         Assert.Equal(0, disagree);
     }
 
-    [Fact]
+    [MnistCachedFact]
     public void Should_Give_The_Same_Top1_In_Onnx_Runtime_On_The_Mnist_Test_Set_When_It_Is_Cached()
     {
-        string dir = Path.Combine(CachePaths.Root, $"{MnistFetcher.Package}-{MnistFetcher.Version}");
-        if (!MnistFetcher.IsComplete(dir, out _))
-        {
-            output.WriteLine($"no MNIST cache at {dir}; nothing to compare");
-            return;
-        }
+        string dir = MnistCachedFactAttribute.Folder;
         // The default LeNet trained on MNIST when it is cached too (a meaningful accuracy), else the synthetic one.
         bool cached = File.Exists(DefaultModels.LeNetMnistPath);
         using var trained = cached ? null : new TrainedLeNet(testImages: 10);
