@@ -71,6 +71,20 @@ public abstract class Layer : nn.Module<Tensor[], Tensor[]>
     protected static TorchSharp.Modules.Parameter? CopyParameterOrNull(TorchSharp.Modules.Parameter? source) =>
         source is null ? null : CopyParameter(source);
 
+    /// <summary>
+    /// Writes the layer as ONNX nodes reading <paramref name="inputs"/> and writing <paramref name="output"/>; a layer
+    /// type without an ONNX form keeps this default, one error naming it.
+    /// </summary>
+    public virtual void WriteOnnx(IOnnxWriter onnx, string[] inputs, string output) =>
+        throw new RistrettoException($"layer '{LayerName}' ({Type}) has no ONNX form; export the float network");
+
+    /// <summary>
+    /// Fills Caffe's parameters of the layer (<c>convolution_param</c>, <c>pooling_param</c>, …) into <paramref name="p"/>,
+    /// whose name and type are set; a layer type Caffe cannot express keeps this default, one error naming it.
+    /// </summary>
+    internal virtual void WriteCaffe(Interchange.Caffe.Proto.LayerParameter p) =>
+        throw new RistrettoException($"layer '{LayerName}' ({Type}) cannot be written as Caffe yet");
+
     /// <summary>A module name TorchSharp accepts (no '.').</summary>
     internal static string ModuleName(string name) => name.Replace('.', '_');
 

@@ -1,3 +1,4 @@
+using Ristretto.Interchange.Caffe.Proto;
 using Ristretto.Graph;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -8,6 +9,7 @@ namespace Ristretto.Layers;
 /// Inference batch normalisation over axis 1: (x − mean) / √(var + ε) · scale + bias, with frozen statistics.
 /// Kept as its own layer so that a later pass can fold it into the preceding convolution.
 /// </summary>
+[CaffeLayer("BatchNorm")]
 public sealed class BatchNormLayer : Layer
 {
     /// <summary>Creates the layer from per-channel statistics and optional affine <paramref name="scale"/> and <paramref name="bias"/> (all [C]).</summary>
@@ -33,6 +35,35 @@ public sealed class BatchNormLayer : Layer
 
     /// <inheritdoc/>
     protected override Layer CopyCore() => new BatchNormLayer(LayerName, Mean, Variance, CopyParameterOrNull(Scale), CopyParameterOrNull(Bias), Epsilon);
+
+    /// <inheritdoc/>
+    public override void WriteOnnx(IOnnxWriter onnx, string[] x, string y)
+    {
+        long channels = Mean.shape[0];
+        using var scope = NewDisposeScope();
+        string scale = onnx.Initializer($"{LayerName}.scale", Scale is { } s ? s : ones(channels));
+        string bias = onnx.Initializer($"{LayerName}.bias", Bias is { } t ? t : zeros(channels));
+        onnx.Node("BatchNormalization", LayerName,
+            [x[0], scale, bias, onnx.Initializer($"{LayerName}.mean", Mean), onnx.Initializer($"{LayerName}.variance", Variance)], y,
+            ("epsilon", Epsilon));
+    }
+
+    /// <summary>Builds the layer from Caffe's <paramref name="p"/>.</summary>
+    internal static Layer FromCaffe(LayerParameter p, CaffeLayerInputs inputs)
+    {
+        long channels = inputs.InputChannels(p);
+        var eps = p.BatchNormParam is { HasEps: true } bn ? bn.Eps : 1e-5;
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        if (inputs.Blobs.Count == 0)
+            return new BatchNormLayer(p.Name, TorchSharp.torch.zeros(channels), TorchSharp.torch.ones(channels), null, null, eps);
+        if (inputs.Blobs.Count != 3 || inputs.Blobs[0].Data.Length != channels || inputs.Blobs[1].Data.Length != channels || inputs.Blobs[2].Data.Length != 1)
+            throw new RistrettoException($"BatchNorm needs blobs mean [{channels}], variance [{channels}] and a scale factor [1]; got {inputs.Blobs.Count} blob(s)");
+        // Caffe stores running sums; the statistics are the sums divided by the scale factor.
+        float factor = inputs.Blobs[2].Data[0] == 0 ? 0 : 1 / inputs.Blobs[2].Data[0];
+        var mean = TorchSharp.torch.tensor(inputs.Blobs[0].Data.Select(v => v * factor).ToArray());
+        var variance = TorchSharp.torch.tensor(inputs.Blobs[1].Data.Select(v => v * factor).ToArray());
+        return new BatchNormLayer(p.Name, mean, variance, null, null, eps);
+    }
 
     /// <summary>ε added to the variance.</summary>
     public double Epsilon { get; }

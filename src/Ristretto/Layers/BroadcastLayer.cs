@@ -33,6 +33,12 @@ public sealed class BroadcastLayer : Layer
     /// <inheritdoc/>
     protected override Layer CopyCore() => new BroadcastLayer(LayerName, Op, CopyParameter(Constant));
 
+    /// <inheritdoc/>
+    public override void WriteOnnx(IOnnxWriter onnx, string[] x, string y)
+    {
+        onnx.Node(Op == Operation.Add ? "Add" : "Mul", LayerName, [x[0], onnx.Initializer($"{LayerName}.constant", Constant)], y);
+    }
+
     /// <summary>Add or multiply.</summary>
     public Operation Op { get; }
 

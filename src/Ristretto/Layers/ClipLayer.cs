@@ -24,6 +24,13 @@ public sealed class ClipLayer : Layer
     /// <inheritdoc/>
     protected override Layer CopyCore() => new ClipLayer(LayerName, Min, Max);
 
+    /// <inheritdoc/>
+    public override void WriteOnnx(IOnnxWriter onnx, string[] x, string y)
+    {
+        onnx.Node("Clip", LayerName,
+            [x[0], Min is { } lo ? onnx.Scalar($"{LayerName}.min", lo) : "", Max is { } hi ? onnx.Scalar($"{LayerName}.max", hi) : ""], y);
+    }
+
     /// <summary>Lower bound, or null.</summary>
     public double? Min { get; }
 

@@ -1,9 +1,11 @@
+using Ristretto.Interchange.Caffe.Proto;
 using Ristretto.Graph;
 using static TorchSharp.torch;
 
 namespace Ristretto.Layers;
 
 /// <summary>Concatenates its inputs along <see cref="Axis"/> (Caffe default: channels).</summary>
+[CaffeLayer("Concat")]
 public sealed class ConcatLayer(string name, int axis = 1) : Layer(name)
 {
     /// <inheritdoc />
@@ -11,6 +13,24 @@ public sealed class ConcatLayer(string name, int axis = 1) : Layer(name)
 
     /// <inheritdoc/>
     protected override Layer CopyCore() => new ConcatLayer(LayerName, Axis);
+
+    /// <inheritdoc/>
+    public override void WriteOnnx(IOnnxWriter onnx, string[] x, string y)
+    {
+        onnx.Node("Concat", LayerName, x, y, ("axis", (long)Axis));
+    }
+
+    /// <inheritdoc/>
+    internal override void WriteCaffe(LayerParameter p)
+    {
+        p.ConcatParam = new ConcatParameter { Axis = Axis };
+    }
+
+    /// <summary>Builds the layer from Caffe's <paramref name="p"/>.</summary>
+    internal static Layer FromCaffe(LayerParameter p, CaffeLayerInputs inputs)
+    {
+        return new ConcatLayer(p.Name, p.ConcatParam is { } cp ? (cp.HasAxis ? cp.Axis : cp.HasConcatDim ? (int)cp.ConcatDim : 1) : 1);
+    }
 
     /// <summary>The axis joined.</summary>
     public int Axis { get; } = axis;

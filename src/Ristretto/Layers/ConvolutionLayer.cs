@@ -1,3 +1,4 @@
+using Ristretto.Interchange.Caffe.Proto;
 using Ristretto.Graph;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -5,6 +6,7 @@ using static TorchSharp.torch;
 namespace Ristretto.Layers;
 
 /// <summary>2-D convolution (Caffe Convolution, ONNX Conv) with groups (depthwise) and dilation.</summary>
+[CaffeLayer("Convolution", "ConvolutionRistretto")]
 public sealed class ConvolutionLayer : Layer, IWeightedLayer
 {
     /// <summary>Spatial settings: kernel, stride, padding and dilation as (height, width).</summary>
@@ -35,6 +37,59 @@ public sealed class ConvolutionLayer : Layer, IWeightedLayer
 
     /// <inheritdoc/>
     protected override Layer CopyCore() => new ConvolutionLayer(LayerName, CopyParameter(Weight), CopyParameterOrNull(Bias), Geo);
+
+    /// <inheritdoc/>
+    public override void WriteOnnx(IOnnxWriter onnx, string[] x, string y)
+    {
+        onnx.Node("Conv", LayerName, onnx.WithParameters(x[0], LayerName, Weight, Bias), y, [.. OnnxWindow(Geo), ("group", Geo.Groups)]);
+    }
+
+    /// <inheritdoc/>
+    internal override void WriteCaffe(LayerParameter p)
+    {
+        p.ConvolutionParam = CaffeConvolutionParam(Weight.shape[0], Bias is not null, Geo);
+    }
+
+    /// <summary>Builds the layer from Caffe's <paramref name="p"/>.</summary>
+    internal static Layer FromCaffe(LayerParameter p, CaffeLayerInputs inputs)
+    {
+        var c = p.ConvolutionParam ?? throw new RistrettoException("has no convolution_param");
+        var kernel = CaffeLayerInputs.Pair(c.KernelSize, c.HasKernelH ? c.KernelH : null, c.HasKernelW ? c.KernelW : null, null, "kernel_size");
+        var stride = CaffeLayerInputs.Pair(c.Stride, c.HasStrideH ? c.StrideH : null, c.HasStrideW ? c.StrideW : null, 1, "stride");
+        var pad = CaffeLayerInputs.Pair(c.Pad, c.HasPadH ? c.PadH : null, c.HasPadW ? c.PadW : null, 0, "pad");
+        var dilation = CaffeLayerInputs.Pair(c.Dilation, null, null, 1, "dilation");
+        long groups = c.Group;
+        long inChannels = inputs.InputChannels(p);
+        if (groups < 1 || inChannels % groups != 0)
+            throw new RistrettoException($"{inChannels} input channels do not divide into {groups} groups");
+        long[] wShape = [c.NumOutput, inChannels / groups, kernel.H, kernel.W];
+        var (w, b) = inputs.Weights(wShape, c.BiasTerm ? c.NumOutput : null, p.Name);
+        return new ConvolutionLayer(p.Name, w, b, new ConvolutionLayer.Geometry(kernel, stride, pad, dilation, groups));
+    }
+
+    /// <summary>Caffe's convolution_param (also a deconvolution's): outputs, bias, groups, kernel, stride, pad, dilation.</summary>
+    internal static ConvolutionParameter CaffeConvolutionParam(long outputs, bool bias, Geometry g)
+    {
+        var param = new ConvolutionParameter
+        {
+            NumOutput = (uint)outputs, BiasTerm = bias, Group = (uint)g.Groups,
+            KernelH = (uint)g.Kernel.H, KernelW = (uint)g.Kernel.W, StrideH = (uint)g.Stride.H, StrideW = (uint)g.Stride.W,
+            PadH = (uint)g.Pad.H, PadW = (uint)g.Pad.W,
+        };
+        if (g.Dilation.H != 1 || g.Dilation.W != 1)
+        {
+            param.Dilation.Add((uint)g.Dilation.H);
+            param.Dilation.Add((uint)g.Dilation.W);
+        }
+        return param;
+    }
+
+    /// <summary>ONNX's kernel_shape, strides, pads and dilations of <paramref name="g"/> (Conv and ConvTranspose).</summary>
+    internal static IEnumerable<(string, object)> OnnxWindow(Geometry g) =>
+    [
+        ("kernel_shape", new[] { g.Kernel.H, g.Kernel.W }), ("strides", new[] { g.Stride.H, g.Stride.W }),
+        ("pads", new[] { g.Pad.H, g.Pad.W, g.Pad.H, g.Pad.W }), ("dilations", new[] { g.Dilation.H, g.Dilation.W }),
+    ];
 
     /// <summary>Kernel, stride, padding, dilation and groups.</summary>
     public Geometry Geo { get; }

@@ -1,3 +1,4 @@
+using Ristretto.Interchange.Caffe.Proto;
 using Ristretto.Graph;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -5,6 +6,7 @@ using static TorchSharp.torch;
 namespace Ristretto.Layers;
 
 /// <summary>Transposed 2-D convolution (Caffe Deconvolution, ONNX ConvTranspose) with groups, dilation and output padding.</summary>
+[CaffeLayer("Deconvolution", "DeconvolutionRistretto")]
 public sealed class DeconvolutionLayer : Layer, IWeightedLayer
 {
     /// <summary>Creates the layer with <paramref name="weight"/> [in, out/groups, kh, kw] and optional <paramref name="bias"/> [out].</summary>
@@ -30,6 +32,39 @@ public sealed class DeconvolutionLayer : Layer, IWeightedLayer
 
     /// <inheritdoc/>
     protected override Layer CopyCore() => new DeconvolutionLayer(LayerName, CopyParameter(Weight), CopyParameterOrNull(Bias), Geo, OutputPadding);
+
+    /// <inheritdoc/>
+    public override void WriteOnnx(IOnnxWriter onnx, string[] x, string y)
+    {
+        var attributes = ConvolutionLayer.OnnxWindow(Geo).Append(("group", Geo.Groups)).ToList();
+        if (OutputPadding != default)
+            attributes.Add(("output_padding", new[] { OutputPadding.H, OutputPadding.W }));
+        onnx.Node("ConvTranspose", LayerName, onnx.WithParameters(x[0], LayerName, Weight, Bias), y, [.. attributes]);
+    }
+
+    /// <inheritdoc/>
+    internal override void WriteCaffe(LayerParameter p)
+    {
+        if (OutputPadding != default)
+            throw new RistrettoException($"layer '{LayerName}' (Deconvolution) has output padding, which Caffe cannot express");
+        p.ConvolutionParam = ConvolutionLayer.CaffeConvolutionParam(Weight.shape[1] * Geo.Groups, Bias is not null, Geo);
+    }
+
+    /// <summary>Builds the layer from Caffe's <paramref name="p"/>.</summary>
+    internal static Layer FromCaffe(LayerParameter p, CaffeLayerInputs inputs)
+    {
+        var c = p.ConvolutionParam ?? throw new RistrettoException("has no convolution_param");
+        var kernel = CaffeLayerInputs.Pair(c.KernelSize, c.HasKernelH ? c.KernelH : null, c.HasKernelW ? c.KernelW : null, null, "kernel_size");
+        var stride = CaffeLayerInputs.Pair(c.Stride, c.HasStrideH ? c.StrideH : null, c.HasStrideW ? c.StrideW : null, 1, "stride");
+        var pad = CaffeLayerInputs.Pair(c.Pad, c.HasPadH ? c.PadH : null, c.HasPadW ? c.PadW : null, 0, "pad");
+        var dilation = CaffeLayerInputs.Pair(c.Dilation, null, null, 1, "dilation");
+        long groups = c.Group;
+        if (groups < 1 || c.NumOutput % groups != 0)
+            throw new RistrettoException($"{c.NumOutput} outputs do not divide into {groups} groups");
+        long[] wShape = [inputs.InputChannels(p), c.NumOutput / groups, kernel.H, kernel.W];
+        var (w, b) = inputs.Weights(wShape, c.BiasTerm ? c.NumOutput : null, p.Name);
+        return new DeconvolutionLayer(p.Name, w, b, new ConvolutionLayer.Geometry(kernel, stride, pad, dilation, groups));
+    }
 
     /// <summary>Kernel, stride, padding, dilation and groups.</summary>
     public ConvolutionLayer.Geometry Geo { get; }

@@ -1,3 +1,4 @@
+using Ristretto.Interchange.Caffe.Proto;
 using Ristretto.Engine;
 using Ristretto.Graph;
 using TorchSharp;
@@ -6,6 +7,7 @@ using static TorchSharp.torch;
 namespace Ristretto.Layers;
 
 /// <summary>Element-wise sum (with optional coefficients), product or maximum of same-shaped inputs (Caffe Eltwise).</summary>
+[CaffeLayer("Eltwise")]
 public sealed class EltwiseLayer : Layer
 {
     /// <summary>The element-wise operation.</summary>
@@ -33,6 +35,61 @@ public sealed class EltwiseLayer : Layer
 
     /// <inheritdoc/>
     protected override Layer CopyCore() => new EltwiseLayer(LayerName, Op, Coefficients.ToList());
+
+    /// <inheritdoc/>
+    public override void WriteOnnx(IOnnxWriter onnx, string[] x, string y)
+    {
+        var c = Coefficients;
+        switch (Op)
+        {
+            case Operation.Max:
+                onnx.Node("Max", LayerName, x, y);
+                return;
+            case Operation.Prod:
+                string product = x[0];
+                for (int i = 1; i < x.Length - 1; i++)
+                    product = onnx.Helper("Mul", LayerName, $"product{i}", [product, x[i]], y);
+                onnx.Node("Mul", LayerName, [product, x[^1]], y);
+                return;
+        }
+        if (c.Count == 0 || c.All(v => v == 1))
+            onnx.Node(x.Length == 2 ? "Add" : "Sum", LayerName, x, y);
+        else if (x.Length == 2 && c[0] == 1 && c[1] == -1)
+            onnx.Node("Sub", LayerName, x, y);
+        else
+        {
+            var terms = x.Select((input, i) => c[i] == 1 ? input : onnx.Helper("Mul", LayerName, $"coeff{i}", [input, onnx.Scalar($"{LayerName}.coeff{i}", c[i])], y)).ToArray();
+            onnx.Node("Sum", LayerName, terms, y);
+        }
+    }
+
+    /// <inheritdoc/>
+    internal override void WriteCaffe(LayerParameter p)
+    {
+        p.EltwiseParam = new EltwiseParameter
+        {
+            Operation = Op switch
+            {
+                Operation.Prod => EltwiseParameter.Types.EltwiseOp.Prod,
+                Operation.Max => EltwiseParameter.Types.EltwiseOp.Max,
+                _ => EltwiseParameter.Types.EltwiseOp.Sum,
+            },
+        };
+        p.EltwiseParam.Coeff.AddRange(Coefficients.Select(v => (float)v));
+    }
+
+    /// <summary>Builds the layer from Caffe's <paramref name="p"/>.</summary>
+    internal static Layer FromCaffe(LayerParameter p, CaffeLayerInputs inputs)
+    {
+        var c = p.EltwiseParam ?? new EltwiseParameter();
+        var op = c.Operation switch
+        {
+            EltwiseParameter.Types.EltwiseOp.Prod => EltwiseLayer.Operation.Prod,
+            EltwiseParameter.Types.EltwiseOp.Max => EltwiseLayer.Operation.Max,
+            _ => EltwiseLayer.Operation.Sum,
+        };
+        return new EltwiseLayer(p.Name, op, c.Coeff.Select(v => (double)v).ToList());
+    }
 
     /// <summary>The operation.</summary>
     public Operation Op { get; }

@@ -1,3 +1,4 @@
+using Ristretto.Interchange.Caffe.Proto;
 using Ristretto.Engine;
 using Ristretto.Graph;
 using TorchSharp;
@@ -9,6 +10,7 @@ namespace Ristretto.Layers;
 /// Exponential linear unit scaled by <see cref="Gamma"/>: γ·x for x &gt; 0, γ·α·(eˣ − 1) otherwise. With γ = 1 it
 /// is Caffe's ELU / ONNX Elu; ONNX Selu uses its fixed α ≈ 1.6733 and γ ≈ 1.0507.
 /// </summary>
+[CaffeLayer("ELU")]
 public sealed class EluLayer(string name, double alpha = 1, double gamma = 1) : Layer(name)
 {
     /// <inheritdoc />
@@ -16,6 +18,21 @@ public sealed class EluLayer(string name, double alpha = 1, double gamma = 1) : 
 
     /// <inheritdoc/>
     protected override Layer CopyCore() => new EluLayer(LayerName, Alpha, Gamma);
+
+    /// <inheritdoc/>
+    public override void WriteOnnx(IOnnxWriter onnx, string[] x, string y)
+    {
+        if (Gamma == 1)
+            onnx.Node("Elu", LayerName, x, y, ("alpha", Alpha));
+        else
+            onnx.Node("Selu", LayerName, x, y, ("alpha", Alpha), ("gamma", Gamma));
+    }
+
+    /// <summary>Builds the layer from Caffe's <paramref name="p"/>.</summary>
+    internal static Layer FromCaffe(LayerParameter p, CaffeLayerInputs inputs)
+    {
+        return new EluLayer(p.Name, p.EluParam?.Alpha ?? 1);
+    }
 
     /// <summary>Scale of the negative branch α.</summary>
     public double Alpha { get; } = alpha;

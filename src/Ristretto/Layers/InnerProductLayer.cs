@@ -1,3 +1,4 @@
+using Ristretto.Interchange.Caffe.Proto;
 using Ristretto.Graph;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -5,6 +6,7 @@ using static TorchSharp.torch;
 namespace Ristretto.Layers;
 
 /// <summary>Fully connected layer (Caffe InnerProduct, ONNX Gemm): y = x·Wᵀ + b over the flattened input.</summary>
+[CaffeLayer("InnerProduct", "FcRistretto")]
 public sealed class InnerProductLayer : Layer, IWeightedLayer
 {
     /// <summary>Creates the layer with <paramref name="weight"/> [out, in] and optional <paramref name="bias"/> [out].</summary>
@@ -24,6 +26,32 @@ public sealed class InnerProductLayer : Layer, IWeightedLayer
 
     /// <inheritdoc/>
     protected override Layer CopyCore() => new InnerProductLayer(LayerName, CopyParameter(Weight), CopyParameterOrNull(Bias));
+
+    /// <inheritdoc/>
+    public override void WriteOnnx(IOnnxWriter onnx, string[] x, string y)
+    {
+        string input = x[0];
+        if (onnx.Shape(input).Length != 2)
+            input = onnx.Helper("Flatten", LayerName, "flatten", [input], y, ("axis", 1L));
+        onnx.Node("Gemm", LayerName, onnx.WithParameters(input, LayerName, Weight, Bias), y, ("transB", 1L));
+    }
+
+    /// <inheritdoc/>
+    internal override void WriteCaffe(LayerParameter p)
+    {
+        p.InnerProductParam = new InnerProductParameter { NumOutput = (uint)Weight.shape[0], BiasTerm = Bias is not null };
+    }
+
+    /// <summary>Builds the layer from Caffe's <paramref name="p"/>.</summary>
+    internal static Layer FromCaffe(LayerParameter p, CaffeLayerInputs inputs)
+    {
+        var c = p.InnerProductParam ?? throw new RistrettoException("has no inner_product_param");
+        if (c.Transpose)
+            throw new RistrettoException("transposed inner products are not supported");
+        long features = inputs.Features(p);
+        var (w, b) = inputs.Weights([c.NumOutput, features], c.BiasTerm ? c.NumOutput : null, p.Name);
+        return new InnerProductLayer(p.Name, w, b);
+    }
 
     /// <summary>Weights [out, in].</summary>
     public Parameter Weight => get_parameter("weight")!;

@@ -12,6 +12,12 @@ public sealed class LogSoftmaxLayer(string name, long axis = 1) : Layer(name)
     /// <inheritdoc/>
     protected override Layer CopyCore() => new LogSoftmaxLayer(LayerName, Axis);
 
+    /// <inheritdoc/>
+    public override void WriteOnnx(IOnnxWriter onnx, string[] x, string y)
+    {
+        onnx.Node("LogSoftmax", LayerName, x, y, ("axis", Axis));
+    }
+
     /// <summary>The axis normalised.</summary>
     public long Axis { get; } = axis;
 

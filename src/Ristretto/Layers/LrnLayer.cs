@@ -1,3 +1,4 @@
+using Ristretto.Interchange.Caffe.Proto;
 using Ristretto.Engine;
 using Ristretto.Graph;
 using static TorchSharp.torch;
@@ -10,6 +11,7 @@ namespace Ristretto.Layers;
 /// (zero-padded, the mean dividing by n²), computed as Caffe's layer does it (square, average pooling,
 /// power −β, product), which is also how the ONNX export writes it.
 /// </summary>
+[CaffeLayer("LRN", "LRNRistretto")]
 public sealed class LrnLayer : Layer
 {
     /// <summary>Creates the layer; <paramref name="size"/> must be odd.</summary>
@@ -29,6 +31,40 @@ public sealed class LrnLayer : Layer
 
     /// <inheritdoc/>
     protected override Layer CopyCore() => new LrnLayer(LayerName, Size, Alpha, Beta, K, WithinChannel);
+
+    /// <inheritdoc/>
+    public override void WriteOnnx(IOnnxWriter onnx, string[] x, string y)
+    {
+        if (!WithinChannel)
+        {
+            onnx.Node("LRN", LayerName, x, y, ("size", (long)Size), ("alpha", Alpha), ("beta", Beta), ("bias", K));
+            return;
+        }
+        // Caffe's own within-channel LRN: x · (1 + α · mean over the n×n window of x²)^−β.
+        long pad = (Size - 1) / 2;
+        var square = onnx.Helper("Mul", LayerName, "square", [x[0], x[0]], y);
+        var mean = onnx.Helper("AveragePool", LayerName, "mean", [square], y, ("kernel_shape", new long[] { Size, Size }),
+            ("pads", new[] { pad, pad, pad, pad }), ("count_include_pad", 1L));
+        var power = onnx.Helper("Pow", LayerName, "power", [onnx.Affine(LayerName, mean, y, Alpha, 1), onnx.Scalar($"{LayerName}.power", -Beta)], y);
+        onnx.Node("Mul", LayerName, [x[0], power], y);
+    }
+
+    /// <inheritdoc/>
+    internal override void WriteCaffe(LayerParameter p)
+    {
+        p.LrnParam = new LRNParameter
+        {
+            LocalSize = (uint)Size, Alpha = (float)Alpha, Beta = (float)Beta, K = (float)K,
+            NormRegion = WithinChannel ? LRNParameter.Types.NormRegion.WithinChannel : LRNParameter.Types.NormRegion.AcrossChannels,
+        };
+    }
+
+    /// <summary>Builds the layer from Caffe's <paramref name="p"/>.</summary>
+    internal static Layer FromCaffe(LayerParameter p, CaffeLayerInputs inputs)
+    {
+        var c = p.LrnParam ?? new LRNParameter();
+        return new LrnLayer(p.Name, (int)c.LocalSize, c.Alpha, c.Beta, c.K, c.NormRegion == LRNParameter.Types.NormRegion.WithinChannel);
+    }
 
     /// <summary>Window size n.</summary>
     public int Size { get; }

@@ -1,3 +1,4 @@
+using Ristretto.Interchange.Caffe.Proto;
 using Ristretto.Engine;
 using Ristretto.Graph;
 using TorchSharp.Modules;
@@ -9,6 +10,7 @@ namespace Ristretto.Layers;
 /// Parametric ReLU: x for x ≥ 0, slope·x otherwise, with a learned <see cref="Slope"/> that broadcasts
 /// against the input as NumPy does (ONNX PRelu; Caffe's per-channel PReLU has slope shape [C, 1, 1]).
 /// </summary>
+[CaffeLayer("PReLU")]
 public sealed class PReLULayer : Layer
 {
     /// <summary>Creates the layer with <paramref name="slope"/>, which must broadcast to the input.</summary>
@@ -19,6 +21,22 @@ public sealed class PReLULayer : Layer
 
     /// <inheritdoc/>
     protected override Layer CopyCore() => new PReLULayer(LayerName, CopyParameter(Slope));
+
+    /// <inheritdoc/>
+    public override void WriteOnnx(IOnnxWriter onnx, string[] x, string y)
+    {
+        onnx.Node("PRelu", LayerName, [x[0], onnx.Initializer($"{LayerName}.slope", Slope)], y);
+    }
+
+    /// <summary>Builds the layer from Caffe's <paramref name="p"/>.</summary>
+    internal static Layer FromCaffe(LayerParameter p, CaffeLayerInputs inputs)
+    {
+        long channels = p.PreluParam is { ChannelShared: true } ? 1 : inputs.InputChannels(p);
+        var slope = inputs.Blobs.Count == 0
+            ? ParameterInit.Constant([channels], 0.25f)
+            : ParameterInit.From(new TensorBlob("slope", inputs.Blobs[0].Shape, inputs.Blobs[0].Data), [channels], p.Name, "slope blob");
+        return new PReLULayer(p.Name, slope);
+    }
 
     /// <summary>The negative slope(s).</summary>
     public Parameter Slope => get_parameter("slope")!;

@@ -25,6 +25,12 @@ public sealed class PadLayer : Layer
     /// <inheritdoc/>
     protected override Layer CopyCore() => new PadLayer(LayerName, Pads.ToArray(), Value);
 
+    /// <inheritdoc/>
+    public override void WriteOnnx(IOnnxWriter onnx, string[] x, string y)
+    {
+        onnx.Node("Pad", LayerName, [x[0], onnx.Int64s($"{LayerName}.pads", Pads.ToArray()), onnx.Scalar($"{LayerName}.value", Value)], y);
+    }
+
     /// <summary>Begins for each axis, then ends.</summary>
     public IReadOnlyList<long> Pads { get; }
 

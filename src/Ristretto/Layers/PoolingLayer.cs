@@ -1,3 +1,4 @@
+using Ristretto.Interchange.Caffe.Proto;
 using Ristretto.Graph;
 using static TorchSharp.torch;
 
@@ -8,6 +9,7 @@ namespace Ristretto.Layers;
 /// window that starts in the padding is dropped); average pooling divides by the window clipped to the
 /// padded input, as Caffe does. <see cref="Global"/> pools the whole plane.
 /// </summary>
+[CaffeLayer("Pooling")]
 public sealed class PoolingLayer : Layer
 {
     /// <summary>Pooling method.</summary>
@@ -41,6 +43,61 @@ public sealed class PoolingLayer : Layer
 
     /// <inheritdoc/>
     protected override Layer CopyCore() => new PoolingLayer(LayerName, PoolMethod, Kernel, Stride, Pad, CeilMode, Global, CountIncludePad);
+
+    /// <inheritdoc/>
+    public override void WriteOnnx(IOnnxWriter onnx, string[] x, string y)
+    {
+        bool max = PoolMethod == Method.Max;
+        if (Global)
+        {
+            onnx.Node(max ? "GlobalMaxPool" : "GlobalAveragePool", LayerName, [x[0]], y);
+            return;
+        }
+        var attributes = new List<(string, object)>
+        {
+            ("kernel_shape", new[] { Kernel.H, Kernel.W }), ("strides", new[] { Stride.H, Stride.W }),
+            ("pads", new[] { Pad.H, Pad.W, Pad.H, Pad.W }), ("ceil_mode", CeilMode ? 1L : 0L),
+        };
+        // Without padding, counting it or not divides by the same clipped window.
+        if (!max)
+            attributes.Add(("count_include_pad", CountIncludePad && Pad != (0, 0) ? 1L : 0L));
+        onnx.Node(max ? "MaxPool" : "AveragePool", LayerName, [x[0]], y, [.. attributes]);
+    }
+
+    /// <inheritdoc/>
+    internal override void WriteCaffe(LayerParameter p)
+    {
+        p.PoolingParam = new PoolingParameter
+        {
+            Pool = PoolMethod == Method.Max ? PoolingParameter.Types.PoolMethod.Max : PoolingParameter.Types.PoolMethod.Ave,
+            GlobalPooling = Global,
+        };
+        if (!Global)
+        {
+            p.PoolingParam.KernelH = (uint)Kernel.H; p.PoolingParam.KernelW = (uint)Kernel.W;
+            p.PoolingParam.StrideH = (uint)Stride.H; p.PoolingParam.StrideW = (uint)Stride.W;
+            p.PoolingParam.PadH = (uint)Pad.H; p.PoolingParam.PadW = (uint)Pad.W;
+        }
+        if (!CeilMode)
+            p.PoolingParam.RoundMode = PoolingParameter.Types.RoundMode.Floor;
+    }
+
+    /// <summary>Builds the layer from Caffe's <paramref name="p"/>.</summary>
+    internal static Layer FromCaffe(LayerParameter p, CaffeLayerInputs inputs)
+    {
+        var c = p.PoolingParam ?? throw new RistrettoException("has no pooling_param");
+        var method = c.Pool switch
+        {
+            PoolingParameter.Types.PoolMethod.Max => PoolingLayer.Method.Max,
+            PoolingParameter.Types.PoolMethod.Ave => PoolingLayer.Method.Average,
+            var other => throw new RistrettoException($"pooling method {other} is not supported"),
+        };
+        var kernel = c.GlobalPooling ? (1, 1) : CaffeLayerInputs.Pair([], c.HasKernelH ? c.KernelH : c.HasKernelSize ? c.KernelSize : null, c.HasKernelW ? c.KernelW : c.HasKernelSize ? c.KernelSize : null, null, "kernel_size");
+        var stride = (c.HasStrideH ? c.StrideH : c.Stride, c.HasStrideW ? c.StrideW : c.Stride);
+        var pad = (c.HasPadH ? c.PadH : c.Pad, c.HasPadW ? c.PadW : c.Pad);
+        bool ceil = c.RoundMode == PoolingParameter.Types.RoundMode.Ceil;
+        return new PoolingLayer(p.Name, method, kernel, ((long)stride.Item1, (long)stride.Item2), ((long)pad.Item1, (long)pad.Item2), ceil, c.GlobalPooling);
+    }
 
     /// <summary>Max or average.</summary>
     public Method PoolMethod { get; }

@@ -17,6 +17,12 @@ public sealed class PowerLayer(string name, double power, double scale = 1, doub
     /// <inheritdoc/>
     protected override Layer CopyCore() => new PowerLayer(LayerName, Power, Scale, Shift);
 
+    /// <inheritdoc/>
+    public override void WriteOnnx(IOnnxWriter onnx, string[] x, string y)
+    {
+        onnx.Node("Pow", LayerName, [onnx.Affine(LayerName, x[0], y, Scale, Shift), onnx.Scalar($"{LayerName}.power", Power)], y);
+    }
+
     /// <summary>The exponent.</summary>
     public double Power { get; } = power;
 

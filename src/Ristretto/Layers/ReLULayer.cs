@@ -1,3 +1,4 @@
+using Ristretto.Interchange.Caffe.Proto;
 using Ristretto.Engine;
 using Ristretto.Graph;
 using TorchSharp;
@@ -6,6 +7,7 @@ using static TorchSharp.torch;
 namespace Ristretto.Layers;
 
 /// <summary>ReLU, or leaky ReLU with Caffe's <c>negative_slope</c> (ONNX LeakyRelu's alpha). Never in place.</summary>
+[CaffeLayer("ReLU")]
 public sealed class ReLULayer(string name, double negativeSlope = 0) : Layer(name)
 {
     /// <inheritdoc />
@@ -13,6 +15,28 @@ public sealed class ReLULayer(string name, double negativeSlope = 0) : Layer(nam
 
     /// <inheritdoc/>
     protected override Layer CopyCore() => new ReLULayer(LayerName, NegativeSlope);
+
+    /// <inheritdoc/>
+    public override void WriteOnnx(IOnnxWriter onnx, string[] x, string y)
+    {
+        if (NegativeSlope == 0)
+            onnx.Node("Relu", LayerName, x, y);
+        else
+            onnx.Node("LeakyRelu", LayerName, x, y, ("alpha", NegativeSlope));
+    }
+
+    /// <inheritdoc/>
+    internal override void WriteCaffe(LayerParameter p)
+    {
+        if (NegativeSlope != 0)
+            p.ReluParam = new ReLUParameter { NegativeSlope = (float)NegativeSlope };
+    }
+
+    /// <summary>Builds the layer from Caffe's <paramref name="p"/>.</summary>
+    internal static Layer FromCaffe(LayerParameter p, CaffeLayerInputs inputs)
+    {
+        return new ReLULayer(p.Name, p.ReluParam?.NegativeSlope ?? 0);
+    }
 
     /// <summary>Slope for negative inputs (0: plain ReLU).</summary>
     public double NegativeSlope { get; } = negativeSlope;

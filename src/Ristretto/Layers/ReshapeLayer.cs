@@ -23,6 +23,12 @@ public sealed class ReshapeLayer : Layer
     /// <inheritdoc/>
     protected override Layer CopyCore() => new ReshapeLayer(LayerName, Shape.ToArray());
 
+    /// <inheritdoc/>
+    public override void WriteOnnx(IOnnxWriter onnx, string[] x, string y)
+    {
+        onnx.Node("Reshape", LayerName, [x[0], onnx.Int64s($"{LayerName}.shape", Shape.ToArray())], y);
+    }
+
     /// <summary>The target shape with its 0 and −1 entries.</summary>
     public IReadOnlyList<long> Shape { get; }
 

@@ -24,6 +24,15 @@ public sealed class SliceLayer : Layer
     /// <inheritdoc/>
     protected override Layer CopyCore() => new SliceLayer(LayerName, Starts.ToArray(), Lengths.ToArray());
 
+    /// <inheritdoc/>
+    public override void WriteOnnx(IOnnxWriter onnx, string[] x, string y)
+    {
+        var ends = Starts.Zip(Lengths, (start, length) => length == -1 ? long.MaxValue : start + length).ToArray();
+        var axes = Enumerable.Range(0, Starts.Count).Select(i => (long)i).ToArray();
+        onnx.Node("Slice", LayerName, [x[0], onnx.Int64s($"{LayerName}.starts", Starts.ToArray()), onnx.Int64s($"{LayerName}.ends", ends),
+            onnx.Int64s($"{LayerName}.axes", axes)], y);
+    }
+
     /// <summary>First index kept on each axis.</summary>
     public IReadOnlyList<long> Starts { get; }
 

@@ -1,9 +1,11 @@
+using Ristretto.Interchange.Caffe.Proto;
 using Ristretto.Graph;
 using static TorchSharp.torch;
 
 namespace Ristretto.Layers;
 
 /// <summary>Softmax along <see cref="Axis"/> (Caffe default 1).</summary>
+[CaffeLayer("Softmax")]
 public sealed class SoftmaxLayer(string name, long axis = 1) : Layer(name)
 {
     /// <inheritdoc />
@@ -11,6 +13,24 @@ public sealed class SoftmaxLayer(string name, long axis = 1) : Layer(name)
 
     /// <inheritdoc/>
     protected override Layer CopyCore() => new SoftmaxLayer(LayerName, Axis);
+
+    /// <inheritdoc/>
+    public override void WriteOnnx(IOnnxWriter onnx, string[] x, string y)
+    {
+        onnx.Node("Softmax", LayerName, x, y, ("axis", Axis));
+    }
+
+    /// <inheritdoc/>
+    internal override void WriteCaffe(LayerParameter p)
+    {
+        p.SoftmaxParam = new SoftmaxParameter { Axis = (int)Axis };
+    }
+
+    /// <summary>Builds the layer from Caffe's <paramref name="p"/>.</summary>
+    internal static Layer FromCaffe(LayerParameter p, CaffeLayerInputs inputs)
+    {
+        return new SoftmaxLayer(p.Name, p.SoftmaxParam?.Axis ?? 1);
+    }
 
     /// <summary>The axis normalised.</summary>
     public long Axis { get; } = axis;

@@ -1,9 +1,11 @@
+using Ristretto.Interchange.Caffe.Proto;
 using Ristretto.Graph;
 using static TorchSharp.torch;
 
 namespace Ristretto.Layers;
 
 /// <summary>Hyperbolic tangent (Caffe TanH, ONNX Tanh).</summary>
+[CaffeLayer("TanH")]
 public sealed class TanhLayer(string name) : Layer(name)
 {
     /// <inheritdoc />
@@ -11,6 +13,18 @@ public sealed class TanhLayer(string name) : Layer(name)
 
     /// <inheritdoc/>
     protected override Layer CopyCore() => new TanhLayer(LayerName);
+
+    /// <inheritdoc/>
+    public override void WriteOnnx(IOnnxWriter onnx, string[] x, string y)
+    {
+        onnx.Node("Tanh", LayerName, x, y);
+    }
+
+    /// <summary>Builds the layer from Caffe's <paramref name="p"/>.</summary>
+    internal static Layer FromCaffe(LayerParameter p, CaffeLayerInputs inputs)
+    {
+        return new TanhLayer(p.Name);
+    }
 
     /// <inheritdoc />
     public override long[][] OutputShapes(long[][] inputs) => [inputs[0]];

@@ -20,6 +20,12 @@ public sealed class TransposeLayer : Layer
     /// <inheritdoc/>
     protected override Layer CopyCore() => new TransposeLayer(LayerName, Permutation.ToArray());
 
+    /// <inheritdoc/>
+    public override void WriteOnnx(IOnnxWriter onnx, string[] x, string y)
+    {
+        onnx.Node("Transpose", LayerName, x, y, ("perm", Permutation.ToArray()));
+    }
+
     /// <summary>For each output axis, the input axis it takes.</summary>
     public IReadOnlyList<long> Permutation { get; }
 

@@ -65,7 +65,9 @@ internal static class CaffeGraphBuilder
                     AddScale(layer, CaffeNet.Blobs(layer), builder);
                     continue;
                 }
-                built = Make(layer, CaffeNet.Blobs(layer), ref rng, builder, where);
+                var inputs = new CaffeLayerInputs(CaffeNet.Blobs(layer), builder, rng);
+                built = CaffeLayerTypes.Create(layer, inputs);
+                rng = inputs.Rng;
                 if (layer.Type == "LRNRistretto" && applyQuantization)
                 {
                     var q = layer.QuantizationParam ?? throw new RistrettoException("has no quantization_param");
@@ -105,123 +107,6 @@ internal static class CaffeGraphBuilder
         throw new RistrettoException($"{where}: cannot tell the input shape from source '{source}'; use an Input layer with input_param {{ shape }}");
     }
 
-    private static Layer Make(LayerParameter p, IReadOnlyList<CaffeBlob> blobs, ref SplitMix64 rng, NetworkBuilder builder, string where)
-    {
-        switch (p.Type)
-        {
-            case "Convolution" or "ConvolutionRistretto":
-            {
-                var c = p.ConvolutionParam ?? throw new RistrettoException("has no convolution_param");
-                var kernel = Pair(c.KernelSize, c.HasKernelH ? c.KernelH : null, c.HasKernelW ? c.KernelW : null, null, "kernel_size");
-                var stride = Pair(c.Stride, c.HasStrideH ? c.StrideH : null, c.HasStrideW ? c.StrideW : null, 1, "stride");
-                var pad = Pair(c.Pad, c.HasPadH ? c.PadH : null, c.HasPadW ? c.PadW : null, 0, "pad");
-                var dilation = Pair(c.Dilation, null, null, 1, "dilation");
-                long groups = c.Group;
-                long inChannels = InputChannels(builder, p);
-                if (groups < 1 || inChannels % groups != 0)
-                    throw new RistrettoException($"{inChannels} input channels do not divide into {groups} groups");
-                long[] wShape = [c.NumOutput, inChannels / groups, kernel.H, kernel.W];
-                var (w, b) = Weights(blobs, wShape, c.BiasTerm ? c.NumOutput : null, ref rng, p.Name);
-                return new ConvolutionLayer(p.Name, w, b, new ConvolutionLayer.Geometry(kernel, stride, pad, dilation, groups));
-            }
-            case "InnerProduct" or "FcRistretto":
-            {
-                var c = p.InnerProductParam ?? throw new RistrettoException("has no inner_product_param");
-                if (c.Transpose)
-                    throw new RistrettoException("transposed inner products are not supported");
-                long features = Features(builder, p);
-                var (w, b) = Weights(blobs, [c.NumOutput, features], c.BiasTerm ? c.NumOutput : null, ref rng, p.Name);
-                return new InnerProductLayer(p.Name, w, b);
-            }
-            case "ReLU":
-                return new ReLULayer(p.Name, p.ReluParam?.NegativeSlope ?? 0);
-            case "Pooling":
-            {
-                var c = p.PoolingParam ?? throw new RistrettoException("has no pooling_param");
-                var method = c.Pool switch
-                {
-                    PoolingParameter.Types.PoolMethod.Max => PoolingLayer.Method.Max,
-                    PoolingParameter.Types.PoolMethod.Ave => PoolingLayer.Method.Average,
-                    var other => throw new RistrettoException($"pooling method {other} is not supported"),
-                };
-                var kernel = c.GlobalPooling ? (1, 1) : Pair([], c.HasKernelH ? c.KernelH : c.HasKernelSize ? c.KernelSize : null, c.HasKernelW ? c.KernelW : c.HasKernelSize ? c.KernelSize : null, null, "kernel_size");
-                var stride = (c.HasStrideH ? c.StrideH : c.Stride, c.HasStrideW ? c.StrideW : c.Stride);
-                var pad = (c.HasPadH ? c.PadH : c.Pad, c.HasPadW ? c.PadW : c.Pad);
-                bool ceil = c.RoundMode == PoolingParameter.Types.RoundMode.Ceil;
-                return new PoolingLayer(p.Name, method, kernel, ((long)stride.Item1, (long)stride.Item2), ((long)pad.Item1, (long)pad.Item2), ceil, c.GlobalPooling);
-            }
-            case "LRN" or "LRNRistretto":
-            {
-                var c = p.LrnParam ?? new LRNParameter();
-                return new LrnLayer(p.Name, (int)c.LocalSize, c.Alpha, c.Beta, c.K, c.NormRegion == LRNParameter.Types.NormRegion.WithinChannel);
-            }
-            case "Concat":
-                return new ConcatLayer(p.Name, p.ConcatParam is { } cp ? (cp.HasAxis ? cp.Axis : cp.HasConcatDim ? (int)cp.ConcatDim : 1) : 1);
-            case "Eltwise":
-            {
-                var c = p.EltwiseParam ?? new EltwiseParameter();
-                var op = c.Operation switch
-                {
-                    EltwiseParameter.Types.EltwiseOp.Prod => EltwiseLayer.Operation.Prod,
-                    EltwiseParameter.Types.EltwiseOp.Max => EltwiseLayer.Operation.Max,
-                    _ => EltwiseLayer.Operation.Sum,
-                };
-                return new EltwiseLayer(p.Name, op, c.Coeff.Select(v => (double)v).ToList());
-            }
-            case "Deconvolution" or "DeconvolutionRistretto":
-            {
-                var c = p.ConvolutionParam ?? throw new RistrettoException("has no convolution_param");
-                var kernel = Pair(c.KernelSize, c.HasKernelH ? c.KernelH : null, c.HasKernelW ? c.KernelW : null, null, "kernel_size");
-                var stride = Pair(c.Stride, c.HasStrideH ? c.StrideH : null, c.HasStrideW ? c.StrideW : null, 1, "stride");
-                var pad = Pair(c.Pad, c.HasPadH ? c.PadH : null, c.HasPadW ? c.PadW : null, 0, "pad");
-                var dilation = Pair(c.Dilation, null, null, 1, "dilation");
-                long groups = c.Group;
-                if (groups < 1 || c.NumOutput % groups != 0)
-                    throw new RistrettoException($"{c.NumOutput} outputs do not divide into {groups} groups");
-                long[] wShape = [InputChannels(builder, p), c.NumOutput / groups, kernel.H, kernel.W];
-                var (w, b) = Weights(blobs, wShape, c.BiasTerm ? c.NumOutput : null, ref rng, p.Name);
-                return new DeconvolutionLayer(p.Name, w, b, new ConvolutionLayer.Geometry(kernel, stride, pad, dilation, groups));
-            }
-            case "BatchNorm":
-            {
-                long channels = InputChannels(builder, p);
-                var eps = p.BatchNormParam is { HasEps: true } bn ? bn.Eps : 1e-5;
-                using var scope = TorchSharp.torch.NewDisposeScope();
-                if (blobs.Count == 0)
-                    return new BatchNormLayer(p.Name, TorchSharp.torch.zeros(channels), TorchSharp.torch.ones(channels), null, null, eps);
-                if (blobs.Count != 3 || blobs[0].Data.Length != channels || blobs[1].Data.Length != channels || blobs[2].Data.Length != 1)
-                    throw new RistrettoException($"BatchNorm needs blobs mean [{channels}], variance [{channels}] and a scale factor [1]; got {blobs.Count} blob(s)");
-                // Caffe stores running sums; the statistics are the sums divided by the scale factor.
-                float factor = blobs[2].Data[0] == 0 ? 0 : 1 / blobs[2].Data[0];
-                var mean = TorchSharp.torch.tensor(blobs[0].Data.Select(v => v * factor).ToArray());
-                var variance = TorchSharp.torch.tensor(blobs[1].Data.Select(v => v * factor).ToArray());
-                return new BatchNormLayer(p.Name, mean, variance, null, null, eps);
-            }
-            case "Sigmoid":
-                return new SigmoidLayer(p.Name);
-            case "TanH":
-                return new TanhLayer(p.Name);
-            case "ELU":
-                return new EluLayer(p.Name, p.EluParam?.Alpha ?? 1);
-            case "PReLU":
-            {
-                long channels = p.PreluParam is { ChannelShared: true } ? 1 : InputChannels(builder, p);
-                var slope = blobs.Count == 0
-                    ? ParameterInit.Constant([channels], 0.25f)
-                    : ParameterInit.From(new TensorBlob("slope", blobs[0].Shape, blobs[0].Data), [channels], p.Name, "slope blob");
-                return new PReLULayer(p.Name, slope);
-            }
-            case "Dropout":
-                return new DropoutLayer(p.Name, p.DropoutParam?.DropoutRatio ?? 0.5);
-            case "Softmax":
-                return new SoftmaxLayer(p.Name, p.SoftmaxParam?.Axis ?? 1);
-            case "Flatten":
-                return new FlattenLayer(p.Name, p.FlattenParam?.Axis ?? 1);
-            default:
-                throw new RistrettoException($"layer type {p.Type} is not supported yet");
-        }
-    }
-
     /// <summary>Caffe's Scale (per channel, axis 1): a multiply and, with bias_term, an add, as two graph layers.</summary>
     private static void AddScale(LayerParameter p, IReadOnlyList<CaffeBlob> blobs, NetworkBuilder builder)
     {
@@ -242,41 +127,5 @@ internal static class CaffeGraphBuilder
         builder.Add(new BroadcastLayer(p.Name, BroadcastLayer.Operation.Multiply, Values(0, 1)), p.Bottom, p.Top);
         if (c.BiasTerm)
             builder.Add(new BroadcastLayer(p.Name + "/bias", BroadcastLayer.Operation.Add, Values(1, 0)), p.Top, p.Top);
-    }
-
-    private static (long H, long W) Pair(IReadOnlyList<uint> values, uint? h, uint? w, long? fallback, string what)
-    {
-        if (h is { } hh && w is { } ww)
-            return (hh, ww);
-        if (values.Count == 1)
-            return (values[0], values[0]);
-        if (values.Count == 2)
-            return (values[0], values[1]);
-        if (values.Count == 0 && fallback is { } f)
-            return (f, f);
-        throw new RistrettoException($"{what} needs 1 or 2 values (or _h and _w), got {values.Count}");
-    }
-
-    private static (Parameter Weight, Parameter? Bias) Weights(IReadOnlyList<CaffeBlob> blobs, long[] shape, long? bias, ref SplitMix64 rng, string layer)
-    {
-        if (blobs.Count == 0)
-            return (ParameterInit.Xavier(shape, ref rng), bias is { } n ? ParameterInit.Zeros([n]) : null);
-        int expected = bias is null ? 1 : 2;
-        if (blobs.Count != expected)
-            throw new RistrettoException($"has {blobs.Count} weight blobs, expected {expected}");
-        var w = ParameterInit.From(new TensorBlob("weight", blobs[0].Shape, blobs[0].Data), shape, layer, "weight blob");
-        var b = bias is { } count ? ParameterInit.From(new TensorBlob("bias", blobs[1].Shape, blobs[1].Data), [count], layer, "bias blob") : null;
-        return (w, b);
-    }
-
-    private static long InputChannels(NetworkBuilder builder, LayerParameter p) => InputShape(builder, p)[1];
-
-    private static long Features(NetworkBuilder builder, LayerParameter p) => InputShape(builder, p).Skip(1).Aggregate(1L, (a, d) => a * d);
-
-    private static long[] InputShape(NetworkBuilder builder, LayerParameter p)
-    {
-        if (p.Bottom.Count != 1)
-            throw new RistrettoException($"takes one input, has {p.Bottom.Count}");
-        return builder.ShapeOf(p.Bottom[0]);
     }
 }

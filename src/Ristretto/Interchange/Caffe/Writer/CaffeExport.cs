@@ -83,72 +83,7 @@ public static class CaffeExport
     private static LayerParameter Describe(Layer layer, LayerQuantization? spec)
     {
         var p = new LayerParameter { Name = layer.LayerName, Type = layer.Type };
-        switch (layer)
-        {
-            case ConvolutionLayer c:
-                p.ConvolutionParam = ConvolutionParam(c.Weight.shape[0], c.Bias is not null, c.Geo);
-                break;
-            case DeconvolutionLayer d:
-                if (d.OutputPadding != default)
-                    throw new RistrettoException($"layer '{layer.LayerName}' (Deconvolution) has output padding, which Caffe cannot express");
-                p.ConvolutionParam = ConvolutionParam(d.Weight.shape[1] * d.Geo.Groups, d.Bias is not null, d.Geo);
-                break;
-            case InnerProductLayer f:
-                p.InnerProductParam = new InnerProductParameter { NumOutput = (uint)f.Weight.shape[0], BiasTerm = f.Bias is not null };
-                break;
-            case ReLULayer r:
-                if (r.NegativeSlope != 0)
-                    p.ReluParam = new ReLUParameter { NegativeSlope = (float)r.NegativeSlope };
-                break;
-            case PoolingLayer pool:
-                p.PoolingParam = new PoolingParameter
-                {
-                    Pool = pool.PoolMethod == PoolingLayer.Method.Max ? PoolingParameter.Types.PoolMethod.Max : PoolingParameter.Types.PoolMethod.Ave,
-                    GlobalPooling = pool.Global,
-                };
-                if (!pool.Global)
-                {
-                    p.PoolingParam.KernelH = (uint)pool.Kernel.H; p.PoolingParam.KernelW = (uint)pool.Kernel.W;
-                    p.PoolingParam.StrideH = (uint)pool.Stride.H; p.PoolingParam.StrideW = (uint)pool.Stride.W;
-                    p.PoolingParam.PadH = (uint)pool.Pad.H; p.PoolingParam.PadW = (uint)pool.Pad.W;
-                }
-                if (!pool.CeilMode)
-                    p.PoolingParam.RoundMode = PoolingParameter.Types.RoundMode.Floor;
-                break;
-            case LrnLayer n:
-                p.LrnParam = new LRNParameter
-                {
-                    LocalSize = (uint)n.Size, Alpha = (float)n.Alpha, Beta = (float)n.Beta, K = (float)n.K,
-                    NormRegion = n.WithinChannel ? LRNParameter.Types.NormRegion.WithinChannel : LRNParameter.Types.NormRegion.AcrossChannels,
-                };
-                break;
-            case ConcatLayer cat:
-                p.ConcatParam = new ConcatParameter { Axis = cat.Axis };
-                break;
-            case EltwiseLayer e:
-                p.EltwiseParam = new EltwiseParameter
-                {
-                    Operation = e.Op switch
-                    {
-                        EltwiseLayer.Operation.Prod => EltwiseParameter.Types.EltwiseOp.Prod,
-                        EltwiseLayer.Operation.Max => EltwiseParameter.Types.EltwiseOp.Max,
-                        _ => EltwiseParameter.Types.EltwiseOp.Sum,
-                    },
-                };
-                p.EltwiseParam.Coeff.AddRange(e.Coefficients.Select(v => (float)v));
-                break;
-            case DropoutLayer d:
-                p.DropoutParam = new DropoutParameter { DropoutRatio = (float)d.Ratio };
-                break;
-            case SoftmaxLayer s:
-                p.SoftmaxParam = new SoftmaxParameter { Axis = (int)s.Axis };
-                break;
-            case FlattenLayer fl:
-                p.FlattenParam = new FlattenParameter { Axis = fl.Axis };
-                break;
-            default:
-                throw new RistrettoException($"layer '{layer.LayerName}' ({layer.Type}) cannot be written as Caffe yet");
-        }
+        layer.WriteCaffe(p);
         if (spec is { IsFloat: false } && layer is ConvolutionLayer or DeconvolutionLayer or InnerProductLayer)
         {
             p.Type = layer switch { ConvolutionLayer => "ConvolutionRistretto", DeconvolutionLayer => "DeconvolutionRistretto", _ => "FcRistretto" };
@@ -164,20 +99,4 @@ public static class CaffeExport
         return p;
     }
 
-    /// <summary>Caffe's convolution_param (also a deconvolution's): outputs, bias, groups, kernel, stride, pad, dilation.</summary>
-    private static ConvolutionParameter ConvolutionParam(long outputs, bool bias, ConvolutionLayer.Geometry g)
-    {
-        var param = new ConvolutionParameter
-        {
-            NumOutput = (uint)outputs, BiasTerm = bias, Group = (uint)g.Groups,
-            KernelH = (uint)g.Kernel.H, KernelW = (uint)g.Kernel.W, StrideH = (uint)g.Stride.H, StrideW = (uint)g.Stride.W,
-            PadH = (uint)g.Pad.H, PadW = (uint)g.Pad.W,
-        };
-        if (g.Dilation.H != 1 || g.Dilation.W != 1)
-        {
-            param.Dilation.Add((uint)g.Dilation.H);
-            param.Dilation.Add((uint)g.Dilation.W);
-        }
-        return param;
-    }
 }

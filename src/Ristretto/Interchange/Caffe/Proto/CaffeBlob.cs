@@ -1,6 +1,5 @@
-using Ristretto.Interchange.Caffe.Proto;
 
-namespace Ristretto.Interchange.Caffe.Reader;
+namespace Ristretto.Interchange.Caffe.Proto;
 
 /// <summary>
 /// One parameter blob of a Caffe layer (weights, bias, BatchNorm statistics) as a shape and a
