@@ -38,57 +38,12 @@ public static class ExportCommand
         var caffemodel = new Option<string?>("--caffemodel") { Description = "Write the Caffe weights to this file (with --prototxt)." };
         var command = new Command("export", "Write a network as ONNX, or as a Caffe prototxt and caffemodel.") { model, weights, fold, onnx, prototxt, caffemodel };
         command.SetAction(r => CommandRunner.Run(_ =>
-            Execute(r.GetValue(model)!, r.GetValue(weights), r.GetValue(fold), r.GetValue(onnx), r.GetValue(prototxt), r.GetValue(caffemodel))));
+        {
+            var result = Exporter.Run(new ExportSettings(r.GetValue(model)!, r.GetValue(weights), r.GetValue(fold), r.GetValue(onnx),
+                r.GetValue(prototxt), r.GetValue(caffemodel)), ProgressDisplay.Observer);
+            Console.WriteLine($"wrote {string.Join(" and ", result.Files)} ({result.Description})");
+            return 0;
+        }));
         return command;
     }
-
-    private static int Execute(string spec, string? weights, bool foldBatchNorm, string? onnx, string? prototxt, string? caffemodel)
-    {
-        if ((onnx is null) == (prototxt is null && caffemodel is null))
-            throw new RistrettoException("give either --onnx OUT or --prototxt OUT with --caffemodel OUT");
-        if (onnx is null && (prototxt is null || caffemodel is null))
-            throw new RistrettoException($"--{(prototxt is null ? "caffemodel" : "prototxt")} needs --{(prototxt is null ? "prototxt" : "caffemodel")} too");
-        if (prototxt is not null && Path.GetFullPath(prototxt) == Path.GetFullPath(caffemodel!))
-            throw new RistrettoException("--prototxt and --caffemodel name the same file");
-
-        var loaded = Load(spec, weights, applyQuantization: true);
-        int quantized = loaded.Nodes.Count(n => n.Layer is IQuantizedLayer);
-        if (onnx is not null && quantized > 0)
-        {
-            // ONNX has no Ristretto layers: write the float weights, as a float model.
-            loaded.Dispose();
-            loaded = Load(spec, weights, applyQuantization: false);
-            Log.Info($"{spec}: {quantized} Ristretto-quantized layer(s) are written to ONNX as float layers (their formats are not kept)");
-        }
-        using var owned = loaded;
-        using var folded = foldBatchNorm ? BatchNormFolding.Fold(loaded) : null;
-        var network = folded ?? loaded;
-        int batchNorms = BatchNorms(loaded) - BatchNorms(network);
-        if (onnx is not null)
-        {
-            // The model's remembered preprocessing travels into the ONNX file's metadata_props.
-            var remembered = File.Exists(spec) ? ModelLoader.RememberedPreprocessing(spec) : null;
-            OnnxExporter.Save(network, onnx, Models.ModelPreprocessing.OnnxMetadata(remembered));
-        }
-        else
-            CaffeExport.Save(network, null, prototxt!, caffemodel);
-
-        long parameters = network.parameters().Sum(p => p.numel());
-        string what = string.Create(CultureInfo.InvariantCulture, $"{network.Name}: {network.Nodes.Count} layers, {parameters:N0} parameters") +
-            (foldBatchNorm ? $", {batchNorms} batch norm(s) folded" : "");
-        Console.WriteLine(onnx is not null ? $"wrote {onnx} ({what})" : $"wrote {prototxt} and {caffemodel} ({what})");
-        return 0;
-    }
-
-    /// <summary>The network behind --model on the CPU: 'lenet' and files as the other verbs read them, other zoo names fresh.</summary>
-    private static Network Load(string spec, string? weights, bool applyQuantization)
-    {
-        var loaded = ModelLoader.LoadOrBuild(spec, weights, applyQuantization, ProgressDisplay.Observer);
-        if (loaded.Model is Network network)
-            return network;
-        loaded.Dispose();
-        throw new RistrettoException($"{spec} is not a graph network");
-    }
-
-    private static int BatchNorms(Network network) => network.Nodes.Count(n => n.Layer is BatchNormLayer);
 }

@@ -30,54 +30,22 @@ public static class InspectCommand
             {
                 if (r.GetValue(model) != null)
                     throw new RistrettoException("inspect takes --model or --data, not both");
-                using var source = Data.DataSource.Open(dataSpec, new Data.DataOpenOptions { Root = r.GetValue(root) }, Log.Info);
-                var summary = Data.DataSummary.Of(source);
+                var summary = Inspector.Data(dataSpec, r.GetValue(root), ProgressDisplay.Observer);
                 foreach (string line in summary.Lines())
                     Console.WriteLine(line);
-                JobJson.Write(r.GetValue(json), new Dictionary<string, object>
-                {
-                    ["data"] = summary.Spec, ["kind"] = summary.Kind,
-                    ["splits"] = summary.Splits.Select(x => new Dictionary<string, object>
-                    {
-                        ["split"] = x.Split, ["images"] = x.Count, ["labelled"] = x.Labelled, ["classes"] = x.Classes, ["class_names"] = x.ClassNames,
-                        ["sampled"] = x.Sampled, ["height"] = new[] { x.MinHeight, x.MaxHeight }, ["width"] = new[] { x.MinWidth, x.MaxWidth }, ["channels"] = x.Channels,
-                    }).ToList(),
-                });
+                JobJson.Write(r.GetValue(json), Inspector.ToJson(summary));
                 return 0;
             }
             string spec = r.GetValue(model) ?? throw new RistrettoException("inspect needs --model (a network) or --data (a data set)");
-            // A zoo name ("squeezenet1.1") wins unless a file of that name exists; a word without '/' or '.' is a zoo name.
-            bool zoo = !File.Exists(spec) && (ModelZoo.Contains(spec) || !(spec.Contains('/', StringComparison.Ordinal) || spec.Contains('.', StringComparison.Ordinal)));
-            using var module = zoo ? ModelZoo.Create(spec) : ModelLoader.Load(spec, torch.CPU, r.GetValue(weights), observer: ProgressDisplay.Observer).Model;
-            var network = module as Network ?? throw new RistrettoException($"{spec} is not a graph network");
-            var rows = Rows(network);
-            Console.Write(Render(network.Name, rows));
-            JobJson.Write(r.GetValue(json), new Dictionary<string, object>
-            {
-                ["layers"] = rows.Select(x => new Dictionary<string, object>
-                {
-                    ["name"] = x.Name, ["type"] = x.Type, ["output_shape"] = x.OutputShape, ["params"] = x.Params, ["macs"] = x.Macs,
-                }).ToList(),
-                ["params"] = rows.Sum(x => x.Params),
-                ["macs"] = rows.Sum(x => x.Macs),
-            });
+            var network = Inspector.Network(spec, r.GetValue(weights), ProgressDisplay.Observer);
+            Console.Write(Render(network.Network, network.Layers));
+            JobJson.Write(r.GetValue(json), network.ToJson());
             return 0;
         }));
         return command;
     }
 
-    /// <summary>One line of the summary.</summary>
-    internal sealed record Row(string Name, string Type, long[] OutputShape, long Params, long Macs, string Settings);
-
-    /// <summary>The summary rows of <paramref name="network"/>, shapes inferred from its declared inputs.</summary>
-    internal static List<Row> Rows(Network network)
-    {
-        var shapes = network.Validate();
-        return network.Nodes.Select(n => new Row(n.Layer.LayerName, n.Layer.Type, shapes[n.Outputs[0]], n.Layer.ParameterCount,
-            n.Layer.Macs(n.Inputs.Select(b => shapes[b]).ToArray()), n.Layer.Describe())).ToList();
-    }
-
-    private static string Render(string name, List<Row> rows)
+    private static string Render(string name, IReadOnlyList<LayerSummary> rows)
     {
         var c = CultureInfo.InvariantCulture;
         int nameWidth = Math.Max(5, rows.Max(r => r.Name.Length));
