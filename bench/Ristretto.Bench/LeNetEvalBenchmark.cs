@@ -1,12 +1,12 @@
-using Ristretto.Jobs;
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using Ristretto.Data;
 using Ristretto.Engine;
-using Ristretto.Models;
 using Ristretto.Interchange.Onnx.Exporter;
+using Ristretto.Jobs;
+using Ristretto.Models;
 using Ristretto.Zoo;
 using static TorchSharp.torch;
 

@@ -1,10 +1,10 @@
-using Ristretto.Jobs;
 using System.Diagnostics;
 using System.Globalization;
 using Ristretto.Data;
 using Ristretto.Engine;
 using Ristretto.Evaluation;
 using Ristretto.Graph;
+using Ristretto.Jobs;
 using Ristretto.Models;
 using Ristretto.Quantization;
 using Ristretto.Search;

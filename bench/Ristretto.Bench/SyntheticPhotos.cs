@@ -1,6 +1,6 @@
-using Ristretto.Engine;
 using Ristretto.Data;
 using Ristretto.Data.Images;
+using Ristretto.Engine;
 
 namespace Ristretto.Bench;
 

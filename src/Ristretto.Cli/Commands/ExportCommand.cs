@@ -1,14 +1,14 @@
-using Ristretto.Jobs;
-using Ristretto.Transforms;
 using System.CommandLine;
 using System.Globalization;
 using Ristretto.Cli.Infrastructure;
-using Ristretto.Interchange.Caffe.Writer;
-using Ristretto.Interchange.Caffe.RistrettoLayers;
 using Ristretto.Graph;
-using Ristretto.Layers;
+using Ristretto.Interchange.Caffe.RistrettoLayers;
+using Ristretto.Interchange.Caffe.Writer;
 using Ristretto.Interchange.Onnx.Exporter;
+using Ristretto.Jobs;
+using Ristretto.Layers;
 using Ristretto.Quantization;
+using Ristretto.Transforms;
 using Ristretto.Zoo;
 using TorchSharp;
 

@@ -1,12 +1,12 @@
-using Ristretto.Jobs;
-using System.Globalization;
 using System.CommandLine;
+using System.Globalization;
 using Ristretto.Cli.Infrastructure;
 using Ristretto.Data;
 using Ristretto.Engine;
 using Ristretto.Evaluation;
 using Ristretto.Finetuning;
 using Ristretto.Formats;
+using Ristretto.Jobs;
 using Ristretto.Models;
 using Ristretto.Quantization;
 using Ristretto.Training;

@@ -1,9 +1,9 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
-using Ristretto.Jobs;
 using Ristretto.Cli.Infrastructure;
 using Ristretto.Graph;
+using Ristretto.Jobs;
 using Ristretto.Zoo;
 using TorchSharp;
 

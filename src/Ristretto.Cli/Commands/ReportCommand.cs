@@ -1,12 +1,12 @@
 using System.CommandLine;
 using System.Globalization;
-using Ristretto.Jobs;
 using Ristretto.Cli.Infrastructure;
 using Ristretto.Data;
 using Ristretto.Engine;
 using Ristretto.Evaluation;
 using Ristretto.Graph;
 using Ristretto.Hardware;
+using Ristretto.Jobs;
 using Ristretto.Quantization;
 using Ristretto.Reports;
 using Spectre.Console;

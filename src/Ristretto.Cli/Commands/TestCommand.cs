@@ -1,10 +1,10 @@
 using System.CommandLine;
-using Ristretto.Jobs;
 using Ristretto.Cli.Infrastructure;
 using Ristretto.Data;
 using Ristretto.Engine;
 using Ristretto.Evaluation;
 using Ristretto.Graph;
+using Ristretto.Jobs;
 using Ristretto.Quantization;
 
 namespace Ristretto.Cli.Commands;

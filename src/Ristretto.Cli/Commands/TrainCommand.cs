@@ -1,9 +1,9 @@
-using Ristretto.Jobs;
 using System.CommandLine;
 using Ristretto.Cli.Infrastructure;
 using Ristretto.Data;
 using Ristretto.Engine;
 using Ristretto.Evaluation;
+using Ristretto.Jobs;
 using Ristretto.Models;
 using Ristretto.Training;
 using Ristretto.Zoo;

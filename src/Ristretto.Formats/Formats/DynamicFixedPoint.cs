@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+
 namespace Ristretto.Formats;
 
 /// <summary>

@@ -1,6 +1,5 @@
 using System.Runtime.Intrinsics;
 
-
 namespace Ristretto.Formats;
 
 /// <summary>Binary ±α: sign for nearest; +α when <c>(clamp(x/α, -1, 1) + 1) · 0.5 ≥ 1 - u</c> for stochastic; NaN → +α.</summary>

@@ -1,6 +1,5 @@
 using System.Runtime.Intrinsics;
 
-
 namespace Ristretto.Formats;
 
 /// <summary>

@@ -1,6 +1,5 @@
 using System.Runtime.Intrinsics;
 
-
 namespace Ristretto.Formats;
 
 /// <summary>Ternary {-α, 0, α}: <c>|x| &gt; Δ</c> for nearest, <c>min(|x|/α, 1) ≥ 1 - u</c> for stochastic; NaN → +0.</summary>

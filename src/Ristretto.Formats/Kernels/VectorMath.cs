@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
-
 namespace Ristretto.Formats;
 
 /// <summary>Shared float32 lane helpers of the fused kernels; each matches a line of the torch-op chain.</summary>

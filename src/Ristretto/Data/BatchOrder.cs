@@ -1,4 +1,5 @@
 using Ristretto.Engine;
+
 namespace Ristretto.Data;
 
 /// <summary>

@@ -1,6 +1,6 @@
-using Ristretto.Engine;
 using Ristretto.Data.Images;
 using Ristretto.Data.Sources;
+using Ristretto.Engine;
 using static TorchSharp.torch;
 
 namespace Ristretto.Data;

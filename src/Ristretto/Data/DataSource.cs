@@ -1,5 +1,5 @@
-using Ristretto.Interchange.Caffe.Data;
 using Ristretto.Data.Sources;
+using Ristretto.Interchange.Caffe.Data;
 
 namespace Ristretto.Data;
 

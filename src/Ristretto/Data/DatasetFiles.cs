@@ -1,4 +1,5 @@
 using Ristretto.Data.Sources;
+
 namespace Ristretto.Data;
 
 /// <summary>

@@ -1,5 +1,5 @@
-using Ristretto.Engine;
 using Ristretto.Data;
+using Ristretto.Engine;
 using Ristretto.Formats;
 
 namespace Ristretto.Finetuning;

@@ -1,9 +1,9 @@
-using Ristretto.Zoo;
-using TorchSharp;
 using Ristretto.Data;
 using Ristretto.Evaluation;
 using Ristretto.Models;
 using Ristretto.Training;
+using Ristretto.Zoo;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Ristretto.Jobs;

@@ -1,14 +1,14 @@
-using Ristretto.Transforms;
 using System.Globalization;
 using Ristretto.Data;
 using Ristretto.Engine;
 using Ristretto.Evaluation;
-using Ristretto.Interchange.Caffe.Writer;
-using Ristretto.Interchange.Caffe.RistrettoLayers;
 using Ristretto.Finetuning;
+using Ristretto.Interchange.Caffe.RistrettoLayers;
+using Ristretto.Interchange.Caffe.Writer;
 using Ristretto.Models;
 using Ristretto.Quantization;
 using Ristretto.Training;
+using Ristretto.Transforms;
 
 namespace Ristretto.Jobs;
 

@@ -1,6 +1,6 @@
-using Ristretto.Interchange.Caffe.Proto;
 using Ristretto.Engine;
 using Ristretto.Graph;
+using Ristretto.Interchange.Caffe.Proto;
 using TorchSharp;
 using static TorchSharp.torch;
 

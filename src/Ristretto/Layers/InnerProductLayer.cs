@@ -1,5 +1,5 @@
-using Ristretto.Interchange.Caffe.Proto;
 using Ristretto.Graph;
+using Ristretto.Interchange.Caffe.Proto;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

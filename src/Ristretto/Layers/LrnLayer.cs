@@ -1,6 +1,6 @@
-using Ristretto.Interchange.Caffe.Proto;
 using Ristretto.Engine;
 using Ristretto.Graph;
+using Ristretto.Interchange.Caffe.Proto;
 using static TorchSharp.torch;
 
 namespace Ristretto.Layers;

@@ -1,5 +1,5 @@
-using Ristretto.Interchange.Caffe.Proto;
 using Ristretto.Graph;
+using Ristretto.Interchange.Caffe.Proto;
 using static TorchSharp.torch;
 
 namespace Ristretto.Layers;

@@ -1,8 +1,8 @@
-using Ristretto.Engine;
 using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Ristretto.Engine;
 using Ristretto.IO;
 
 namespace Ristretto.Models;

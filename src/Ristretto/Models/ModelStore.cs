@@ -1,7 +1,7 @@
 using Ristretto.Engine;
-using TorchSharp;
 using Ristretto.Graph;
 using Ristretto.Zoo;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Ristretto.Models;

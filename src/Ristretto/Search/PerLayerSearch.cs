@@ -1,9 +1,9 @@
-using Ristretto.Hardware;
-using Ristretto.Evaluation;
 using System.Diagnostics;
 using Ristretto.Data;
+using Ristretto.Evaluation;
 using Ristretto.Formats;
 using Ristretto.Graph;
+using Ristretto.Hardware;
 using Ristretto.Quantization;
 
 namespace Ristretto.Search;

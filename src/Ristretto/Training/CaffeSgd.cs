@@ -1,6 +1,6 @@
 using Ristretto.Engine;
-using TorchSharp;
 using Ristretto.Models;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Ristretto.Training;

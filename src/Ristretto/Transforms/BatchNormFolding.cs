@@ -1,5 +1,5 @@
-using Ristretto.Graph;
 using Ristretto.Engine;
+using Ristretto.Graph;
 using Ristretto.Layers;
 using static TorchSharp.torch;
 

@@ -1,5 +1,5 @@
-using Ristretto.Engine;
 using Ristretto.Data;
+using Ristretto.Engine;
 using Ristretto.Graph;
 using Ristretto.Layers;
 using TorchSharp.Modules;

@@ -1,11 +1,11 @@
-using Ristretto.Engine;
 using System.Text.Json;
 using Ristretto.Data;
 using Ristretto.Data.Images;
 using Ristretto.Data.Sources;
+using Ristretto.Engine;
+using Ristretto.Interchange.Caffe.Data;
 using Ristretto.Interchange.Caffe.Proto;
 using Ristretto.Interchange.Caffe.Reader;
-using Ristretto.Interchange.Caffe.Data;
 using Ristretto.Tests.Support;
 using static TorchSharp.torch;
 

@@ -1,12 +1,12 @@
-using Ristretto.Transforms;
-using Ristretto.Interchange.Caffe.Writer;
-using Ristretto.Interchange.Caffe.RistrettoLayers;
 using Ristretto.Graph;
 using Ristretto.Interchange.Caffe.Reader;
+using Ristretto.Interchange.Caffe.RistrettoLayers;
+using Ristretto.Interchange.Caffe.Writer;
 using Ristretto.Interchange.Onnx.Importer;
 using Ristretto.Quantization;
 using Ristretto.Tests.Interchange.Onnx;
 using Ristretto.Tests.Support;
+using Ristretto.Transforms;
 using Ristretto.Zoo;
 
 namespace Ristretto.Tests.Cli;

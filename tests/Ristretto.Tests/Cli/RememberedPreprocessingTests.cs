@@ -1,8 +1,8 @@
-using Ristretto.Engine;
 using System.Text;
 using System.Text.Json;
 using Ristretto.Data;
 using Ristretto.Data.Sources;
+using Ristretto.Engine;
 using Ristretto.Models;
 using Ristretto.Tests.Support;
 using Ristretto.Zoo;

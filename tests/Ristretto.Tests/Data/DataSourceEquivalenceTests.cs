@@ -1,11 +1,11 @@
-using Ristretto.Engine;
-using Ristretto.Interchange.Caffe.Data;
-using Ristretto.Jobs;
 using Ristretto.Data;
 using Ristretto.Data.Images;
 using Ristretto.Data.Sources;
+using Ristretto.Engine;
 using Ristretto.Evaluation;
 using Ristretto.Graph;
+using Ristretto.Interchange.Caffe.Data;
+using Ristretto.Jobs;
 using Ristretto.Models;
 using Ristretto.Tests.Support;
 using Ristretto.Zoo;

@@ -1,8 +1,8 @@
-using Ristretto.Engine;
-using Ristretto.Interchange.Caffe.Data;
 using Ristretto.Data;
 using Ristretto.Data.Images;
 using Ristretto.Data.Sources;
+using Ristretto.Engine;
+using Ristretto.Interchange.Caffe.Data;
 using Ristretto.Tests.Support;
 using static TorchSharp.torch;
 

@@ -1,5 +1,5 @@
-using Ristretto.Data.Sources;
 using Ristretto.Data;
+using Ristretto.Data.Sources;
 using Ristretto.Tests.Support;
 
 namespace Ristretto.Tests.Data;

@@ -1,7 +1,7 @@
-using Ristretto.Transforms;
 using Ristretto.Graph;
 using Ristretto.Interchange.Caffe.Reader;
 using Ristretto.Tests.Support;
+using Ristretto.Transforms;
 using TorchSharp;
 
 namespace Ristretto.Tests.Graph;

@@ -1,9 +1,9 @@
-using Ristretto.Transforms;
 using Ristretto.Graph;
 using Ristretto.Interchange.Caffe.Reader;
 using Ristretto.Layers;
 using Ristretto.Tests.Interchange.Caffe;
 using Ristretto.Tests.Support;
+using Ristretto.Transforms;
 using Ristretto.Zoo;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,9 +1,9 @@
+using Ristretto.Data;
 using Ristretto.Engine;
 using Ristretto.Graph;
 using Ristretto.Layers;
 using Ristretto.Tests.Support;
 using Ristretto.Training;
-using Ristretto.Data;
 using Ristretto.Zoo;
 using TorchSharp;
 using static TorchSharp.torch;

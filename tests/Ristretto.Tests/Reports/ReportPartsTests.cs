@@ -1,5 +1,5 @@
-using Ristretto.Hardware;
 using Ristretto.Formats;
+using Ristretto.Hardware;
 using Ristretto.Reports;
 
 namespace Ristretto.Tests.Reports;

@@ -1,5 +1,5 @@
-using Ristretto.Hardware;
 using Ristretto.Data;
+using Ristretto.Hardware;
 using Ristretto.Quantization;
 using Ristretto.Search;
 using Ristretto.Tests.Support;

@@ -1,6 +1,6 @@
-using Ristretto.Engine;
-using Ristretto.Data.Sources;
 using Ristretto.Data;
+using Ristretto.Data.Sources;
+using Ristretto.Engine;
 
 namespace Ristretto.Tests.Support;
 

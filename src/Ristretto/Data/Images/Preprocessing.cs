@@ -1,7 +1,7 @@
-using Ristretto.Engine;
 using System.Globalization;
 using System.Text.Json.Serialization;
 using OpenCvSharp;
+using Ristretto.Engine;
 using TorchSharp;
 using static TorchSharp.torch;
 

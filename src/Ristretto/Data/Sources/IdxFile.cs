@@ -1,5 +1,5 @@
-using Ristretto.IO;
 using System.Buffers.Binary;
+using Ristretto.IO;
 
 namespace Ristretto.Data.Sources;
 

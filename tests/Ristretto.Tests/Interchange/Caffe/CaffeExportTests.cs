@@ -1,8 +1,8 @@
 using Ristretto.Data;
 using Ristretto.Evaluation;
-using Ristretto.Interchange.Caffe.Writer;
-using Ristretto.Interchange.Caffe.RistrettoLayers;
 using Ristretto.Interchange.Caffe.Reader;
+using Ristretto.Interchange.Caffe.RistrettoLayers;
+using Ristretto.Interchange.Caffe.Writer;
 using Ristretto.Quantization;
 using Ristretto.Search;
 using Ristretto.Tests.Support;

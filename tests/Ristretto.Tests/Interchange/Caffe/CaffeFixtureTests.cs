@@ -1,6 +1,6 @@
+using Ristretto.Interchange.Caffe.Data;
 using Ristretto.Interchange.Caffe.Proto;
 using Ristretto.Interchange.Caffe.Reader;
-using Ristretto.Interchange.Caffe.Data;
 
 namespace Ristretto.Tests.Interchange.Caffe;
 

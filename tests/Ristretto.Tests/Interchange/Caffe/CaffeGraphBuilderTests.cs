@@ -1,8 +1,8 @@
 using Ristretto.Formats;
 using Ristretto.Graph;
+using Ristretto.Interchange.Caffe.Data;
 using Ristretto.Interchange.Caffe.Proto;
 using Ristretto.Interchange.Caffe.Reader;
-using Ristretto.Interchange.Caffe.Data;
 using Ristretto.Layers;
 using Ristretto.Quantization;
 using Ristretto.Zoo;

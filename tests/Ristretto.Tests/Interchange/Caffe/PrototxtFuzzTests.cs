@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Text;
+using Ristretto.Interchange.Caffe.Data;
 using Ristretto.Interchange.Caffe.Proto;
 using Ristretto.Interchange.Caffe.Reader;
-using Ristretto.Interchange.Caffe.Data;
 
 namespace Ristretto.Tests.Interchange.Caffe;
 

@@ -1,11 +1,11 @@
-using Ristretto.Jobs;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using Ristretto.Data;
 using Ristretto.Evaluation;
 using Ristretto.Graph;
-using Ristretto.Models;
 using Ristretto.Interchange.Onnx.Exporter;
+using Ristretto.Jobs;
+using Ristretto.Models;
 using Ristretto.Tests.Support;
 using Ristretto.Zoo;
 using Xunit.Abstractions;

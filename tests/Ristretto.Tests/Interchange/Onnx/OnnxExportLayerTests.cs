@@ -1,8 +1,8 @@
 using Ristretto.Engine;
 using Ristretto.Graph;
+using Ristretto.Interchange.Onnx.Exporter;
 using Ristretto.Interchange.Onnx.Importer;
 using Ristretto.Layers;
-using Ristretto.Interchange.Onnx.Exporter;
 using Ristretto.Tests.Support;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

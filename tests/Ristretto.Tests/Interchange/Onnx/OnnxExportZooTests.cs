@@ -1,7 +1,7 @@
 using Ristretto.Interchange.Caffe.Reader;
+using Ristretto.Interchange.Onnx.Exporter;
 using Ristretto.Interchange.Onnx.Importer;
 using Ristretto.Layers;
-using Ristretto.Interchange.Onnx.Exporter;
 using Ristretto.Tests.Graph;
 using Ristretto.Tests.Interchange.Caffe;
 using Ristretto.Zoo;

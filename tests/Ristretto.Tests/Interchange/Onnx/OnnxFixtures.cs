@@ -1,6 +1,6 @@
-using Ristretto.Engine;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
+using Ristretto.Engine;
 using Ristretto.Graph;
 using Ristretto.Models;
 using static TorchSharp.torch;

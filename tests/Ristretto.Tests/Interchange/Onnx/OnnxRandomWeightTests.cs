@@ -1,6 +1,6 @@
-using Ristretto.Engine;
 using Google.Protobuf;
 using Ristretto.Data;
+using Ristretto.Engine;
 using Ristretto.Interchange.Onnx.Importer;
 using Ristretto.Interchange.Onnx.Proto;
 

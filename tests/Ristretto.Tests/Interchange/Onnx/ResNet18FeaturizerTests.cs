@@ -1,7 +1,7 @@
-using Ristretto.Engine;
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML.OnnxRuntime;
+using Ristretto.Engine;
 using Ristretto.Interchange.Onnx.Importer;
 using Ristretto.Interchange.Onnx.Proto;
 using Xunit.Abstractions;

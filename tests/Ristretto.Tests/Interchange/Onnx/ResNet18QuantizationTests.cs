@@ -1,4 +1,3 @@
-using Ristretto.Transforms;
 using Ristretto.Data;
 using Ristretto.Data.Images;
 using Ristretto.Evaluation;
@@ -9,6 +8,7 @@ using Ristretto.Quantization;
 using Ristretto.Search;
 using Ristretto.Tests.Data;
 using Ristretto.Tests.Support;
+using Ristretto.Transforms;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
 

@@ -1,7 +1,7 @@
 using Google.Protobuf;
 using Ristretto.Data.Images;
-using Ristretto.Interchange.Caffe.Proto;
 using Ristretto.IO;
+using Ristretto.Interchange.Caffe.Proto;
 
 namespace Ristretto.Interchange.Caffe.Data;
 

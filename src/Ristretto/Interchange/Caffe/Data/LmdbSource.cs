@@ -1,9 +1,9 @@
-using Ristretto.Data.Sources;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using Google.Protobuf;
 using LightningDB;
 using Ristretto.Data.Images;
+using Ristretto.Data.Sources;
 using Ristretto.Interchange.Caffe.Proto;
 
 namespace Ristretto.Interchange.Caffe.Data;

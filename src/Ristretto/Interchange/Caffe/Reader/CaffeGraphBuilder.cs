@@ -1,12 +1,12 @@
-using Ristretto.Engine;
 using Ristretto.Data;
-using Ristretto.Interchange.Caffe.Writer;
-using Ristretto.Interchange.Caffe.RistrettoLayers;
-using Ristretto.Quantization;
+using Ristretto.Engine;
 using Ristretto.Graph;
-using Ristretto.Layers;
 using Ristretto.Interchange.Caffe.Proto;
+using Ristretto.Interchange.Caffe.RistrettoLayers;
+using Ristretto.Interchange.Caffe.Writer;
+using Ristretto.Layers;
 using Ristretto.Models;
+using Ristretto.Quantization;
 using TorchSharp.Modules;
 
 namespace Ristretto.Interchange.Caffe.Reader;

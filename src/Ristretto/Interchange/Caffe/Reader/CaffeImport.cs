@@ -1,7 +1,7 @@
 using Ristretto.Graph;
+using Ristretto.Interchange.Caffe.Data;
 using Ristretto.Interchange.Caffe.Proto;
 using Ristretto.Interchange.Caffe.Reader;
-using Ristretto.Interchange.Caffe.Data;
 
 namespace Ristretto.Interchange.Caffe.Reader;
 

@@ -1,6 +1,6 @@
 using Google.Protobuf;
-using Ristretto.Interchange.Caffe.Proto;
 using Ristretto.IO;
+using Ristretto.Interchange.Caffe.Proto;
 
 namespace Ristretto.Interchange.Caffe.Reader;
 

@@ -1,6 +1,6 @@
-using Ristretto.Interchange.Caffe.Writer;
 using Ristretto.Formats;
 using Ristretto.Interchange.Caffe.Proto;
+using Ristretto.Interchange.Caffe.Writer;
 using Ristretto.Quantization;
 
 namespace Ristretto.Interchange.Caffe.RistrettoLayers;

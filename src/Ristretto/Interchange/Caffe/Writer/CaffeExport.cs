@@ -1,12 +1,12 @@
-using Ristretto.Engine;
-using Ristretto.Interchange.Caffe.RistrettoLayers;
 using Google.Protobuf;
+using Ristretto.Engine;
 using Ristretto.Formats;
 using Ristretto.Graph;
+using Ristretto.IO;
+using Ristretto.Interchange.Caffe.Data;
 using Ristretto.Interchange.Caffe.Proto;
 using Ristretto.Interchange.Caffe.Reader;
-using Ristretto.Interchange.Caffe.Data;
-using Ristretto.IO;
+using Ristretto.Interchange.Caffe.RistrettoLayers;
 using Ristretto.Layers;
 using Ristretto.Models;
 using Ristretto.Quantization;

@@ -1,7 +1,7 @@
-using Ristretto.Interchange.Onnx.Proto;
 using Google.Protobuf;
 using Ristretto.Graph;
 using Ristretto.IO;
+using Ristretto.Interchange.Onnx.Proto;
 
 namespace Ristretto.Interchange.Onnx.Exporter;
 

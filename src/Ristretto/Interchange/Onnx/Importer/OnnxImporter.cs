@@ -1,6 +1,6 @@
-using Ristretto.IO;
 using Google.Protobuf;
 using Ristretto.Graph;
+using Ristretto.IO;
 using Ristretto.Interchange.Onnx.Proto;
 
 namespace Ristretto.Interchange.Onnx.Importer;

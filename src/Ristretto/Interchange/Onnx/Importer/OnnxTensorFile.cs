@@ -1,8 +1,8 @@
+using Google.Protobuf;
 using Ristretto.Engine;
 using Ristretto.IO;
-using Google.Protobuf;
-using Ristretto.Models;
 using Ristretto.Interchange.Onnx.Proto;
+using Ristretto.Models;
 
 namespace Ristretto.Interchange.Onnx.Importer;
 
