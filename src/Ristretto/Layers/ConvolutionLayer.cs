@@ -54,18 +54,23 @@ public sealed class ConvolutionLayer : Layer, IWeightedLayer
     internal static Layer FromCaffe(LayerParameter p, CaffeLayerInputs inputs)
     {
         var c = p.ConvolutionParam ?? throw new RistrettoException("has no convolution_param");
-        var kernel = CaffeLayerInputs.Pair(c.KernelSize, c.HasKernelH ? c.KernelH : null, c.HasKernelW ? c.KernelW : null, null, "kernel_size");
-        var stride = CaffeLayerInputs.Pair(c.Stride, c.HasStrideH ? c.StrideH : null, c.HasStrideW ? c.StrideW : null, 1, "stride");
-        var pad = CaffeLayerInputs.Pair(c.Pad, c.HasPadH ? c.PadH : null, c.HasPadW ? c.PadW : null, 0, "pad");
-        var dilation = CaffeLayerInputs.Pair(c.Dilation, null, null, 1, "dilation");
-        long groups = c.Group;
+        var g = CaffeGeometry(c);
+        long groups = g.Groups;
         long inChannels = inputs.InputChannels(p);
         if (groups < 1 || inChannels % groups != 0)
             throw new RistrettoException($"{inChannels} input channels do not divide into {groups} groups");
-        long[] wShape = [c.NumOutput, inChannels / groups, kernel.H, kernel.W];
+        long[] wShape = [c.NumOutput, inChannels / groups, g.Kernel.H, g.Kernel.W];
         var (w, b) = inputs.Weights(wShape, c.BiasTerm ? c.NumOutput : null, p.Name);
-        return new ConvolutionLayer(p.Name, w, b, new ConvolutionLayer.Geometry(kernel, stride, pad, dilation, groups));
+        return new ConvolutionLayer(p.Name, w, b, g);
     }
+
+    /// <summary>Kernel, stride, pad, dilation and groups of Caffe's convolution_param (also a deconvolution's).</summary>
+    internal static Geometry CaffeGeometry(ConvolutionParameter c) => new(
+        CaffeLayerInputs.Pair(c.KernelSize, c.HasKernelH ? c.KernelH : null, c.HasKernelW ? c.KernelW : null, null, "kernel_size"),
+        CaffeLayerInputs.Pair(c.Stride, c.HasStrideH ? c.StrideH : null, c.HasStrideW ? c.StrideW : null, 1, "stride"),
+        CaffeLayerInputs.Pair(c.Pad, c.HasPadH ? c.PadH : null, c.HasPadW ? c.PadW : null, 0, "pad"),
+        CaffeLayerInputs.Pair(c.Dilation, null, null, 1, "dilation"),
+        c.Group);
 
     /// <summary>Caffe's convolution_param (also a deconvolution's): outputs, bias, groups, kernel, stride, pad, dilation.</summary>
     internal static ConvolutionParameter CaffeConvolutionParam(long outputs, bool bias, Geometry g)

@@ -54,16 +54,13 @@ public sealed class DeconvolutionLayer : Layer, IWeightedLayer
     internal static Layer FromCaffe(LayerParameter p, CaffeLayerInputs inputs)
     {
         var c = p.ConvolutionParam ?? throw new RistrettoException("has no convolution_param");
-        var kernel = CaffeLayerInputs.Pair(c.KernelSize, c.HasKernelH ? c.KernelH : null, c.HasKernelW ? c.KernelW : null, null, "kernel_size");
-        var stride = CaffeLayerInputs.Pair(c.Stride, c.HasStrideH ? c.StrideH : null, c.HasStrideW ? c.StrideW : null, 1, "stride");
-        var pad = CaffeLayerInputs.Pair(c.Pad, c.HasPadH ? c.PadH : null, c.HasPadW ? c.PadW : null, 0, "pad");
-        var dilation = CaffeLayerInputs.Pair(c.Dilation, null, null, 1, "dilation");
-        long groups = c.Group;
+        var g = ConvolutionLayer.CaffeGeometry(c);
+        long groups = g.Groups;
         if (groups < 1 || c.NumOutput % groups != 0)
             throw new RistrettoException($"{c.NumOutput} outputs do not divide into {groups} groups");
-        long[] wShape = [inputs.InputChannels(p), c.NumOutput / groups, kernel.H, kernel.W];
+        long[] wShape = [inputs.InputChannels(p), c.NumOutput / groups, g.Kernel.H, g.Kernel.W];
         var (w, b) = inputs.Weights(wShape, c.BiasTerm ? c.NumOutput : null, p.Name);
-        return new DeconvolutionLayer(p.Name, w, b, new ConvolutionLayer.Geometry(kernel, stride, pad, dilation, groups));
+        return new DeconvolutionLayer(p.Name, w, b, g);
     }
 
     /// <summary>Kernel, stride, padding, dilation and groups.</summary>
