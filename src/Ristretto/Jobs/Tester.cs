@@ -31,6 +31,12 @@ public sealed record TestSettings
 
     /// <summary>Test batch size.</summary>
     public int BatchSize { get; init; } = 100;
+
+    /// <summary>
+    /// How a plan is computed: "simulate" (float arithmetic trimmed to the formats, the default) or "integer" (the
+    /// integer-only engine, <see cref="Deploy.IntegerEngine"/>).
+    /// </summary>
+    public string Engine { get; init; } = "simulate";
 }
 
 /// <summary>What <see cref="Tester.Run"/> measured; <see cref="ToJson"/> is the CLI's <c>--json</c>.</summary>
@@ -50,9 +56,16 @@ public static class Tester
         if (settings.BatchSize < 1)
             throw new RistrettoException($"--batch-size must be ≥ 1, got {settings.BatchSize}");
         observer ??= JobObserver.Silent;
+        if (settings.Engine is not ("simulate" or "integer"))
+            throw new RistrettoException($"--engine {settings.Engine}: expected simulate or integer");
+        if (settings.Engine == "integer" && settings.Plan is null)
+            throw new RistrettoException("--engine integer runs a plan: give --plan PLAN.json");
         var dev = DeviceSelector.Resolve(settings.Device);
         using var loaded = ModelLoader.Load(settings.Model, dev, settings.Weights, observer: observer);
-        using var quantized = settings.Plan is { } planPath ? new QuantizedNetwork(loaded.Network("given a plan"), PlanFile.Load(planPath)) : null;
+        var plan = settings.Plan is { } planPath ? PlanFile.Load(planPath) : null;
+        using nn.Module<Tensor, Tensor>? quantized = plan is null ? null
+            : settings.Engine == "integer" ? new Deploy.IntegerEngine(loaded.Network("given a plan"), plan)
+            : new QuantizedNetwork(loaded.Network("given a plan"), plan);
         var network = (nn.Module<Tensor, Tensor>?)quantized ?? loaded.Model;
         var data = ModelLoader.WithModelData(settings.Data, loaded.Path, settings.DataGiven, observer);
         using var job = JobData.Open(data, loaded.Network("read image data with").Inputs[0].Shape, dev, eval: true, train: false, calibration: false,
