@@ -36,6 +36,12 @@ public abstract class Layer : nn.Module<Tensor[], Tensor[]>
     /// <summary>Short description of the layer's settings, for summaries.</summary>
     public virtual string Describe() => "";
 
+    /// <summary>
+    /// Whether <see cref="nn.Module{T,TResult}.forward"/> always returns tensors of its own (never a view of an
+    /// input): a reader that is the last user of such an output may overwrite it in place (the network's ReLU does).
+    /// </summary>
+    internal virtual bool OutputIsFresh => false;
+
     /// <summary>A module name TorchSharp accepts (no '.').</summary>
     internal static string ModuleName(string name) => name.Replace('.', '_');
 
