@@ -4,6 +4,8 @@ using Ristretto.Bench;
 
 // Usage: dotnet run -c Release --project bench/Ristretto.Bench -- [NAME ...] [--quick] [--tries] [--device cpu|cuda|auto]
 // With no name, every benchmark runs. Each prints its measurements and ratios measured in the same run.
+if (args.Length >= 3 && args[0] == PeakMemoryBenchmark.ChildFlag)
+    return PeakMemoryBenchmark.RunChild(args[1], args[2]);
 var benchmarks = typeof(IBenchmark).Assembly.GetTypes()
     .Where(t => typeof(IBenchmark).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false })
     .Select(t => (IBenchmark)Activator.CreateInstance(t)!)
