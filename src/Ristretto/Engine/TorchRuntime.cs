@@ -92,7 +92,10 @@ public static partial class TorchRuntime
     /// <summary>
     /// libtorch 2.10's oneDNN (mkldnn) CPU kernels intermittently return NaN for finite inputs in LeNet's
     /// forward and backward passes on this project's AMD EPYC (Zen 5) machines: 42 of 3,000 training
-    /// iterations, none with oneDNN off (measured 2026-11-23). A numerics tool cannot afford that, so
+    /// iterations, none with oneDNN off (measured 2026-11-23). Re-measured on 2026-12-01 with every Scalar held: 2 of
+    /// 3 default 10,000-iteration runs with oneDNN on diverged (NaN loss at iterations 357 and 377), and so did 5 of 6
+    /// 500-iteration reruns of seed 2, with its AVX-512 kernels, capped at AVX2 (ONEDNN_MAX_CPU_ISA) and on one thread alike, at a
+    /// different iteration each time; no run with oneDNN off did (docs/performance.md). A numerics tool cannot afford that, so
     /// oneDNN is off unless <c>RISTRETTO_MKLDNN=1</c>; NNPACK is off too, since it is unsupported on these
     /// CPUs and ATen would otherwise try it (and log a warning) on every convolution. MKL's dynamic threading
     /// is off so that results do not depend on how busy the machine is (resumed training must be
