@@ -19,4 +19,5 @@ internal interface IBenchmark
 /// <summary>Options shared by every benchmark.</summary>
 /// <param name="Quick">Fewer repetitions, for a smoke run.</param>
 /// <param name="Device">Torch device name (cpu, cuda, cuda:N, auto).</param>
-internal sealed record BenchOptions(bool Quick, string Device);
+/// <param name="Tries">Also time the alternatives that were tried (older paths, layouts), in the same rounds.</param>
+internal sealed record BenchOptions(bool Quick, string Device, bool Tries = false);

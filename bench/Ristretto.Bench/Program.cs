@@ -2,8 +2,10 @@ using System.Reflection;
 using Ristretto;
 using Ristretto.Bench;
 
-// Usage: dotnet run -c Release --project bench/Ristretto.Bench -- [NAME ...] [--quick] [--device cpu|cuda|auto]
+// Usage: dotnet run -c Release --project bench/Ristretto.Bench -- [NAME ...] [--quick] [--tries] [--device cpu|cuda|auto]
 // With no name, every benchmark runs. Each prints its measurements and ratios measured in the same run.
+if (args.Length >= 3 && args[0] == PeakMemoryBenchmark.ChildFlag)
+    return PeakMemoryBenchmark.RunChild(args[1], args[2]);
 var benchmarks = typeof(IBenchmark).Assembly.GetTypes()
     .Where(t => typeof(IBenchmark).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false })
     .Select(t => (IBenchmark)Activator.CreateInstance(t)!)
@@ -11,6 +13,7 @@ var benchmarks = typeof(IBenchmark).Assembly.GetTypes()
     .ToList();
 
 bool quick = args.Contains("--quick");
+bool tries = args.Contains("--tries");
 string device = "cpu";
 int deviceAt = Array.IndexOf(args, "--device");
 if (deviceAt >= 0 && deviceAt + 1 < args.Length)
@@ -34,7 +37,7 @@ try
     foreach (var b in benchmarks.Where(b => names.Count == 0 || names.Contains(b.Name)))
     {
         Console.WriteLine($"== {b.Name}: {b.Description}");
-        b.Run(new BenchOptions(quick, device));
+        b.Run(new BenchOptions(quick, device, tries));
         Console.WriteLine();
     }
     return 0;

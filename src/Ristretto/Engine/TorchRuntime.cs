@@ -8,7 +8,7 @@ namespace Ristretto.Engine;
 /// build output) is used. When <c>TORCH_LIB_DIR</c> names the <c>lib</c> folder of a PyTorch install,
 /// that libtorch (CUDA-enabled) is loaded instead, in dependency order, followed by LibTorchSharp.
 /// </summary>
-public static class TorchRuntime
+public static partial class TorchRuntime
 {
     /// <summary>The environment variable naming a PyTorch <c>lib</c> folder.</summary>
     public const string LibDirVariable = "TORCH_LIB_DIR";
@@ -73,6 +73,7 @@ public static class TorchRuntime
         string? dir = Environment.GetEnvironmentVariable(LibDirVariable);
         if (!string.IsNullOrWhiteSpace(dir))
             PreloadPyTorch(dir);
+        SetWaitPolicy();
         try
         {
             // The first call into LibTorchSharp: forces TorchSharp's own loader to run.
@@ -91,7 +92,10 @@ public static class TorchRuntime
     /// <summary>
     /// libtorch 2.10's oneDNN (mkldnn) CPU kernels intermittently return NaN for finite inputs in LeNet's
     /// forward and backward passes on this project's AMD EPYC (Zen 5) machines: 42 of 3,000 training
-    /// iterations, none with oneDNN off (measured 2026-11-23). A numerics tool cannot afford that, so
+    /// iterations, none with oneDNN off (measured 2026-11-23). Re-measured on 2026-12-01 with every Scalar held: 2 of
+    /// 3 default 10,000-iteration runs with oneDNN on diverged (NaN loss at iterations 357 and 377), and so did 5 of 6
+    /// 500-iteration reruns of seed 2, with its AVX-512 kernels, capped at AVX2 (ONEDNN_MAX_CPU_ISA) and on one thread alike, at a
+    /// different iteration each time; no run with oneDNN off did (docs/performance.md). A numerics tool cannot afford that, so
     /// oneDNN is off unless <c>RISTRETTO_MKLDNN=1</c>; NNPACK is off too, since it is unsupported on these
     /// CPUs and ATen would otherwise try it (and log a warning) on every convolution. MKL's dynamic threading
     /// is off so that results do not depend on how busy the machine is (resumed training must be
@@ -103,6 +107,37 @@ public static class TorchRuntime
         LibTorchContext.TrySetMkldnn(mkldnn);
         LibTorchContext.TrySetNnpack(false);
         LibTorchContext.TrySetMklDynamic(false);
+    }
+
+    /// <summary>The OpenMP variable that says how idle libtorch threads wait (libgomp reads it when it loads).</summary>
+    public const string WaitPolicyVariable = "OMP_WAIT_POLICY";
+
+    /// <summary>
+    /// Makes libtorch's OpenMP threads sleep, not spin, while they wait for work (<c>OMP_WAIT_POLICY=PASSIVE</c>),
+    /// unless the user set the variable. On a CPU shared with other processes (2 cores, load average 10–24 while
+    /// measuring) a spinning thread takes the core that the thread it waits for needs: the eval-vs-ort bench measured
+    /// ResNet-18 batch 1 at 1.2 img/s with the default policy and 9.4 img/s passive, LeNet batch 64 at 277 and
+    /// 999 img/s (docs/performance.md). libgomp reads the variable from the C environment when it is loaded, so it is
+    /// set there (not in .NET's copy) before the first torch call.
+    /// </summary>
+    private static void SetWaitPolicy()
+    {
+        if (!RuntimeInformation.IsOSPlatform(OSPlatform.Linux) || Environment.GetEnvironmentVariable(WaitPolicyVariable) is not null)
+            return;
+        try
+        {
+            _ = NativeEnvironment.setenv(WaitPolicyVariable, "PASSIVE", 0);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            // no glibc: keep OpenMP's default
+        }
+    }
+
+    private static partial class NativeEnvironment
+    {
+        [LibraryImport("libc.so.6", EntryPoint = "setenv", StringMarshalling = StringMarshalling.Utf8)]
+        internal static partial int setenv(string name, string value, int overwrite);
     }
 
     private static void PreloadPyTorch(string dir)

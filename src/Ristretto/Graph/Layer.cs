@@ -85,6 +85,18 @@ public abstract class Layer : nn.Module<Tensor[], Tensor[]>
     internal virtual void WriteCaffe(Interchange.Caffe.Proto.LayerParameter p) =>
         throw new RistrettoException($"layer '{LayerName}' ({Type}) cannot be written as Caffe yet");
 
+    /// <summary>
+    /// Whether <see cref="nn.Module{T,TResult}.forward"/> always returns tensors of its own (never a view of an
+    /// input): a reader that is the last user of such an output may overwrite it in place (the network's ReLU does).
+    /// </summary>
+    internal virtual bool OutputIsFresh => false;
+
+    /// <summary>Whether <see cref="ForwardInPlace"/> computes the layer over its one input's own memory (a plain ReLU).</summary>
+    internal virtual bool CanRunInPlace => false;
+
+    /// <summary>The layer's output computed in place over <paramref name="input"/> (only when <see cref="CanRunInPlace"/>).</summary>
+    internal virtual Tensor ForwardInPlace(Tensor input) => throw new InvalidOperationException($"layer '{LayerName}' ({Type}) does not run in place");
+
     /// <summary>A module name TorchSharp accepts (no '.').</summary>
     internal static string ModuleName(string name) => name.Replace('.', '_');
 

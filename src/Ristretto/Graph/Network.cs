@@ -6,7 +6,8 @@ namespace Ristretto.Graph;
 /// A network as a DAG of <see cref="LayerNode"/>s over named blobs, in topological order. Every blob is
 /// written by exactly one node (in-place layers of a source model get a fresh blob name from
 /// <see cref="NetworkBuilder"/>), so every tensor can be observed where it is produced. Running frees
-/// each intermediate tensor right after its last use. Build it with <see cref="NetworkBuilder"/>.
+/// each intermediate tensor right after its last use; without gradients (and no observer) a plain ReLU that is the
+/// last reader of a layer's fresh output rectifies it in place. Build it with <see cref="NetworkBuilder"/>.
 /// </summary>
 public sealed class Network : nn.Module<Tensor, Tensor>
 {
@@ -160,26 +161,58 @@ public sealed class Network : nn.Module<Tensor, Tensor>
         Action<string, Layer, Tensor>? observe, IReadOnlyDictionary<string, Layer>? substitutes)
     {
         var live = new Dictionary<string, Tensor>(known, StringComparer.Ordinal);
-        var kept = new HashSet<string>(keep, StringComparer.Ordinal);
+        // A blob may be overwritten in place by its last reader when a layer made it afresh and nothing else sees it.
+        var fresh = new HashSet<string>(StringComparer.Ordinal);
+        bool inPlace = InPlaceRelu && observe is null && !is_grad_enabled();
         for (int i = from; i < to; i++)
         {
             var node = _nodes[i];
             var layer = substitutes != null && substitutes.TryGetValue(node.Layer.LayerName, out var substitute) ? substitute : node.Layer;
-            var results = layer.forward(node.Inputs.Select(b => live[b]).ToArray());
+            var inputs = new Tensor[node.Inputs.Count];
+            for (int k = 0; k < inputs.Length; k++)
+                inputs[k] = live[node.Inputs[k]];
+            Tensor[] results;
+            if (inPlace && inputs.Length == 1 && layer.CanRunInPlace && Overwritable(node.Inputs[0], i, keep, known, fresh))
+            {
+                live.Remove(node.Inputs[0]);
+                results = [layer.ForwardInPlace(inputs[0])]; // the input's last use: compute over it where it lies
+            }
+            else
+                results = layer.forward(inputs);
             for (int k = 0; k < results.Length; k++)
             {
                 live[node.Outputs[k]] = results[k];
+                if (layer.OutputIsFresh)
+                    fresh.Add(node.Outputs[k]);
                 observe?.Invoke(node.Outputs[k], layer, results[k]);
             }
-            foreach (var blob in node.Inputs.Distinct())
+            foreach (var blob in node.Inputs)
             {
-                if (_lastUse[blob] == i && !kept.Contains(blob) && !known.ContainsKey(blob))
+                if (_lastUse[blob] == i && live.TryGetValue(blob, out var dead) && !Contains(keep, blob) && !known.ContainsKey(blob))
                 {
-                    live[blob].Dispose();
+                    dead.Dispose();
                     live.Remove(blob);
                 }
             }
         }
-        return keep.ToDictionary(k => k, k => live[k], StringComparer.Ordinal);
+        var outputs = new Dictionary<string, Tensor>(keep.Count, StringComparer.Ordinal);
+        foreach (var k in keep)
+            outputs[k] = live[k];
+        return outputs;
+    }
+
+    /// <summary>Whether the in-place ReLU is used (on; off only to measure what it gives).</summary>
+    internal static bool InPlaceRelu { get; set; } = true;
+
+    private bool Overwritable(string blob, int node, IReadOnlyList<string> keep, IReadOnlyDictionary<string, Tensor> known, HashSet<string> fresh) =>
+        _lastUse[blob] == node && fresh.Contains(blob) && !known.ContainsKey(blob) && !Contains(keep, blob)
+        && _nodes[node].Inputs.Count == 1;
+
+    private static bool Contains(IReadOnlyList<string> names, string name)
+    {
+        for (int i = 0; i < names.Count; i++)
+            if (string.Equals(names[i], name, StringComparison.Ordinal))
+                return true;
+        return false;
     }
 }

@@ -93,6 +93,9 @@ public sealed class BatchNormLayer : Layer
     public override string Describe() => $"{Mean.shape[0]} channels, ε {Epsilon}";
 
     /// <inheritdoc />
+    internal override bool OutputIsFresh => true;
+
+    /// <inheritdoc />
     public override Tensor[] forward(Tensor[] inputs) =>
         [nn.functional.batch_norm(inputs[0], Mean, Variance, Scale, Bias, false, 0.1, Epsilon)];
 }

@@ -131,6 +131,9 @@ public sealed class ConvolutionLayer : Layer, IWeightedLayer
         (Geo.Dilation.H != 1 ? $", dilation {Geo.Dilation.H}" : "") + (Geo.Groups != 1 ? $", groups {Geo.Groups}" : "");
 
     /// <inheritdoc />
+    internal override bool OutputIsFresh => true;
+
+    /// <inheritdoc />
     public override Tensor[] forward(Tensor[] inputs) => [Apply(inputs[0], Weight, Bias)];
 
     /// <inheritdoc />

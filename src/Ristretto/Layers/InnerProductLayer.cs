@@ -76,6 +76,9 @@ public sealed class InnerProductLayer : Layer, IWeightedLayer
     public override string Describe() => $"{Weight.shape[1]} → {Weight.shape[0]}";
 
     /// <inheritdoc />
+    internal override bool OutputIsFresh => true;
+
+    /// <inheritdoc />
     public override Tensor[] forward(Tensor[] inputs) => [Apply(inputs[0], Weight, Bias)];
 
     /// <inheritdoc />

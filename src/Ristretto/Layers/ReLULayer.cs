@@ -17,6 +17,12 @@ public sealed class ReLULayer(string name, double negativeSlope = 0) : Layer(nam
     protected override Layer CopyCore() => new ReLULayer(LayerName, NegativeSlope);
 
     /// <inheritdoc/>
+    internal override bool CanRunInPlace => NegativeSlope == 0;
+
+    /// <inheritdoc/>
+    internal override Tensor ForwardInPlace(Tensor input) => input.relu_();
+
+    /// <inheritdoc/>
     public override void WriteOnnx(IOnnxWriter onnx, string[] x, string y)
     {
         if (NegativeSlope == 0)

@@ -58,6 +58,9 @@ public sealed class QuantizedLayer : Layer, IQuantizedLayer
     public override long Macs(long[][] inputs) => _inner.Macs(inputs);
 
     /// <inheritdoc />
+    internal override bool OutputIsFresh => true;
+
+    /// <inheritdoc />
     public override Tensor[] forward(Tensor[] inputs)
     {
         using var scope = NewDisposeScope();
