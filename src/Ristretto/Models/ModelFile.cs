@@ -53,7 +53,8 @@ public static class ModelFile
         return Parse(InputFile.ReadAllBytes(path, "model file"), path);
     }
 
-    private static ModelData Parse(byte[] bytes, string path)
+    /// <summary>Parses model-file bytes; <paramref name="path"/> names them in errors.</summary>
+    internal static ModelData Parse(byte[] bytes, string path)
     {
         if (bytes.Length < Magic.Length + 4 || !bytes.AsSpan(0, Magic.Length).SequenceEqual(Magic))
             throw new RistrettoException($"{path} is not a Ristretto model file (.rstm); it does not start with the model magic");
