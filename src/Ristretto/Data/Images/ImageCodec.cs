@@ -22,7 +22,18 @@ public static class ImageCodec
             throw new RistrettoException($"{name}: empty image file");
         if (Truncated(bytes) is { } why)
             throw new RistrettoException($"{name}: truncated image ({why})");
-        using var mat = Cv2.ImDecode(bytes, channels == 1 ? ImreadModes.Grayscale : ImreadModes.Color);
+        Mat decoded;
+        try
+        {
+            decoded = Cv2.ImDecode(bytes, channels == 1 ? ImreadModes.Grayscale : ImreadModes.Color);
+        }
+        catch (OpenCVException e)
+        {
+            // OpenCV checks a header's size against CV_IO_MAX_IMAGE_PIXELS (2^30) and _WIDTH/_HEIGHT before allocating, and
+            // says so with an exception: a file claiming absurd dimensions.
+            throw new RistrettoException($"{name}: not a readable image (OpenCV refused it: {e.Message})", e);
+        }
+        using var mat = decoded;
         if (mat.Empty())
             throw new RistrettoException($"{name}: not a readable image (OpenCV could not decode it)");
         return FromMat(mat, name);
