@@ -17,7 +17,9 @@ cd "$(dirname "$0")/../.."
 repo=$(pwd)
 execs=${EXECS:-1000000}
 jobs=${JOBS:-1}
-timeout_ms=${TIMEOUT_MS:-2000}
+# A run that times out kills SharpFuzz's persistent process, which is AFL's fork server: the run ends there. 5 s keeps a
+# loaded, shared machine from ending runs on an ordinary input (AFL's automatic limit, about 0.5 s, did).
+timeout_ms=${TIMEOUT_MS:-5000}
 out=${FUZZ_OUT:-$repo/artifacts/fuzz/findings}
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(prototxt caffemodel onnx plan rstm idx cifar imagelist lmdb)
@@ -72,7 +74,7 @@ run_target() {
   [ -f "$stats" ] && done=$(awk -F' *: *' '$1=="execs_done"{print $2}' "$stats")
   [ -f "$stats" ] && input=-
   echo "campaign: $t: afl-fuzz for $execs executions (done before: $done)"
-  nice -n 10 afl-fuzz -i "$input" -o "$out/$t" -E "$execs" -t "$timeout_ms+" -m none \
+  nice -n 10 afl-fuzz -i "$input" -o "$out/$t" -E "$execs" -t "$timeout_ms" -m none \
     -- dotnet "$harness/Ristretto.Fuzz.dll" "$t" >"$log" 2>&1 || echo "campaign: $t: afl-fuzz exited $? (see $log)"
 }
 pids=()
