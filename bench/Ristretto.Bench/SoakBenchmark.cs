@@ -21,7 +21,7 @@ namespace Ristretto.Bench;
 /// </summary>
 internal sealed class SoakBenchmark : IBenchmark
 {
-    private const int Images = 640, Batch = 64;
+    private const int Images = 640, Batch = 16;
 
     public string Name => "soak";
 
@@ -30,6 +30,9 @@ internal sealed class SoakBenchmark : IBenchmark
     public void Run(BenchOptions options)
     {
         var device = DeviceSelector.Resolve(options.Device);
+        // One intra-op thread: the soak counts tensors and bytes, not speed, and on a shared machine libtorch's spinning
+        // worker threads made each batch several times slower.
+        torch.set_num_threads(1);
         int scale = options.Quick ? 10 : 1;
         int evalBatches = 10_000 / scale, iterations = 2_000 / scale;
         var set = Synthetic();
