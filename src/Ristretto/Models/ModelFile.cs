@@ -53,7 +53,8 @@ public static class ModelFile
         return Parse(InputFile.ReadAllBytes(path, "model file"), path);
     }
 
-    private static ModelData Parse(byte[] bytes, string path)
+    /// <summary>Parses model-file bytes; <paramref name="path"/> names them in errors.</summary>
+    internal static ModelData Parse(byte[] bytes, string path)
     {
         if (bytes.Length < Magic.Length + 4 || !bytes.AsSpan(0, Magic.Length).SequenceEqual(Magic))
             throw new RistrettoException($"{path} is not a Ristretto model file (.rstm); it does not start with the model magic");
@@ -86,12 +87,18 @@ public static class ModelFile
     private static List<TensorBlob> ReadBlobs(byte[] bytes, ref int offset, List<Entry> entries, string path, bool checkFinite)
     {
         var blobs = new List<TensorBlob>(entries.Count);
+        var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var e in entries)
         {
-            long count = e.Shape.Aggregate(1L, (a, d) => d < 0 ? -1 : a * d);
-            if (count < 0 || count * 4 > bytes.Length - offset)
-                throw new RistrettoException($"model file {path} is truncated in tensor {e.Name}");
-            var data = new float[count];
+            if (e?.Name is null || e.Shape is null)
+                throw new RistrettoException($"model file {path} has a tensor entry without a name or a shape; it may be corrupted");
+            if (!names.Add(e.Name))
+                throw new RistrettoException($"model file {path} holds tensor {e.Name} twice; it may be corrupted");
+            // In doubles, so that dimensions whose product overflows a long cannot wrap round to a size that fits.
+            double count = e.Shape.Aggregate(1.0, (a, d) => d < 0 ? double.NaN : a * d);
+            if (!(count * 4 <= bytes.Length - offset))
+                throw new RistrettoException($"model file {path} is truncated in tensor {e.Name} (shape [{string.Join(",", e.Shape)}])");
+            var data = new float[(int)count];
             Buffer.BlockCopy(bytes, offset, data, 0, (int)count * 4);
             if (!BitConverter.IsLittleEndian)
                 throw new PlatformNotSupportedException("big-endian hosts are not supported");

@@ -65,13 +65,14 @@ public static class PlanFile
         JsonNode? root;
         try
         {
-            root = JsonNode.Parse(text);
+            // Duplicate keys are refused while parsing; JsonObject would otherwise throw an ArgumentException at first access.
+            root = JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false });
         }
         catch (JsonException e)
         {
             throw new RistrettoException($"plan file {path} is not valid JSON: {e.Message.Split('\n')[0]}", e);
         }
-        if (root?["layers"] is not JsonObject layers)
+        if (root is not JsonObject top || top["layers"] is not JsonObject layers)
             throw new RistrettoException($"plan file {path} has no \"layers\" object");
         var result = new Dictionary<string, LayerQuantization>(StringComparer.Ordinal);
         foreach (var (name, node) in layers)
@@ -79,13 +80,13 @@ public static class PlanFile
             if (node is not JsonObject layer)
                 throw new RistrettoException($"plan file {path}: layer '{name}' is not an object");
             var formats = Parts.Select(p => layer[p] is { } f ? FromJson(f, $"{path}: layer '{name}' {p}") : null).ToArray();
-            var rounding = (string?)layer["rounding"] switch
+            var rounding = Text(layer["rounding"], $"{path}: layer '{name}': \"rounding\"") switch
             {
                 null or "nearest" => Rounding.Nearest,
                 "stochastic" => Rounding.Stochastic,
                 var other => throw new RistrettoException($"{path}: layer '{name}': unknown rounding '{other}' (nearest or stochastic)"),
             };
-            var learnText = (string?)layer["learn"] ?? "none";
+            var learnText = Text(layer["learn"], $"{path}: layer '{name}': \"learn\"") ?? "none";
             var learning = ParseLearning(learnText)
                 ?? throw new RistrettoException($"{path}: layer '{name}': unknown \"learn\" '{learnText}' (none, lsq or lsq+)");
             var spec = new LayerQuantization(formats[0], formats[1], formats[2], formats[3], rounding, learning);
@@ -93,8 +94,18 @@ public static class PlanFile
                 throw new RistrettoException($"{path}: layer '{name}' asks for learned steps (\"learn\": \"{LearningName(learning)}\") but has no int format");
             result[name] = spec;
         }
-        return new QuantizationPlan(result, (string?)root["description"] ?? "");
+        return new QuantizationPlan(result, Text(top["description"], $"plan file {path}: \"description\"") ?? "");
     }
+
+    /// <summary>A string member, or null where it is absent; any other JSON value is one error naming <paramref name="where"/>.</summary>
+    private static string? Text(JsonNode? node, string where) => node switch
+    {
+        null => null,
+        JsonValue v when v.TryGetValue(out string? s) => s,
+        _ => throw new RistrettoException($"{where} must be a string, not {Shorten(node.ToJsonString())}"),
+    };
+
+    private static string Shorten(string json) => json.Length > 40 ? json[..40] + "…" : json;
 
     /// <summary>The plan-file name of a <see cref="StepLearning"/>: none, lsq, lsq+.</summary>
     public static string LearningName(StepLearning learning) => learning switch

@@ -43,6 +43,9 @@ public static class IdxFile
                 throw new RistrettoException($"IDX file {name} has dimension {i} = {d}; dimensions must be positive");
             shape[i] = d;
             count *= d;
+            if (count > bytes.Length) // before the next dimension can overflow the product into a size that fits
+                throw new RistrettoException(
+                    $"IDX file {name} is truncated: {bytes.Length:N0} bytes, its header's dimensions {string.Join("×", shape[..(i + 1)])} already need more");
         }
         long expected = header + count;
         if (bytes.Length < expected)

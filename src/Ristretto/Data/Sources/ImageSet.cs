@@ -13,7 +13,7 @@ public sealed class ImageSet
         ArgumentNullException.ThrowIfNull(labels);
         if (height <= 0 || width <= 0)
             throw new RistrettoException($"{name}: image size {height}×{width} is not positive");
-        if ((long)labels.Length * height * width != pixels.Length)
+        if ((Int128)labels.Length * height * width != pixels.Length)
             throw new RistrettoException(
                 $"{name}: {pixels.Length / ((long)height * width):N0} images but {labels.Length:N0} labels");
         Name = name;

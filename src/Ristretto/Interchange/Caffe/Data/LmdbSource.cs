@@ -106,7 +106,7 @@ public sealed class LmdbSource : IImageSource
     /// Reads a Datum's label and layout without copying its pixels: a minimal walk over the protobuf fields. A record
     /// that is not a Datum is an error naming the database and key.
     /// </summary>
-    private static (int Label, int Channels, bool Encoded) Scan(ReadOnlySpan<byte> record, string folder, byte[] key)
+    internal static (int Label, int Channels, bool Encoded) Scan(ReadOnlySpan<byte> record, string folder, byte[] key)
     {
         int label = 0, channels = 0, height = 0, width = 0;
         bool encoded = false, data = false, floats = false;
@@ -211,20 +211,32 @@ public sealed class LmdbSource : IImageSource
             var (code, _, value) = txn.Get(_database, _keys[index]);
             if (code != MDBResultCode.Success)
                 throw new RistrettoException($"{Describe(index)}: cannot be read ({code})");
-            try
-            {
-                datum = Datum.Parser.ParseFrom(value.AsSpan());
-            }
-            catch (InvalidProtocolBufferException e)
-            {
-                throw new RistrettoException($"{Describe(index)}: not a Caffe Datum ({e.Message})", e);
-            }
+            datum = ParseDatum(value.AsSpan(), Describe(index));
         }
+        return Decode(datum, channels, Describe(index));
+    }
+
+    /// <summary>Parses one record's bytes as a <c>Datum</c>; <paramref name="name"/> names the record in errors.</summary>
+    internal static Datum ParseDatum(ReadOnlySpan<byte> record, string name)
+    {
+        try
+        {
+            return Datum.Parser.ParseFrom(record);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw new RistrettoException($"{name}: not a Caffe Datum ({e.Message})", e);
+        }
+    }
+
+    /// <summary>The image of a Datum: an encoded file decoded, or raw planar pixels checked against their shape.</summary>
+    internal static DecodedImage Decode(Datum datum, int channels, string name)
+    {
         if (datum.Encoded)
-            return ImageCodec.Decode(datum.Data.ToByteArray(), channels, Describe(index));
+            return ImageCodec.Decode(datum.Data.ToByteArray(), channels, name);
         int c = datum.Channels, h = datum.Height, w = datum.Width;
         if ((long)c * h * w != datum.Data.Length)
-            throw new RistrettoException($"{Describe(index)}: {datum.Data.Length} bytes for {c}×{h}×{w} pixels");
+            throw new RistrettoException($"{name}: {datum.Data.Length} bytes for {c}×{h}×{w} pixels");
         return ChannelConversion.To(DecodedImage.FromPlanar(datum.Data.Span, c, h, w, ChannelOrder.Bgr), channels);
     }
 
