@@ -46,12 +46,14 @@ public static class QuantizeCommand
         learn.AcceptOnlyFromAmong("none", "lsq", "lsq+");
         var quantized = new Option<string?>("--model-quantized") { Description = "Write the quantized network as a Ristretto prototxt (ConvolutionRistretto, FcRistretto, LRNRistretto, ...) to this file, and its float weights beside it as .caffemodel." };
         var reportDir = new Option<string?>("--report") { Description = "Also write the hardware cost report (Markdown, HTML, JSON, charts) of every scored plan to this folder; see ristretto report." };
+        var compat = new Option<string>("--compat") { Description = "ristretto: fit formats to ranges by Ristretto's rules bit for bit (activations il = ceil(log2 max) on a signed format, which saturates values above half the maximum; the bias shares the weights' format), so its table is reproducible; none (default): ranges that hold the maximum, unsigned formats for non-negative tensors, a bias format of its own.", DefaultValueFactory = _ => "none" };
+        compat.AcceptOnlyFromAmong("none", "ristretto");
         var weights = CommonOptions.Weights();
         var device = CommonOptions.Device();
         var json = CommonOptions.Json();
         var command = new Command("quantize", "Find the smallest bit-widths that keep top-1 within an error margin (Ristretto's procedure).")
         {
-            model, weights, mode, scale, perChannel, asymmetric, clipping, searchKind, noWiden, widths, learn, budget, margin, metric, metrics, layerSqnr, iterations, batch, calibration, quantized, plan, reportDir, device, json,
+            model, weights, mode, compat, scale, perChannel, asymmetric, clipping, searchKind, noWiden, widths, learn, budget, margin, metric, metrics, layerSqnr, iterations, batch, calibration, quantized, plan, reportDir, device, json,
         };
         var data = new DataOptions(command, calibration: true);
         command.SetAction(r => CommandRunner.Run(cancel =>
@@ -69,6 +71,7 @@ public static class QuantizeCommand
                     r.GetValue(calibration) is { } cb ? ("--calibration-batches", cb * 64) : null),
                 DataGiven = data.Given(r),
                 Mode = QuantizeModes.Parse(r.GetValue(mode)!),
+                Compat = r.GetValue(compat) == "ristretto" ? Compatibility.Ristretto : Compatibility.None,
                 Scale = r.GetResult(scale) is { Implicit: false } ? r.GetValue(scale) switch { "pow2" => Formats.ScaleKind.PowerOfTwo, "fixed" => Formats.ScaleKind.FixedPoint, _ => Formats.ScaleKind.Float } : null,
                 PerChannel = r.GetValue(perChannel),
                 Asymmetric = r.GetValue(asymmetric),

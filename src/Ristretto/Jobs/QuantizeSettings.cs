@@ -149,6 +149,9 @@ public sealed record QuantizeSettings
     /// <summary>Integer mode: activation ranges from the MSE-optimal clipping threshold instead of the max (null: max).</summary>
     public bool? MseCalibration { get; init; }
 
+    /// <summary>Whose rules fit formats to the calibrated ranges: this project's (default) or Ristretto's, bit for bit.</summary>
+    public Compatibility Compat { get; init; } = Compatibility.None;
+
     /// <summary>Per-type sweeps, or then a per-layer search.</summary>
     public SearchKind Search { get; init; } = SearchKind.PerType;
 
