@@ -200,6 +200,10 @@ public sealed record QuantizeSettings
         const string integer = "integer";
         if (Mode != QuantizeMode.Integer && (Scale is not null || PerChannel || Asymmetric || MseCalibration is not null))
             throw new RistrettoException($"--scale, --per-channel, --asymmetric and --calibration go with --trimming-mode {integer}");
+        if (Compat == Compatibility.Ristretto && Mode == QuantizeMode.Integer)
+            throw new RistrettoException($"--compat ristretto keeps Ristretto's trimming modes; it does not go with --trimming-mode {integer}");
+        if (QuantizedModelPath is not null && Compat == Compatibility.None && Mode is QuantizeMode.DynamicFixedPoint or QuantizeMode.PowerOfTwoWeights)
+            throw new RistrettoException($"--model-quantized writes Ristretto's prototxt, which has no field for this project's default formats (unsigned activations, a bias format of its own): add --compat ristretto, or write the plan with --plan");
         if (Search == SearchKind.PerLayer && Mode != QuantizeMode.DynamicFixedPoint)
             throw new RistrettoException("--search per-layer works with dynamic_fixed_point only");
         if (Widths != null && (Mode is not (QuantizeMode.DynamicFixedPoint or QuantizeMode.Integer) || Search == SearchKind.PerLayer))

@@ -104,6 +104,7 @@ public static class Calibration
         if (wasTraining)
             network.train();
         var ranges = new Dictionary<string, LayerRange>(StringComparer.Ordinal);
+        var nonNegative = NonNegativeBlobs.Of(network, input => blobMin.TryGetValue(input, out double least) && least >= 0);
         using (no_grad())
             foreach (var node in network.Nodes.Where(n => QuantizedLayers.IsQuantizable(n.Layer)))
             {
@@ -112,7 +113,7 @@ public static class Calibration
                     : (0, 0);
                 ranges[node.Layer.LayerName] = new LayerRange(blobMax[node.Inputs[0]], blobMax[node.Outputs[0]], weights, bias)
                 {
-                    InputMin = blobMin[node.Inputs[0]], OutputMin = blobMin[node.Outputs[0]],
+                    InputMin = blobMin[node.Inputs[0]], OutputMin = blobMin[node.Outputs[0]], InputNonNegative = nonNegative.Contains(node.Inputs[0]),
                     InputHistogram = histograms.GetValueOrDefault(node.Inputs[0]), OutputHistogram = histograms.GetValueOrDefault(node.Outputs[0]),
                     RectifiedOutput = rectifiedMax.TryGetValue(node.Layer.LayerName, out var r) ? r : null,
                     RectifiedOutputHistogram = rectifiedHistograms.GetValueOrDefault(node.Layer.LayerName),
