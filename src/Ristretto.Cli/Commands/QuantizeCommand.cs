@@ -26,8 +26,8 @@ public static class QuantizeCommand
         scale.AcceptOnlyFromAmong("float", "fixed", "pow2");
         var perChannel = new Option<bool>("--per-channel") { Description = $"{Integer} mode: one weight scale per output channel." };
         var asymmetric = new Option<bool>("--asymmetric") { Description = $"{Integer} mode: activations with a zero point (offset) where they go negative." };
-        var clipping = new Option<string>("--calibration") { Description = $"{Integer} mode: activation range from the calibrated max, or the threshold minimising the squared error over a histogram (mse).", DefaultValueFactory = _ => "max" };
-        clipping.AcceptOnlyFromAmong("max", "mse");
+        var clipping = new Option<string>("--calibration") { Description = $"How activation ranges are chosen: max (hold the calibrated maximum), mse (least squared error over a histogram streamed over the calibration batches), or percentile:P (hold the P-th percentile of |x|; not in {Integer} mode).", DefaultValueFactory = _ => "max" };
+        var weightClipping = new Option<string>("--weight-calibration") { Description = $"How dynamic-fixed-point weight ranges are chosen ({Dfp}, and --search per-layer): mse (default: least squared error over the weights' histogram), max (hold the largest |w|), or percentile:P.", DefaultValueFactory = _ => "mse" };
         var margin = new Option<double>("--error-margin") { Description = "For top1, top5, agreement: the allowed drop in percentage points from float (default 1; Ristretto's tool defaulted to 2). For sqnr: the lowest output SQNR in dB (required). For cosine: M gives the lowest mean cosine similarity 1 − M/100.", DefaultValueFactory = _ => 1.0 };
         var metric = new Option<string>("--metric") { Description = "What drives the search: top1, top5, agreement (top class as float's), sqnr (output SQNR, dB) or cosine (mean cosine similarity with float's outputs); the last three need no labels.", DefaultValueFactory = _ => "top1" };
         metric.AcceptOnlyFromAmong([.. Evaluation.Metric.All.Select(m => m.Name)]);
@@ -53,7 +53,7 @@ public static class QuantizeCommand
         var json = CommonOptions.Json();
         var command = new Command("quantize", "Find the smallest bit-widths that keep top-1 within an error margin (Ristretto's procedure).")
         {
-            model, weights, mode, compat, scale, perChannel, asymmetric, clipping, searchKind, noWiden, widths, learn, budget, margin, metric, metrics, layerSqnr, iterations, batch, calibration, quantized, plan, reportDir, device, json,
+            model, weights, mode, compat, scale, perChannel, asymmetric, clipping, weightClipping, searchKind, noWiden, widths, learn, budget, margin, metric, metrics, layerSqnr, iterations, batch, calibration, quantized, plan, reportDir, device, json,
         };
         var data = new DataOptions(command, calibration: true);
         command.SetAction(r => CommandRunner.Run(cancel =>
@@ -75,7 +75,9 @@ public static class QuantizeCommand
                 Scale = r.GetResult(scale) is { Implicit: false } ? r.GetValue(scale) switch { "pow2" => Formats.ScaleKind.PowerOfTwo, "fixed" => Formats.ScaleKind.FixedPoint, _ => Formats.ScaleKind.Float } : null,
                 PerChannel = r.GetValue(perChannel),
                 Asymmetric = r.GetValue(asymmetric),
-                MseCalibration = r.GetResult(clipping) is { Implicit: false } ? r.GetValue(clipping) == "mse" : null,
+                MseCalibration = r.GetResult(clipping) is { Implicit: false } && r.GetValue(mode) == Integer ? RangeMethod.Parse(r.GetValue(clipping)!, "--calibration") == RangeMethod.Mse : null,
+                ActivationCalibration = r.GetResult(clipping) is { Implicit: false } && r.GetValue(mode) != Integer ? RangeMethod.Parse(r.GetValue(clipping)!, "--calibration") : null,
+                WeightCalibration = r.GetResult(weightClipping) is { Implicit: false } ? RangeMethod.Parse(r.GetValue(weightClipping)!, "--weight-calibration") : null,
                 Search = r.GetValue(searchKind) == "per-layer" ? SearchKind.PerLayer : SearchKind.PerType,
                 NoWiden = r.GetValue(noWiden),
                 Widths = r.GetValue(widths) is { } w ? BitWidths.Parse(w) : null,

@@ -19,6 +19,9 @@ public sealed record LayerRange(double Input, double Output, double Weights, dou
     /// </summary>
     public bool InputNonNegative { get; init; }
 
+    /// <summary>Histogram of |w| over [0, <see cref="Weights"/>] in <see cref="Calibration.WeightHistogramBins"/> equal bins (null for a layer without weights).</summary>
+    public double[]? WeightHistogram { get; init; }
+
     /// <summary>Histogram of |input| over [0, <see cref="Input"/>] in equal bins (null unless calibration was asked for histograms).</summary>
     public double[]? InputHistogram { get; init; }
 
