@@ -75,7 +75,13 @@ public static class QuantizeCommand
                 Scale = r.GetResult(scale) is { Implicit: false } ? r.GetValue(scale) switch { "pow2" => Formats.ScaleKind.PowerOfTwo, "fixed" => Formats.ScaleKind.FixedPoint, _ => Formats.ScaleKind.Float } : null,
                 PerChannel = r.GetValue(perChannel),
                 Asymmetric = r.GetValue(asymmetric),
-                MseCalibration = r.GetResult(clipping) is { Implicit: false } && r.GetValue(mode) == Integer ? RangeMethod.Parse(r.GetValue(clipping)!, "--calibration") == RangeMethod.Mse : null,
+                MseCalibration = r.GetResult(clipping) is { Implicit: false } && r.GetValue(mode) == Integer
+                    ? RangeMethod.Parse(r.GetValue(clipping)!, "--calibration") switch
+                    {
+                        { Kind: "percentile" } => throw new RistrettoException($"--calibration {r.GetValue(clipping)}: --trimming-mode {Integer} takes max or mse (percentile is not implemented for it yet)"),
+                        var m => m == RangeMethod.Mse,
+                    }
+                    : null,
                 ActivationCalibration = r.GetResult(clipping) is { Implicit: false } && r.GetValue(mode) != Integer ? RangeMethod.Parse(r.GetValue(clipping)!, "--calibration") : null,
                 WeightCalibration = r.GetResult(weightClipping) is { Implicit: false } ? RangeMethod.Parse(r.GetValue(weightClipping)!, "--weight-calibration") : null,
                 Search = r.GetValue(searchKind) == "per-layer" ? SearchKind.PerLayer : SearchKind.PerType,

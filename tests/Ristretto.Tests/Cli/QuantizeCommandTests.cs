@@ -106,6 +106,14 @@ public class QuantizeCommandTests
     }
 
     [Fact]
+    public void Should_Refuse_A_Percentile_In_Integer_Mode_In_One_Line()
+    {
+        var r = CliProcess.Run(["quantize", "--model", "/nonexistent", "--trimming-mode", "integer", "--calibration", "percentile:99.9"]);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("--calibration percentile:99.9", Assert.Single(r.ErrorLines));
+    }
+
+    [Fact]
     public void Should_Refuse_A_Trimming_Mode_It_Cannot_Search_In_One_Line()
     {
         var r = CliProcess.Run(["quantize", "--model", "/nonexistent", "--trimming-mode", "posit"]);
