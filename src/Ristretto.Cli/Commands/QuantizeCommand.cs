@@ -26,8 +26,8 @@ public static class QuantizeCommand
         scale.AcceptOnlyFromAmong("float", "fixed", "pow2");
         var perChannel = new Option<bool>("--per-channel") { Description = $"{Integer} mode: one weight scale per output channel." };
         var asymmetric = new Option<bool>("--asymmetric") { Description = $"{Integer} mode: activations with a zero point (offset) where they go negative." };
-        var clipping = new Option<string>("--calibration") { Description = $"{Integer} mode: activation range from the calibrated max, or the threshold minimising the squared error over a histogram (mse).", DefaultValueFactory = _ => "max" };
-        clipping.AcceptOnlyFromAmong("max", "mse");
+        var clipping = new Option<string>("--calibration") { Description = $"How activation ranges are chosen: max (hold the calibrated maximum), mse (least squared error over a histogram streamed over the calibration batches), or percentile:P (hold the P-th percentile of |x|; not in {Integer} mode).", DefaultValueFactory = _ => "max" };
+        var weightClipping = new Option<string>("--weight-calibration") { Description = $"How dynamic-fixed-point weight ranges are chosen ({Dfp}, and --search per-layer): mse (default: least squared error over the weights' histogram), max (hold the largest |w|), or percentile:P.", DefaultValueFactory = _ => "mse" };
         var margin = new Option<double>("--error-margin") { Description = "For top1, top5, agreement: the allowed drop in percentage points from float (default 1; Ristretto's tool defaulted to 2). For sqnr: the lowest output SQNR in dB (required). For cosine: M gives the lowest mean cosine similarity 1 − M/100.", DefaultValueFactory = _ => 1.0 };
         var metric = new Option<string>("--metric") { Description = "What drives the search: top1, top5, agreement (top class as float's), sqnr (output SQNR, dB) or cosine (mean cosine similarity with float's outputs); the last three need no labels.", DefaultValueFactory = _ => "top1" };
         metric.AcceptOnlyFromAmong([.. Evaluation.Metric.All.Select(m => m.Name)]);
@@ -46,12 +46,14 @@ public static class QuantizeCommand
         learn.AcceptOnlyFromAmong("none", "lsq", "lsq+");
         var quantized = new Option<string?>("--model-quantized") { Description = "Write the quantized network as a Ristretto prototxt (ConvolutionRistretto, FcRistretto, LRNRistretto, ...) to this file, and its float weights beside it as .caffemodel." };
         var reportDir = new Option<string?>("--report") { Description = "Also write the hardware cost report (Markdown, HTML, JSON, charts) of every scored plan to this folder; see ristretto report." };
+        var compat = new Option<string>("--compat") { Description = "ristretto: fit formats to ranges by Ristretto's rules bit for bit (activations il = ceil(log2 max) on a signed format, which saturates values above half the maximum; the bias shares the weights' format), so its table is reproducible; none (default): ranges that hold the maximum, unsigned formats for non-negative tensors, a bias format of its own.", DefaultValueFactory = _ => "none" };
+        compat.AcceptOnlyFromAmong("none", "ristretto");
         var weights = CommonOptions.Weights();
         var device = CommonOptions.Device();
         var json = CommonOptions.Json();
         var command = new Command("quantize", "Find the smallest bit-widths that keep top-1 within an error margin (Ristretto's procedure).")
         {
-            model, weights, mode, scale, perChannel, asymmetric, clipping, searchKind, noWiden, widths, learn, budget, margin, metric, metrics, layerSqnr, iterations, batch, calibration, quantized, plan, reportDir, device, json,
+            model, weights, mode, compat, scale, perChannel, asymmetric, clipping, weightClipping, searchKind, noWiden, widths, learn, budget, margin, metric, metrics, layerSqnr, iterations, batch, calibration, quantized, plan, reportDir, device, json,
         };
         var data = new DataOptions(command, calibration: true);
         command.SetAction(r => CommandRunner.Run(cancel =>
@@ -69,10 +71,19 @@ public static class QuantizeCommand
                     r.GetValue(calibration) is { } cb ? ("--calibration-batches", cb * 64) : null),
                 DataGiven = data.Given(r),
                 Mode = QuantizeModes.Parse(r.GetValue(mode)!),
+                Compat = r.GetValue(compat) == "ristretto" ? Compatibility.Ristretto : Compatibility.None,
                 Scale = r.GetResult(scale) is { Implicit: false } ? r.GetValue(scale) switch { "pow2" => Formats.ScaleKind.PowerOfTwo, "fixed" => Formats.ScaleKind.FixedPoint, _ => Formats.ScaleKind.Float } : null,
                 PerChannel = r.GetValue(perChannel),
                 Asymmetric = r.GetValue(asymmetric),
-                MseCalibration = r.GetResult(clipping) is { Implicit: false } ? r.GetValue(clipping) == "mse" : null,
+                MseCalibration = r.GetResult(clipping) is { Implicit: false } && r.GetValue(mode) == Integer
+                    ? RangeMethod.Parse(r.GetValue(clipping)!, "--calibration") switch
+                    {
+                        { Kind: "percentile" } => throw new RistrettoException($"--calibration {r.GetValue(clipping)}: --trimming-mode {Integer} takes max or mse (percentile is not implemented for it yet)"),
+                        var m => m == RangeMethod.Mse,
+                    }
+                    : null,
+                ActivationCalibration = r.GetResult(clipping) is { Implicit: false } && r.GetValue(mode) != Integer ? RangeMethod.Parse(r.GetValue(clipping)!, "--calibration") : null,
+                WeightCalibration = r.GetResult(weightClipping) is { Implicit: false } ? RangeMethod.Parse(r.GetValue(weightClipping)!, "--weight-calibration") : null,
                 Search = r.GetValue(searchKind) == "per-layer" ? SearchKind.PerLayer : SearchKind.PerType,
                 NoWiden = r.GetValue(noWiden),
                 Widths = r.GetValue(widths) is { } w ? BitWidths.Parse(w) : null,

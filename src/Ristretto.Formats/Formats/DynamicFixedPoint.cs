@@ -5,7 +5,9 @@ namespace Ristretto.Formats;
 /// <summary>
 /// Dynamic fixed point (Ristretto's main format): <c>m · 2^-fl</c> with <c>m</c> a signed
 /// <see cref="BitWidth"/>-bit integer. Saturates to <c>[-2^(bw-1), 2^(bw-1) - 1] · 2^-fl</c>;
-/// ±Inf saturate, NaN becomes 0, and a zero result is +0 (an integer has no signed zero).
+/// ±Inf saturate, NaN becomes 0, and a zero result is +0 (an integer has no signed zero). The unsigned flavour
+/// (<see cref="Signed"/> false, for tensors that cannot be negative: after a ReLU, pooling of such) has codes
+/// <c>[0, 2^bw - 1]</c>: one more bit of resolution over the same range; negative values saturate to 0.
 /// </summary>
 [FormatKind("dfp")]
 public sealed record DynamicFixedPoint : NumberFormat
@@ -16,16 +18,18 @@ public sealed record DynamicFixedPoint : NumberFormat
     /// <summary>Creates the format; throws <see cref="RistrettoException"/> on a bad combination.</summary>
     /// <param name="bitWidth">Total bits, sign included: 1 to 24.</param>
     /// <param name="fractionalLength">Fractional bits <c>fl</c>; may be negative (a step larger than 1).</param>
-    public DynamicFixedPoint(int bitWidth, int fractionalLength)
+    /// <param name="signed">Signed codes (Ristretto's only kind), or unsigned <c>[0, 2^bw - 1]</c>.</param>
+    public DynamicFixedPoint(int bitWidth, int fractionalLength, bool signed = true)
     {
         Guard.Check(bitWidth >= 1, $"bw must be ≥ 1, got {bitWidth}");
         Guard.Check(bitWidth <= MaxBitWidth, $"bw must be ≤ {MaxBitWidth} (float32 simulation), got {bitWidth}");
         Guard.Check(fractionalLength >= -126 && fractionalLength <= 126,
             $"fl must be in [-126, 126], got {fractionalLength}");
-        Guard.Check(bitWidth - 1 - fractionalLength <= 127,
-            $"bw {bitWidth} with fl {fractionalLength} exceeds the float32 range (bw - 1 - fl must be ≤ 127)");
+        Guard.Check(bitWidth - (signed ? 1 : 0) - fractionalLength <= 127,
+            $"bw {bitWidth} with fl {fractionalLength} exceeds the float32 range ({(signed ? "bw - 1 - fl" : "bw - fl, unsigned,")} must be ≤ 127)");
         BitWidth = bitWidth;
         FractionalLength = fractionalLength;
+        Signed = signed;
     }
 
     /// <inheritdoc />
@@ -34,7 +38,10 @@ public sealed record DynamicFixedPoint : NumberFormat
     /// <summary>Fractional length <c>fl</c>: the step is <c>2^-fl</c>.</summary>
     public int FractionalLength { get; }
 
-    /// <summary>Integer length <c>bw - fl</c> (sign bit included), as Ristretto reports it.</summary>
+    /// <summary>Signed codes (Ristretto's), or unsigned ones that hold non-negative values only.</summary>
+    public bool Signed { get; }
+
+    /// <summary>Integer length <c>bw - fl</c> (sign bit included when signed), as Ristretto reports it.</summary>
     public int IntegerLength => BitWidth - FractionalLength;
 
     /// <inheritdoc />
@@ -43,11 +50,11 @@ public sealed record DynamicFixedPoint : NumberFormat
     /// <summary>The step between neighbouring values, <c>2^-fl</c>.</summary>
     public double Step => Math.ScaleB(1.0, -FractionalLength);
 
-    /// <summary>Smallest integer code, <c>-2^(bw-1)</c>.</summary>
-    public long MinCode => -(1L << (BitWidth - 1));
+    /// <summary>Smallest integer code, <c>-2^(bw-1)</c> (0 when unsigned).</summary>
+    public long MinCode => Signed ? -(1L << (BitWidth - 1)) : 0;
 
-    /// <summary>Largest integer code, <c>2^(bw-1) - 1</c>.</summary>
-    public long MaxCode => (1L << (BitWidth - 1)) - 1;
+    /// <summary>Largest integer code, <c>2^(bw-1) - 1</c> (<c>2^bw - 1</c> when unsigned).</summary>
+    public long MaxCode => Signed ? (1L << (BitWidth - 1)) - 1 : (1L << BitWidth) - 1;
 
     /// <summary>
     /// Ristretto's choice of <c>fl</c> for a tensor whose largest magnitude is <paramref name="maxAbs"/>:
@@ -64,6 +71,27 @@ public sealed record DynamicFixedPoint : NumberFormat
         return new DynamicFixedPoint(bitWidth, fl);
     }
 
+    /// <summary>
+    /// The format that holds <paramref name="maxAbs"/>: the largest <c>fl</c> whose largest code, plus the half step that
+    /// rounds down to it, reaches the maximum (so no calibrated value saturates beyond the rounding error). Signed
+    /// (<paramref name="signed"/>) or unsigned. A signed 1-bit format has no positive code; it holds −max instead.
+    /// </summary>
+    public static DynamicFixedPoint Holding(int bitWidth, double maxAbs, bool signed = true)
+    {
+        Guard.Check(bitWidth >= 1, $"bw must be ≥ 1, got {bitWidth}");
+        int lo = Math.Max(-126, bitWidth - (signed ? 128 : 127)), hi = 126;
+        if (!(maxAbs > 0) || !double.IsFinite(maxAbs))
+            return new DynamicFixedPoint(bitWidth, Math.Clamp(bitWidth - (signed ? 1 : 0), lo, hi), signed);
+        double top = signed ? (bitWidth == 1 ? 1 : Math.ScaleB(1.0, bitWidth - 1) - 0.5) : Math.ScaleB(1.0, bitWidth) - 0.5;
+        // max ≤ top · 2^-fl  ⇔  fl ≤ log2(top / max); start from the estimate and correct for rounding in the logarithm.
+        int fl = (int)Math.Floor(Math.Log2(top / maxAbs));
+        while (Math.ScaleB(top, -fl) < maxAbs)
+            fl--;
+        while (Math.ScaleB(top, -(fl + 1)) >= maxAbs)
+            fl++;
+        return new DynamicFixedPoint(bitWidth, Math.Clamp(fl, lo, hi), signed);
+    }
+
     /// <inheritdoc />
     public override double Quantize(double x, Rounding rounding = Rounding.Nearest, double u = 0, int channel = 0)
         => ScalarMath.Affine(x, Step, 0, MinCode, MaxCode, rounding, u);
@@ -72,13 +100,21 @@ public sealed record DynamicFixedPoint : NumberFormat
     public override (double Min, double Max) ClipRange(int channel = 0) => (MinCode * Step, MaxCode * Step);
 
     /// <inheritdoc />
-    public override string ToString() => $"dfp(bw={BitWidth}, fl={FractionalLength})";
+    public override string ToString() => Signed ? $"dfp(bw={BitWidth}, fl={FractionalLength})" : $"dfp(bw={BitWidth}, fl={FractionalLength}, unsigned)";
 
-    /// <inheritdoc/>
-    public override JsonObject ToJson() => new() { ["kind"] = Kind, ["bw"] = BitWidth, ["fl"] = FractionalLength };
+    /// <summary>The plan-file object: kind, bw, fl, and <c>"signed": false</c> for the unsigned flavour (absent: signed, as plan files before version 2 hold).</summary>
+    public override JsonObject ToJson()
+    {
+        var json = new JsonObject { ["kind"] = Kind, ["bw"] = BitWidth, ["fl"] = FractionalLength };
+        if (!Signed)
+            json["signed"] = false;
+        return json;
+    }
 
     /// <summary>Reads <see cref="ToJson"/>'s object.</summary>
-    public static NumberFormat FromJson(JsonNode node) => new DynamicFixedPoint(FormatRegistry.Int(node, "bw"), FormatRegistry.Int(node, "fl"));
+    public static NumberFormat FromJson(JsonNode node) => new DynamicFixedPoint(FormatRegistry.Int(node, "bw"), FormatRegistry.Int(node, "fl"),
+        node["signed"] is { } s ? s.GetValueKind() is System.Text.Json.JsonValueKind.True or System.Text.Json.JsonValueKind.False
+            ? s.GetValue<bool>() : throw new RistrettoException($"dfp \"signed\" must be true or false, got {s.ToJsonString()}") : true);
 
     /// <inheritdoc/>
     public override FormatArithmetic Arithmetic => FormatArithmetic.Integer;

@@ -58,6 +58,21 @@ public abstract record NumberFormat
         }
     }
 
+    /// <summary>
+    /// True when the format holds no negative value (an unsigned grid: the cost model prints it as <c>u8</c>, and an
+    /// unsigned operand of b bits costs b bits in a mixed-sign multiplier). Default: read from <see cref="ClipRange"/>.
+    /// </summary>
+    public virtual bool Unsigned
+    {
+        get
+        {
+            for (int c = 0; c < ChannelCount; c++)
+                if (ClipRange(c).Min < 0)
+                    return false;
+            return true;
+        }
+    }
+
     // ---- What the rest of the project asks of a format. A new format overrides these in its own file (docs/extending.md).
 
     /// <summary>

@@ -50,6 +50,16 @@ public sealed record LayerScheme
     /// <summary>Outputs have non-zero zero points (one extra add after re-quantization).</summary>
     public bool OutputOffset { get; init; }
 
+    /// <summary>
+    /// The input codes are unsigned (a non-negative tensor: after a ReLU, pooling of such). A b-bit unsigned operand costs
+    /// b bits like a signed one (a mixed-sign multiplier; the product still has <c>b_w + b_a</c> bits): the unsigned
+    /// format buys one bit of resolution at the same width, not a cheaper multiplier.
+    /// </summary>
+    public bool UnsignedInput { get; init; }
+
+    /// <summary>The output codes are unsigned (the requantization clamps at 0: a ReLU folded into it).</summary>
+    public bool UnsignedOutput { get; init; }
+
     /// <summary>A format of the layer has per-channel scales.</summary>
     public bool PerChannel { get; init; }
 
@@ -66,7 +76,7 @@ public sealed record LayerScheme
         {
             MacKind.Float32 => "float32",
             MacKind.MiniFloat => $"minifloat {WeightBits}×{InputBits}",
-            MacKind.Integer => $"int {WeightBits}×{InputBits}",
+            MacKind.Integer => $"int {WeightBits}×{(UnsignedInput ? "u" : "")}{InputBits}",
             MacKind.Shift => $"shift {InputBits}-bit",
             MacKind.SignSelect => $"sign-select {Math.Max(WeightBits, InputBits)}-bit",
             _ => "xnor/popcount",
@@ -124,6 +134,8 @@ public sealed record LayerScheme
             WeightOffset = weights?.HasZeroPoint ?? false,
             InputOffset = input?.HasZeroPoint ?? false,
             OutputOffset = output?.HasZeroPoint ?? false,
+            UnsignedInput = input?.Unsigned ?? false,
+            UnsignedOutput = output?.Unsigned ?? false,
             PerChannel = all.Any(f => f?.ChannelAxis is not null),
             ScaleParameterBits = all.Sum(f => f?.ScaleParameterBits ?? 0),
         };

@@ -106,18 +106,29 @@ public sealed class IntegerEngine : nn.Module<Tensor, Tensor>
         var wZeros = tensor(weights.Zeros, float64, w.device).reshape([-1, .. Enumerable.Repeat(1L, (int)w.dim() - 1)]);
         var wCodes = wq.div(wSteps).round().Plus(wZeros);
         var acc = layer.Apply(q.Minus(input.Zero), wCodes.sub(wZeros), null);
-        MaxAccumulatorMagnitude = Math.Max(MaxAccumulatorMagnitude, acc.abs().max().item<double>());
-        // The accumulator's step per output channel: s_in · s_w (a power of two); the bias must lie on it.
+                // The accumulator's step per output channel: s_in · s_w (a power of two); the bias must lie on it.
         var accSteps = wSteps.flatten().Times(input.Step);
         long[] shape = [1, -1, .. Enumerable.Repeat(1L, (int)acc.dim() - 2)];
         if (layer.Bias is { } b)
         {
             var bias = (spec.Bias is { } bf ? bf.Trim(b.detach().to(float32)) : b.detach().to(float32)).to(float64);
             var bCodes = bias.div(accSteps);
-            if (bCodes.round().ne(bCodes).any().item<bool>())
-                throw new RistrettoException($"layer '{name}': its bias is finer than the accumulator's step s_in·s_w; the integer engine needs an integer bias (give the bias the product's step)");
+            // A bias finer than s_in·s_w: widen the accumulator by k fraction bits (a left shift) until it is an integer.
+            int k = 0;
+            while (bCodes.round().ne(bCodes).any().item<bool>())
+            {
+                if (++k > 30)
+                    throw new RistrettoException($"layer '{name}': its bias is not on a power-of-two refinement of the accumulator's step s_in·s_w; the integer engine needs an integer bias");
+                bCodes = bCodes.Times(2.0);
+            }
+            if (k > 0)
+            {
+                acc = acc.Times(Math.ScaleB(1.0, k));
+                accSteps = accSteps.Times(Math.ScaleB(1.0, -k));
+            }
             acc = acc.Plus(bCodes.reshape(shape));
         }
+        MaxAccumulatorMagnitude = Math.Max(MaxAccumulatorMagnitude, acc.abs().max().item<double>());
         if (output is null)
             return new(acc.mul(accSteps.reshape(shape)).to(float32), null); // the layer's output stays float (the last quantized layer only)
         // Requantize: value = acc · s_acc; code = round(value / s_out) + z_out, a shift by log2(s_out / s_acc), saturated.

@@ -149,6 +149,18 @@ public sealed record QuantizeSettings
     /// <summary>Integer mode: activation ranges from the MSE-optimal clipping threshold instead of the max (null: max).</summary>
     public bool? MseCalibration { get; init; }
 
+    /// <summary>Whose rules fit formats to the calibrated ranges: this project's (default) or Ristretto's, bit for bit.</summary>
+    public Compatibility Compat { get; init; } = Compatibility.None;
+
+    /// <summary>
+    /// Dynamic-fixed-point modes: how activation ranges are chosen (<c>--calibration</c>: max, mse, percentile:P); null:
+    /// max. In integer mode <see cref="MseCalibration"/> says the same.
+    /// </summary>
+    public RangeMethod? ActivationCalibration { get; init; }
+
+    /// <summary>Dynamic-fixed-point modes: how weight ranges are chosen (<c>--weight-calibration</c>); null: mse.</summary>
+    public RangeMethod? WeightCalibration { get; init; }
+
     /// <summary>Per-type sweeps, or then a per-layer search.</summary>
     public SearchKind Search { get; init; } = SearchKind.PerType;
 
@@ -196,7 +208,17 @@ public sealed record QuantizeSettings
     {
         const string integer = "integer";
         if (Mode != QuantizeMode.Integer && (Scale is not null || PerChannel || Asymmetric || MseCalibration is not null))
-            throw new RistrettoException($"--scale, --per-channel, --asymmetric and --calibration go with --trimming-mode {integer}");
+            throw new RistrettoException($"--scale, --per-channel and --asymmetric go with --trimming-mode {integer}");
+        if ((ActivationCalibration is not null || WeightCalibration is not null) && Compat == Compatibility.Ristretto)
+            throw new RistrettoException("--calibration and --weight-calibration choose ranges by error; --compat ristretto keeps Ristretto's ranges from the maximum");
+        if (Mode is QuantizeMode.MiniFloat && (ActivationCalibration is not null || WeightCalibration is not null))
+            throw new RistrettoException("--calibration and --weight-calibration are not implemented for minifloat's exponent bias yet");
+        if (Mode is QuantizeMode.Integer && (WeightCalibration is not null || ActivationCalibration is { Kind: "percentile" }))
+            throw new RistrettoException($"--trimming-mode {integer} takes --calibration max or mse (percentile and --weight-calibration are not implemented for it yet)");
+        if (Compat == Compatibility.Ristretto && Mode == QuantizeMode.Integer)
+            throw new RistrettoException($"--compat ristretto keeps Ristretto's trimming modes; it does not go with --trimming-mode {integer}");
+        if (QuantizedModelPath is not null && Compat == Compatibility.None && Mode is QuantizeMode.DynamicFixedPoint or QuantizeMode.PowerOfTwoWeights)
+            throw new RistrettoException($"--model-quantized writes Ristretto's prototxt, which has no field for this project's default formats (unsigned activations, a bias format of its own): add --compat ristretto, or write the plan with --plan");
         if (Search == SearchKind.PerLayer && Mode != QuantizeMode.DynamicFixedPoint)
             throw new RistrettoException("--search per-layer works with dynamic_fixed_point only");
         if (Widths != null && (Mode is not (QuantizeMode.DynamicFixedPoint or QuantizeMode.Integer) || Search == SearchKind.PerLayer))

@@ -28,11 +28,14 @@ public static class Quantizer
         var network = loaded.Network("quantized");
         var data = ModelLoader.WithModelData(settings.Data, loaded.Path, settings.DataGiven, observer);
         var scheme = settings.Scheme;
+        var rules = settings.Compat == Compatibility.Ristretto ? RangeRules.Ristretto
+            : RangeRules.Default with { WeightRange = settings.WeightCalibration ?? RangeMethod.Mse, ActivationRange = settings.ActivationCalibration ?? RangeMethod.Max };
         bool integer = settings.Mode == QuantizeMode.Integer;
         using var job = JobData.Open(data, network.Inputs[0].Shape, dev, eval: true, train: false, calibration: true,
             ModelLoader.RememberedPreprocessing(loaded.Path), observer.Info);
         var test = job.Eval!;
-        var ranges = Calibration.Measure(network, job.Calibration!, int.MaxValue, 64, scheme.MseClipping && integer ? IntegerScheme.HistogramBins : 0);
+        bool histograms = integer ? scheme.MseClipping : !rules.RistrettoLengths && rules.ActivationRange.NeedsHistogram;
+        var ranges = Calibration.Measure(network, job.Calibration!, int.MaxValue, 64, histograms ? IntegerScheme.HistogramBins : 0);
         int size = settings.BatchSize;
         int its = (test.Count + size - 1) / size;
         var metric = margin.Metric;
@@ -40,7 +43,7 @@ public static class Quantizer
         RistrettoDfpSearch Sweeps() => integer
             ? new RistrettoDfpSearch(network, ranges, test, its, size, scheme.Formats(network), IntegerScheme.Widths, scheme.Describe())
                 { WidenToMargin = !settings.NoWiden, Metric = metric, MeasureFidelity = fidelity }
-            : new RistrettoDfpSearch(network, ranges, test, its, size) { WidenToMargin = !settings.NoWiden, Metric = metric, MeasureFidelity = fidelity };
+            : new RistrettoDfpSearch(network, ranges, test, its, size, rules.DynamicFixedPoint) { WidenToMargin = !settings.NoWiden, Metric = metric, MeasureFidelity = fidelity };
         string describe = integer ? scheme.Describe() : QuantizeModes.Name(settings.Mode);
 
         QuantizeResult result;
@@ -72,7 +75,7 @@ public static class Quantizer
                     search.Plan(step.ConvWeightBits, step.FcWeightBits, step.ActivationBits), Accuracy(step.Top1, step.Top5, "quantize, combined")));
             if (settings.Search == SearchKind.PerLayer)
             {
-                var layerSearch = new PerLayerSearch(network, ranges, test, its, size) { Metric = metric, MeasureFidelity = fidelity };
+                var layerSearch = new PerLayerSearch(network, ranges, test, its, size) { Rules = rules, Metric = metric, MeasureFidelity = fidelity };
                 int most = 2 + 2 * network.Nodes.Count(n => n.Layer is IWeightedLayer) * 4;
                 var layered = observer.Stage("per-layer", most, p => layerSearch.Run(margin.Value, settings.TimeBudget, p, cancel));
                 double typeCost = layerSearch.Cost(sweeps.Plan);
@@ -86,13 +89,13 @@ public static class Quantizer
         }
         else if (settings.Mode == QuantizeMode.MiniFloat)
         {
-            var modes = new RistrettoOtherModes(network, ranges, test, its, size) { Metric = metric, MeasureFidelity = fidelity };
+            var modes = new RistrettoOtherModes(network, ranges, test, its, size) { Rules = rules, Metric = metric, MeasureFidelity = fidelity };
             var found = observer.Stage("quantize", 3, p => modes.MiniFloat(margin.Value, p, cancel));
             result = Result(found.Baseline, found.Quantized, found.Plan) with { MiniFloat = found };
         }
         else
         {
-            var modes = new RistrettoOtherModes(network, ranges, test, its, size) { Metric = metric, MeasureFidelity = fidelity };
+            var modes = new RistrettoOtherModes(network, ranges, test, its, size) { Rules = rules, Metric = metric, MeasureFidelity = fidelity };
             var found = observer.Stage("quantize", 2, p => modes.PowerOfTwo(progress: p, cancel: cancel));
             result = Result(found.Baseline, found.Quantized, found.Plan) with { PowerOfTwo = found };
         }

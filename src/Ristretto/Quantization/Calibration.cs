@@ -14,6 +14,9 @@ namespace Ristretto.Quantization;
 /// </summary>
 public static class Calibration
 {
+    /// <summary>Bins of every weight histogram (<see cref="LayerRange.WeightHistogram"/>, always measured: the weights are at hand).</summary>
+    public const int WeightHistogramBins = 2048;
+
     /// <summary>Runs <paramref name="batches"/> batches of <paramref name="batchSize"/> images of <paramref name="data"/>.</summary>
     public static IReadOnlyDictionary<string, LayerRange> Measure(Network network, ImageDataset data, int batches = 10, int batchSize = 64,
         int histogramBins = 0)
@@ -104,6 +107,7 @@ public static class Calibration
         if (wasTraining)
             network.train();
         var ranges = new Dictionary<string, LayerRange>(StringComparer.Ordinal);
+        var nonNegative = NonNegativeBlobs.Of(network, input => blobMin.TryGetValue(input, out double least) && least >= 0);
         using (no_grad())
             foreach (var node in network.Nodes.Where(n => QuantizedLayers.IsQuantizable(n.Layer)))
             {
@@ -112,13 +116,24 @@ public static class Calibration
                     : (0, 0);
                 ranges[node.Layer.LayerName] = new LayerRange(blobMax[node.Inputs[0]], blobMax[node.Outputs[0]], weights, bias)
                 {
-                    InputMin = blobMin[node.Inputs[0]], OutputMin = blobMin[node.Outputs[0]],
+                    WeightHistogram = node.Layer is IWeightedLayer wl ? WeightHistogram(wl, weights) : null,
+                    InputMin = blobMin[node.Inputs[0]], OutputMin = blobMin[node.Outputs[0]], InputNonNegative = nonNegative.Contains(node.Inputs[0]),
                     InputHistogram = histograms.GetValueOrDefault(node.Inputs[0]), OutputHistogram = histograms.GetValueOrDefault(node.Outputs[0]),
                     RectifiedOutput = rectifiedMax.TryGetValue(node.Layer.LayerName, out var r) ? r : null,
                     RectifiedOutputHistogram = rectifiedHistograms.GetValueOrDefault(node.Layer.LayerName),
                 };
             }
         return ranges;
+    }
+
+    private static double[] WeightHistogram(IWeightedLayer layer, double max)
+    {
+        var h = new double[WeightHistogramBins];
+        using var cpu = layer.Weight.detach().to_type(ScalarType.Float32).cpu().contiguous();
+        double perBin = max > 0 ? WeightHistogramBins / max : 0;
+        foreach (float v in cpu.data<float>())
+            h[Math.Min((int)(Math.Abs(v) * perBin), WeightHistogramBins - 1)]++;
+        return h;
     }
 
     /// <summary>

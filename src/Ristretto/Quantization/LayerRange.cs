@@ -13,6 +13,15 @@ public sealed record LayerRange(double Input, double Output, double Weights, dou
     /// <summary>Smallest (signed) output value seen.</summary>
     public double OutputMin { get; init; } = double.NaN;
 
+    /// <summary>
+    /// Whether the input cannot be negative, read from the graph (<see cref="NonNegativeBlobs"/>: after a ReLU, ReLU6,
+    /// pooling of such, or a network input calibration saw no negative value in): an unsigned format holds it.
+    /// </summary>
+    public bool InputNonNegative { get; init; }
+
+    /// <summary>Histogram of |w| over [0, <see cref="Weights"/>] in <see cref="Calibration.WeightHistogramBins"/> equal bins (null for a layer without weights).</summary>
+    public double[]? WeightHistogram { get; init; }
+
     /// <summary>Histogram of |input| over [0, <see cref="Input"/>] in equal bins (null unless calibration was asked for histograms).</summary>
     public double[]? InputHistogram { get; init; }
 

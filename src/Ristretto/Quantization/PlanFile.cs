@@ -8,10 +8,12 @@ namespace Ristretto.Quantization;
 
 /// <summary>
 /// Reads and writes a <see cref="QuantizationPlan"/> as JSON, so any command can apply a plan to the float
-/// model: <c>{"description": …, "layers": {"conv1": {"weights": {"kind": "dfp", "bw": 8, "fl": 7}, "bias": …,
+/// model: <c>{"version": 2, "description": …, "layers": {"conv1": {"weights": {"kind": "dfp", "bw": 8, "fl": 7}, "bias": …,
 /// "input": …, "output": …, "rounding": "nearest", "learn": "lsq"}}, "accuracy": {"top1": …, "top5": …}}</c>
 /// ("learn": lsq or lsq+ asks fine-tuning to train the integer scales; it and accuracy are optional).
-/// Formats: dfp (bw, fl), minifloat (exp_bits, mant_bits), pow2 (exp_min, exp_max, zero), int (bw, signed,
+/// Version 2 (issue 15) added the unsigned dynamic fixed point (<c>"signed": false</c>); a file without "version" is
+/// version 1 and loads as before; a newer version is refused in one line.
+/// Formats: dfp (bw, fl, signed), minifloat (exp_bits, mant_bits), pow2 (exp_min, exp_max, zero), int (bw, signed,
 /// scales, zero_points, axis, narrow, scale_kind float|fixed|pow2, scale_frac_bits), binary (alpha),
 /// ternary (threshold, alpha). Floats are written in their shortest round-trip form, so a plan reloads
 /// bit for bit. Written atomically.
@@ -19,6 +21,9 @@ namespace Ristretto.Quantization;
 public static class PlanFile
 {
     private static readonly string[] Parts = ["weights", "bias", "input", "output"];
+
+    /// <summary>The version this build writes, and the newest it reads.</summary>
+    public const int Version = 2;
 
     /// <summary>Writes <paramref name="plan"/> to <paramref name="path"/>.</summary>
     /// <param name="path">Where to write.</param>
@@ -44,7 +49,7 @@ public static class PlanFile
                 layer["learn"] = LearningName(spec.Learning);
             layers[name] = layer;
         }
-        var root = new JsonObject { ["description"] = plan.Description, ["layers"] = layers };
+        var root = new JsonObject { ["version"] = Version, ["description"] = plan.Description, ["layers"] = layers };
         if (accuracy is var (top1, top5))
             root["accuracy"] = new JsonObject { ["top1"] = top1, ["top5"] = top5 };
         // Relaxed escaping keeps "lsq+" and non-ASCII descriptions readable (the file is never embedded in HTML).
@@ -72,7 +77,17 @@ public static class PlanFile
         {
             throw new RistrettoException($"plan file {path} is not valid JSON: {e.Message.Split('\n')[0]}", e);
         }
-        if (root is not JsonObject top || top["layers"] is not JsonObject layers)
+        if (root is not JsonObject top)
+            throw new RistrettoException($"plan file {path} has no \"layers\" object");
+        if (top["version"] is { } version)
+        {
+            int? v = version.GetValueKind() == JsonValueKind.Number && version.AsValue().TryGetValue(out int n) ? n : null;
+            if (v is not { } known || known < 1)
+                throw new RistrettoException($"plan file {path}: \"version\" must be a positive integer, got {version.ToJsonString()}");
+            if (known > Version)
+                throw new RistrettoException($"plan file {path} is version {known}; this build reads plan files up to version {Version}");
+        }
+        if (top["layers"] is not JsonObject layers)
             throw new RistrettoException($"plan file {path} has no \"layers\" object");
         var result = new Dictionary<string, LayerQuantization>(StringComparer.Ordinal);
         foreach (var (name, node) in layers)

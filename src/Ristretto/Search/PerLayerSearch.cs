@@ -45,6 +45,9 @@ public sealed class PerLayerSearch
     /// <summary>BOPs of a plan on this network.</summary>
     public double Cost(QuantizationPlan plan) => BitOperations.Of(plan, _macs);
 
+    /// <summary>How formats are fitted to the calibrated ranges (default: <see cref="RangeRules.Default"/>).</summary>
+    public RangeRules Rules { get; init; } = RangeRules.Default;
+
     /// <summary>Runs the search within <paramref name="timeBudget"/> (null: no limit).</summary>
     public PerLayerResult Run(double marginPoints, TimeSpan? timeBudget = null, Action<int, string>? progress = null, CancellationToken cancel = default)
     {
@@ -101,16 +104,13 @@ public sealed class PerLayerSearch
         return new PerLayerResult(baseline, widths, plan, final, scored, ParetoFront.Of(scored, p => p.Bops, p => p.Top1), exhausted, scorer.Evaluations, watch.Elapsed.TotalSeconds);
     }
 
-    /// <summary>The plan for given per-layer widths (Ristretto's integer-length rules from calibration).</summary>
+    /// <summary>The plan for given per-layer widths (formats fitted to the calibrated ranges by <see cref="Rules"/>).</summary>
     public QuantizationPlan Plan(IReadOnlyDictionary<string, (int Weights, int Activations)> widths)
     {
         var layers = new Dictionary<string, LayerQuantization>(StringComparer.Ordinal);
         foreach (var (name, (w, a)) in widths)
         {
-            var range = _ranges[name];
-            var weights = DynamicFixedPoint.FromMaxAbs(w, range.Weights, isWeights: true);
-            layers[name] = new LayerQuantization(weights, weights,
-                DynamicFixedPoint.FromMaxAbs(a, range.Input, isWeights: false), DynamicFixedPoint.FromMaxAbs(a, range.Output, isWeights: false));
+            layers[name] = Rules.DynamicFixedPoint(name, _ranges[name], w, a);
         }
         return new QuantizationPlan(layers, "per-layer dynamic fixed point: " + string.Join(", ", widths.Select(kv => $"{kv.Key} {kv.Value.Weights}/{kv.Value.Activations}")));
     }

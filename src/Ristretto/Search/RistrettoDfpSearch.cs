@@ -16,8 +16,8 @@ namespace Ristretto.Search;
 /// combined plan missed the margin; here (unless <see cref="WidenToMargin"/> is off) each step scores every
 /// part one width wider and keeps the best-scoring of those plans, until the combined plan meets the margin.
 /// Integer lengths come from
-/// calibration: weights <c>ceil(log2 max) + 1</c>, activations <c>ceil(log2 max)</c>; biases share the
-/// weights' format, as in Ristretto. The same sweeps run for other formats (integer schemes) through a
+/// calibration by <see cref="RangeRules"/> (by default lengths that hold the maximum, unsigned non-negative tensors, a
+/// bias format of its own; <see cref="RangeRules.Ristretto"/>: Ristretto's). The same sweeps run for other formats (integer schemes) through a
 /// <see cref="LayerFormats"/> factory and their own list of widths.
 /// </summary>
 public sealed class RistrettoDfpSearch
@@ -39,13 +39,13 @@ public sealed class RistrettoDfpSearch
     /// <param name="test">Test set.</param>
     /// <param name="iterations">Test batches per evaluation.</param>
     /// <param name="batchSize">Test batch size.</param>
-    /// <param name="formats">The formats of a layer at given widths (default: Ristretto's dynamic fixed point).</param>
+    /// <param name="formats">The formats of a layer at given widths (default: dynamic fixed point by <see cref="RangeRules.Default"/>).</param>
     /// <param name="widths">The widths swept, widest first (default: <see cref="Widths"/>).</param>
     /// <param name="label">What the plans are called.</param>
     public RistrettoDfpSearch(Network network, IReadOnlyDictionary<string, LayerRange> ranges, ImageDataset test, int iterations, int batchSize,
         LayerFormats? formats = null, IReadOnlyList<int>? widths = null, string label = "dynamic fixed point")
     {
-        _formats = formats ?? DynamicFixedPointFormats;
+        _formats = formats ?? RangeRules.Default.DynamicFixedPoint;
         SweepWidths = widths ?? Widths;
         _label = label;
         _network = network ?? throw new ArgumentNullException(nameof(network));

@@ -27,6 +27,9 @@ public sealed class RistrettoOtherModes
     /// <summary>Whether agreement, SQNR and cosine are measured on every plan scored (<see cref="Evaluation.EvalResult.Metrics"/>).</summary>
     public bool MeasureFidelity { get; init; }
 
+    /// <summary>How the power-of-two mode's dynamic-fixed-point activations and biases are fitted (default: <see cref="RangeRules.Default"/>).</summary>
+    public RangeRules Rules { get; init; } = RangeRules.Default;
+
     private readonly Network _network;
     private readonly IReadOnlyDictionary<string, LayerRange> _ranges;
     private readonly ImageDataset _test;
@@ -100,10 +103,7 @@ public sealed class RistrettoOtherModes
         var layers = Weighted().ToDictionary(name => name, name =>
         {
             var range = _ranges[name];
-            return new LayerQuantization(weights,
-                DynamicFixedPoint.FromMaxAbs(activationBits, range.Bias, isWeights: true),
-                DynamicFixedPoint.FromMaxAbs(activationBits, range.Input, isWeights: false),
-                DynamicFixedPoint.FromMaxAbs(activationBits, range.Output, isWeights: false));
+            return new LayerQuantization(weights, Rules.Bias(activationBits, range.Bias), Rules.Input(activationBits, range), Rules.Output(activationBits, range));
         });
         var plan = new QuantizationPlan(layers, $"power-of-two weights 2^[{minExponent},{maxExponent}], {activationBits}-bit dynamic fixed point activations and biases");
         var quantized = scorer.Score(plan, "power-of-two weights");

@@ -94,6 +94,25 @@ public class QuantizeCommandTests
         Assert.Contains("--no-widen", Assert.Single(r.ErrorLines));
     }
 
+    [Theory]
+    [InlineData("--model-quantized", "q.prototxt")]
+    [InlineData("--weight-calibration", "mse")]
+    public void Should_Refuse_What_Ristrettos_Formats_Cannot_Hold_Or_Compat_Does_Not_Do_In_One_Line(string option, string value)
+    {
+        string[] compat = option == "--model-quantized" ? [] : ["--compat", "ristretto"];
+        var r = CliProcess.Run(["quantize", "--model", "/nonexistent", option, value, .. compat]);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("--compat ristretto", Assert.Single(r.ErrorLines));
+    }
+
+    [Fact]
+    public void Should_Refuse_A_Percentile_In_Integer_Mode_In_One_Line()
+    {
+        var r = CliProcess.Run(["quantize", "--model", "/nonexistent", "--trimming-mode", "integer", "--calibration", "percentile:99.9"]);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("--calibration percentile:99.9", Assert.Single(r.ErrorLines));
+    }
+
     [Fact]
     public void Should_Refuse_A_Trimming_Mode_It_Cannot_Search_In_One_Line()
     {

@@ -105,7 +105,7 @@ public class RistrettoDfpSearchTests
         var (net, train, test) = (trained.Net, trained.Train, trained.Test);
         {
             var ranges = Calibration.Measure(net, train, 2, 64);
-            var plan = new RistrettoDfpSearch(net, ranges, test, 1, 100).Plan(8, 8, 8);
+            var plan = new RistrettoDfpSearch(net, ranges, test, 1, 100, RangeRules.Ristretto.DynamicFixedPoint).Plan(8, 8, 8);
             var w = (DynamicFixedPoint)plan.Layers["conv2"].Weights!;
             var o = (DynamicFixedPoint)plan.Layers["conv2"].Output!;
             Assert.Equal((int)Math.Ceiling(Math.Log2(ranges["conv2"].Weights)) + 1, w.IntegerLength);

@@ -20,7 +20,7 @@ public class CaffeExportTests
         using var dir = new TempDir();
         using var trained = new TrainedLeNet(testImages: 300);
         var (net, train, test) = (trained.Net, trained.Train, trained.Test);
-        var search = new RistrettoDfpSearch(net, Calibration.Measure(net, train, 4, 64), test, 3, 100);
+        var search = new RistrettoDfpSearch(net, Calibration.Measure(net, train, 4, 64), test, 3, 100, RangeRules.Ristretto.DynamicFixedPoint);
         var plan = search.Plan(2, 4, 4);
         double expected;
         using (var q = new QuantizedNetwork(net, plan))
@@ -58,7 +58,7 @@ public class CaffeExportTests
         using var data = new TensorImageSet(SyntheticDigits.Create(128, seed: 1), CPU);
         var ranges = Calibration.Measure(net, data, 2, 64);
         Assert.True(ranges["up1"].Weights > 0 && ranges["up1"].Output > 0, "the deconvolution was not calibrated");
-        var plan = new RistrettoDfpSearch(net, ranges, data, 1, 64).Plan(4, 8, 8);
+        var plan = new RistrettoDfpSearch(net, ranges, data, 1, 64, RangeRules.Ristretto.DynamicFixedPoint).Plan(4, 8, 8);
         var spec = plan.Layers["up1"];
         Assert.Equal(4, ((Ristretto.Formats.DynamicFixedPoint)spec.Weights!).BitWidth); // swept with the convolutions
 

@@ -9,7 +9,10 @@ namespace Ristretto.Interchange.Caffe.RistrettoLayers;
 /// Converts between a <see cref="LayerQuantization"/> and Ristretto's <c>quantization_param</c>. A part left
 /// in float32 is written with 32 bits and read back as float32 (no dynamic-fixed-point format has more
 /// than 24 bits). In power-of-two mode the bias, which Ristretto kept in float and has no field for, is
-/// 8-bit dynamic fixed point fitted to the bias's largest magnitude, on export and import alike.
+/// 8-bit dynamic fixed point fitted to the bias's largest magnitude, on export and import alike. The unsigned dynamic
+/// fixed point (this project's default for non-negative tensors) has no field in <c>QuantizationParameter</c>, and a
+/// bias in a format of its own none either: both are refused in one line naming the layer (<c>quantize --compat
+/// ristretto</c> makes plans that Ristretto's prototxt holds).
 /// </summary>
 internal static class RistrettoQuantization
 {
@@ -29,12 +32,14 @@ internal static class RistrettoQuantization
                 q.ExpMin = p.MinExponent;
                 q.ExpMax = p.MaxExponent;
                 break;
+            case DynamicFixedPoint { Signed: false }:
+                throw Unsigned(layer, "weights");
             case DynamicFixedPoint w:
                 q.Precision = QuantizationParameter.Types.Precision.DynamicFixedPoint;
                 q.BwParams = (uint)w.BitWidth;
                 q.FlParams = w.FractionalLength;
                 if (spec.Bias is not null && !Equals(spec.Bias, w))
-                    throw new RistrettoException($"layer '{layer}': Ristretto's fixed-point layers share one format for weights and bias");
+                    throw new RistrettoException($"layer '{layer}': Ristretto's fixed-point layers share one format for weights and bias, but this plan gives the bias {spec.Bias} and the weights {w} (quantize --compat ristretto makes plans Ristretto's prototxt holds)");
                 break;
             case null:
                 q.Precision = QuantizationParameter.Types.Precision.DynamicFixedPoint;
@@ -43,8 +48,8 @@ internal static class RistrettoQuantization
             default:
                 throw new RistrettoException($"layer '{layer}': {spec.Weights.Kind} weights have no Ristretto precision");
         }
-        (q.BwLayerIn, q.FlLayerIn) = Activation(spec.Input, layer);
-        (q.BwLayerOut, q.FlLayerOut) = Activation(spec.Output, layer);
+        (q.BwLayerIn, q.FlLayerIn) = Activation(spec.Input, layer, "input");
+        (q.BwLayerOut, q.FlLayerOut) = Activation(spec.Output, layer, "output");
         return q;
     }
 
@@ -105,12 +110,16 @@ internal static class RistrettoQuantization
 
     private static DynamicFixedPoint? Dfp(uint bits, int fl) => bits >= FloatBits ? null : new DynamicFixedPoint((int)bits, fl);
 
-    private static (uint Bits, int Fl) Activation(NumberFormat? format, string layer) => format switch
+    private static (uint Bits, int Fl) Activation(NumberFormat? format, string layer, string part) => format switch
     {
         null => (FloatBits, 0),
+        DynamicFixedPoint { Signed: false } => throw Unsigned(layer, part),
         DynamicFixedPoint d => ((uint)d.BitWidth, d.FractionalLength),
         _ => throw new RistrettoException($"layer '{layer}': Ristretto stores activations as dynamic fixed point, not {format.Kind}"),
     };
+
+    private static RistrettoException Unsigned(string layer, string part) =>
+        new($"layer '{layer}': its {part} is unsigned dynamic fixed point, which Ristretto's QuantizationParameter has no field for (quantize --compat ristretto makes plans Ristretto's prototxt holds; the plan JSON keeps unsigned formats)");
 
     private static bool Same(NumberFormat? a, NumberFormat b) => a is null || Equals(a, b);
 }

@@ -1,0 +1,50 @@
+using System.Globalization;
+
+namespace Ristretto.Quantization;
+
+/// <summary>
+/// How a format's range is chosen from calibration (the <c>--calibration</c> and <c>--weight-calibration</c> options):
+/// <c>max</c> holds the largest value; <c>mse</c> picks, among ranges from the maximum down, the one with the least squared
+/// error over the value histogram (rounding plus saturation); <c>percentile:P</c> holds the P-th percentile of |x|.
+/// </summary>
+public sealed record RangeMethod
+{
+    private RangeMethod(string kind, double percentile) => (Kind, Percentile) = (kind, percentile);
+
+    /// <summary>max, mse or percentile.</summary>
+    public string Kind { get; }
+
+    /// <summary>P of percentile:P (in (0, 100]); NaN otherwise.</summary>
+    public double Percentile { get; }
+
+    /// <summary>Hold the maximum.</summary>
+    public static RangeMethod Max { get; } = new("max", double.NaN);
+
+    /// <summary>Least squared error over the histogram.</summary>
+    public static RangeMethod Mse { get; } = new("mse", double.NaN);
+
+    /// <summary>Hold the <paramref name="p"/>-th percentile of |x|.</summary>
+    public static RangeMethod AtPercentile(double p) => p > 0 && p <= 100
+        ? new("percentile", p)
+        : throw new RistrettoException($"percentile:{p.ToString(CultureInfo.InvariantCulture)}: P must be in (0, 100], e.g. percentile:99.99");
+
+    /// <summary>Whether the method needs a histogram of the values.</summary>
+    public bool NeedsHistogram => Kind != "max";
+
+    /// <summary>Parses max, mse or percentile:P; one error line naming <paramref name="option"/> otherwise.</summary>
+    public static RangeMethod Parse(string text, string option)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (text == "max")
+            return Max;
+        if (text == "mse")
+            return Mse;
+        if (text.StartsWith("percentile:", StringComparison.Ordinal)
+            && double.TryParse(text["percentile:".Length..], NumberStyles.Float, CultureInfo.InvariantCulture, out double p))
+            return AtPercentile(p);
+        throw new RistrettoException($"{option} {text}: expected max, mse or percentile:P (P in (0, 100]); kl is not implemented yet");
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => Kind == "percentile" ? $"percentile:{Percentile.ToString(CultureInfo.InvariantCulture)}" : Kind;
+}
