@@ -5,6 +5,7 @@ using Ristretto.Graph;
 using Ristretto.Interchange.Caffe.Writer;
 using Ristretto.Quantization;
 using Ristretto.Reports;
+using Ristretto.ScaleOut;
 using Ristretto.Search;
 
 namespace Ristretto.Jobs;
@@ -23,6 +24,8 @@ public static class Quantizer
         settings.Validate();
         observer ??= JobObserver.Silent;
         var margin = settings.EffectiveMargin;
+        if (settings.ScaleOut?.Work is { } work)
+            WorkFolder.RefuseIfLocked(work); // before the model and data are loaded
         var dev = DeviceSelector.Resolve(settings.Device);
         using var loaded = ModelLoader.Load(settings.Model, dev, settings.Weights, applyQuantization: false, observer);
         var network = loaded.Network("quantized");
@@ -40,64 +43,87 @@ public static class Quantizer
         int its = (test.Count + size - 1) / size;
         var metric = margin.Metric;
         bool fidelity = settings.ExtraMetrics.Any(m => m.NeedsReference);
+        string? temporaryWork = settings.ScaleOut is { Work: null } ? Path.Combine(Path.GetTempPath(), $"ristretto-trials-{Guid.NewGuid():N}") : null;
+        using var trials = settings.ScaleOut is { } scaleOut
+            ? OpenTrials(settings, scaleOut with { Work = scaleOut.Work ?? temporaryWork, Device = scaleOut.Device ?? settings.Device },
+                TrialContext.Of(ModelReference.Of(loaded.Path, settings.Weights), data, job.Preprocessing, metric, fidelity, size, its), observer)
+            : null;
         RistrettoDfpSearch Sweeps() => integer
             ? new RistrettoDfpSearch(network, ranges, test, its, size, scheme.Formats(network), IntegerScheme.Widths, scheme.Describe())
-                { WidenToMargin = !settings.NoWiden, Metric = metric, MeasureFidelity = fidelity }
-            : new RistrettoDfpSearch(network, ranges, test, its, size, rules.DynamicFixedPoint) { WidenToMargin = !settings.NoWiden, Metric = metric, MeasureFidelity = fidelity };
+                { WidenToMargin = !settings.NoWiden, Metric = metric, MeasureFidelity = fidelity, Trials = trials }
+            : new RistrettoDfpSearch(network, ranges, test, its, size, rules.DynamicFixedPoint) { WidenToMargin = !settings.NoWiden, Metric = metric, MeasureFidelity = fidelity, Trials = trials };
         string describe = integer ? scheme.Describe() : QuantizeModes.Name(settings.Mode);
 
         QuantizeResult result;
         var scoredPlans = new List<ReportPlan>();
-        if (settings.Widths is { } w)
+        try
         {
-            var search = Sweeps();
-            var plan = search.Plan(w.Conv, w.Fc, w.Activations);
-            var (baseline, scored) = observer.Stage("quantize", 2, p => search.Score(plan, p, cancel));
-            result = Result(baseline, scored, plan);
-        }
-        else if (settings.Mode is QuantizeMode.DynamicFixedPoint or QuantizeMode.Integer)
-        {
-            var search = Sweeps();
-            var sweeps = observer.Stage("quantize", search.MaxEvaluations, p => search.Run(margin.Value, p, cancel));
-            result = Result(sweeps.Baseline, sweeps.Quantized, sweeps.Plan) with { Sweeps = sweeps, SweepWidths = search.SweepWidths };
-            foreach (var point in sweeps.Sweeps)
+            if (settings.Widths is { } w)
             {
-                var swept = point.Part switch
+                var search = Sweeps();
+                var plan = search.Plan(w.Conv, w.Fc, w.Activations);
+                var (baseline, scored) = observer.Stage("quantize", 2, p => search.Score(plan, p, cancel));
+                result = Result(baseline, scored, plan);
+            }
+            else if (settings.Mode is QuantizeMode.DynamicFixedPoint or QuantizeMode.Integer)
+            {
+                var search = Sweeps();
+                var sweeps = observer.Stage("quantize", search.MaxEvaluations, p => search.Run(margin.Value, p, cancel));
+                result = Result(sweeps.Baseline, sweeps.Quantized, sweeps.Plan) with { Sweeps = sweeps, SweepWidths = search.SweepWidths };
+                foreach (var point in sweeps.Sweeps)
                 {
-                    "conv weights" => search.Plan(point.Bits, null, null),
-                    "fc weights" => search.Plan(null, point.Bits, null),
-                    _ => search.Plan(null, null, point.Bits),
-                };
-                scoredPlans.Add(new ReportPlan($"{point.Part} {point.Bits}-bit", swept, Accuracy(point.Top1, point.Top5, "quantize sweep")));
+                    var swept = point.Part switch
+                    {
+                        "conv weights" => search.Plan(point.Bits, null, null),
+                        "fc weights" => search.Plan(null, point.Bits, null),
+                        _ => search.Plan(null, null, point.Bits),
+                    };
+                    scoredPlans.Add(new ReportPlan($"{point.Part} {point.Bits}-bit", swept, Accuracy(point.Top1, point.Top5, "quantize sweep")));
+                }
+                foreach (var step in sweeps.Combined.Where(t => (t.ConvWeightBits, t.FcWeightBits, t.ActivationBits) != (sweeps.ConvWeightBits, sweeps.FcWeightBits, sweeps.ActivationBits)))
+                    scoredPlans.Add(new ReportPlan($"combined {Width(step.ConvWeightBits)}/{Width(step.FcWeightBits)}/{Width(step.ActivationBits)}",
+                        search.Plan(step.ConvWeightBits, step.FcWeightBits, step.ActivationBits), Accuracy(step.Top1, step.Top5, "quantize, combined")));
+                if (settings.Search == SearchKind.PerLayer)
+                {
+                    var layerSearch = new PerLayerSearch(network, ranges, test, its, size) { Rules = rules, Metric = metric, MeasureFidelity = fidelity, Trials = trials };
+                    int most = 2 + 2 * network.Nodes.Count(n => n.Layer is IWeightedLayer) * 4;
+                    var layered = observer.Stage("per-layer", most, p => layerSearch.Run(margin.Value, settings.TimeBudget, p, cancel));
+                    double typeCost = layerSearch.Cost(sweeps.Plan);
+                    scoredPlans.Add(new ReportPlan("per-type plan", sweeps.Plan, Accuracy(sweeps.Quantized.Top1, sweeps.Quantized.Top5, "quantize")));
+                    // CostPoint.Top1 is the driving score; top-1 and top-5 are known only when top-1 drove the search.
+                    var chosen = metric == Metric.Top1
+                        ? sweeps.Quantized with { Top1 = layered.Final.Top1, Top5 = layered.Final.Top5, Score = layered.Final.Top1 }
+                        : sweeps.Quantized with { Top1 = double.NaN, Top5 = double.NaN, Score = layered.Final.Top1, Metrics = new Dictionary<string, double> { [metric.Key] = layered.Final.Top1 } };
+                    result = result with { Plan = layered.Plan, Quantized = chosen, PerLayer = (layered, typeCost) };
+                }
             }
-            foreach (var step in sweeps.Combined.Where(t => (t.ConvWeightBits, t.FcWeightBits, t.ActivationBits) != (sweeps.ConvWeightBits, sweeps.FcWeightBits, sweeps.ActivationBits)))
-                scoredPlans.Add(new ReportPlan($"combined {Width(step.ConvWeightBits)}/{Width(step.FcWeightBits)}/{Width(step.ActivationBits)}",
-                    search.Plan(step.ConvWeightBits, step.FcWeightBits, step.ActivationBits), Accuracy(step.Top1, step.Top5, "quantize, combined")));
-            if (settings.Search == SearchKind.PerLayer)
+            else if (settings.Mode == QuantizeMode.MiniFloat)
             {
-                var layerSearch = new PerLayerSearch(network, ranges, test, its, size) { Rules = rules, Metric = metric, MeasureFidelity = fidelity };
-                int most = 2 + 2 * network.Nodes.Count(n => n.Layer is IWeightedLayer) * 4;
-                var layered = observer.Stage("per-layer", most, p => layerSearch.Run(margin.Value, settings.TimeBudget, p, cancel));
-                double typeCost = layerSearch.Cost(sweeps.Plan);
-                scoredPlans.Add(new ReportPlan("per-type plan", sweeps.Plan, Accuracy(sweeps.Quantized.Top1, sweeps.Quantized.Top5, "quantize")));
-                // CostPoint.Top1 is the driving score; top-1 and top-5 are known only when top-1 drove the search.
-                var chosen = metric == Metric.Top1
-                    ? sweeps.Quantized with { Top1 = layered.Final.Top1, Top5 = layered.Final.Top5, Score = layered.Final.Top1 }
-                    : sweeps.Quantized with { Top1 = double.NaN, Top5 = double.NaN, Score = layered.Final.Top1, Metrics = new Dictionary<string, double> { [metric.Key] = layered.Final.Top1 } };
-                result = result with { Plan = layered.Plan, Quantized = chosen, PerLayer = (layered, typeCost) };
+                var modes = new RistrettoOtherModes(network, ranges, test, its, size) { Rules = rules, Metric = metric, MeasureFidelity = fidelity, Trials = trials };
+                var found = observer.Stage("quantize", 3, p => modes.MiniFloat(margin.Value, p, cancel));
+                result = Result(found.Baseline, found.Quantized, found.Plan) with { MiniFloat = found };
+            }
+            else
+            {
+                var modes = new RistrettoOtherModes(network, ranges, test, its, size) { Rules = rules, Metric = metric, MeasureFidelity = fidelity, Trials = trials };
+                var found = observer.Stage("quantize", 2, p => modes.PowerOfTwo(progress: p, cancel: cancel));
+                result = Result(found.Baseline, found.Quantized, found.Plan) with { PowerOfTwo = found };
             }
         }
-        else if (settings.Mode == QuantizeMode.MiniFloat)
+        catch (DryRunWritten dry)
         {
-            var modes = new RistrettoOtherModes(network, ranges, test, its, size) { Rules = rules, Metric = metric, MeasureFidelity = fidelity };
-            var found = observer.Stage("quantize", 3, p => modes.MiniFloat(margin.Value, p, cancel));
-            result = Result(found.Baseline, found.Quantized, found.Plan) with { MiniFloat = found };
+            var none = new EvalResult(double.NaN, double.NaN, 0, 0);
+            return Result(none, none, QuantizationPlan.Float) with { DryRun = dry, ScaleOut = trials?.Summary };
         }
-        else
+        if (trials is not null)
         {
-            var modes = new RistrettoOtherModes(network, ranges, test, its, size) { Rules = rules, Metric = metric, MeasureFidelity = fidelity };
-            var found = observer.Stage("quantize", 2, p => modes.PowerOfTwo(progress: p, cancel: cancel));
-            result = Result(found.Baseline, found.Quantized, found.Plan) with { PowerOfTwo = found };
+            result = result with { ScaleOut = trials.Summary };
+            if (temporaryWork is not null)
+            {
+                trials.Dispose();
+                Directory.Delete(temporaryWork, recursive: true);
+                result = result with { ScaleOut = result.ScaleOut with { Folder = "(temporary, deleted)" } };
+            }
         }
 
         if (settings.QuantizedModelPath is { } prototxt)
@@ -143,6 +169,31 @@ public static class Quantizer
             Plan = plan,
             SchemeDescription = describe,
         };
+    }
+
+    /// <summary>
+    /// Opens the work folder of a fanned-out search (refusing one of another search, or one another search holds) and its
+    /// launcher. The search's identity is what decides its plans besides the trials' own context.
+    /// </summary>
+    private static TrialSearch OpenTrials(QuantizeSettings settings, ScaleOutSettings scaleOut, TrialContext context, IJobObserver observer)
+    {
+        string identity = string.Join("; ",
+            $"quantize --trimming-mode {QuantizeModes.Name(settings.Mode)}", $"--search {settings.Search}", $"scheme {settings.Scheme.Describe()}",
+            $"--compat {settings.Compat}", $"--calibration {settings.ActivationCalibration?.ToString() ?? "default"}/{settings.MseCalibration}",
+            $"--weight-calibration {settings.WeightCalibration?.ToString() ?? "default"}", $"--error-margin {settings.EffectiveMargin.Metric.Name} {settings.EffectiveMargin.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)}",
+            $"--no-widen {settings.NoWiden}", $"--widths {settings.Widths?.ToString() ?? "none"}", $"--time-budget {settings.TimeBudget?.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}",
+            context.ToJson().ToJsonString());
+        var folder = WorkFolder.OpenForSearch(scaleOut.Work!, identity, context.Model);
+        try
+        {
+            observer.Info($"trials: {folder.Path} ({scaleOut.Describe()}{(scaleOut.DryRun ? ", dry run" : "")})");
+            return new TrialSearch(folder, context, scaleOut, observer.Info);
+        }
+        catch
+        {
+            folder.Dispose();
+            throw;
+        }
     }
 
     /// <summary>A plan's accuracy for the report, or null when the data has no labels.</summary>
