@@ -44,6 +44,8 @@ public sealed class LocalLauncherTests
         });
         Assert.Equal(Normalised(serial.ToJson()), Normalised(fanned.ToJson()));
         Assert.Equal(PlanFile.Serialize(serial.Plan), PlanFile.Serialize(fanned.Plan));
+        Assert.Equal(serial.PerLayer!.Value.Result.Scored, fanned.PerLayer!.Value.Result.Scored); // every per-layer candidate read, in order
+        Assert.Equal(serial.Sweeps!.Sweeps, fanned.Sweeps!.Sweeps);
         var so = Assert.IsType<ScaleOutSummary>(fanned.ScaleOut);
         Assert.True(so.Rounds > 4 && so.Trials >= serial.Sweeps!.Evaluations + serial.PerLayer!.Value.Result.Evaluations, $"{so}");
 
