@@ -77,7 +77,7 @@ public static class TrialLaunchers
     {
         var sb = new StringBuilder(string.Join(' ', command.Select(ShellQuote)));
         sb.Append(" trial --work ").Append(ShellQuote(folder)).Append(" --index ").Append(indexExpression);
-        if (device is not null)
+        if (device is not null and not "auto")
             sb.Append(" --device ").Append(ShellQuote(device));
         return sb.ToString();
     }
