@@ -98,6 +98,37 @@ public sealed class TrialContractTests
     }
 
     [Fact]
+    public void Should_Run_A_Trial_Whose_Worker_Died_Again_And_Name_One_That_Keeps_Failing()
+    {
+        using var dir = new TempDir();
+        // A stand-in worker: the first one dies at once; the next ones answer each index with a prepared result.
+        Directory.CreateDirectory(dir.File("prepared"));
+        var score = new EvalResult(0.75, 0.5, 100, 0.1) { Score = 0.75 };
+        File.WriteAllText(dir.File("prepared/0.json"), new TrialResult(0, "float32 baseline", score, "h", "cpu", 0.1).Serialize());
+        string work = dir.File("work");
+        string script = $"if [ -f '{dir.File("marker")}' ]; then while read i; do cp '{dir.File("prepared")}'/$i.json '{work}'/results/$i.json; echo ok $i; done;"
+            + $" else touch '{dir.File("marker")}'; exit 3; fi";
+        var lines = new List<string>();
+        var settings = new ScaleOutSettings { Workers = 1, Retries = 1, WorkerCommand = ["sh", "-c", script, "worker"] };
+        using (var search = new TrialSearch(WorkFolder.OpenForSearch(work, "search A", Model), Context(), settings, lines.Add))
+        using (var evaluator = search.Open(Metric.Top1, false, null, CancellationToken.None))
+        {
+            var got = evaluator.ScoreOne(QuantizationPlan.Float, "float32 baseline");
+            Assert.Equal((0.75, 0.5), (got.Top1, got.Top5));
+            Assert.Equal(1, search.Summary.Retried);
+            Assert.Contains(lines, l => l.Contains("running them again", StringComparison.Ordinal));
+        }
+
+        // A worker that always dies: after 1 + --retries runs the search stops, naming the trial and its log.
+        var dying = settings with { WorkerCommand = ["sh", "-c", "exit 3", "worker"] };
+        using var again = new TrialSearch(WorkFolder.OpenForSearch(dir.File("work2"), "search A", Model), Context(), dying);
+        using var failing = again.Open(Metric.Top1, false, null, CancellationToken.None);
+        var e = Assert.Throws<RistrettoException>(() => failing.ScoreOne(QuantizationPlan.Float, "float32 baseline"));
+        Assert.Contains("trial(s) 0 left no result after 2 run(s)", e.Message, StringComparison.Ordinal);
+        Assert.Contains("logs/0.log", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Should_Write_A_Slurm_Job_Array_Script_With_The_Index_From_The_Task_Id()
     {
         using var dir = new TempDir();
@@ -144,6 +175,14 @@ public sealed class TrialContractTests
         Assert.Equal(mount.Name, volume.Name);
         Assert.Equal("shared-work", volume.PersistentVolumeClaim.ClaimName);
         Assert.Equal(yaml, KubernetesYaml.Serialize(job));
+
+        // Without a kube config the launcher writes the manifest and stops in one line (no API server is reached).
+        using var dir = new TempDir();
+        using var folder = WorkFolder.OpenForSearch(dir.File("work"), "search A", Model);
+        using var launcher = new KubernetesLauncher(settings with { KubeConfig = dir.File("no-such-config") });
+        var e = Assert.Throws<RistrettoException>(() => launcher.Run(new TrialBatch(folder, 1, 0, 2, [0, 1], 0), _ => { }, CancellationToken.None));
+        Assert.Contains("no kube config", e.Message, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(folder.Path, "kubernetes", "round-1.yaml")));
     }
 
     [Fact]
