@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Ristretto.Data;
 using Ristretto.Engine;
 using Ristretto.Evaluation;
@@ -19,6 +20,19 @@ public static class Quantizer
 {
     /// <summary>Runs the job; <paramref name="observer"/> sees progress and notes.</summary>
     public static QuantizeResult Run(QuantizeSettings settings, IJobObserver? observer = null, CancellationToken cancel = default)
+    {
+        var dryRun = new StrongBox<QuantizeResult?>();
+        try
+        {
+            return RunJob(settings, observer, cancel, dryRun);
+        }
+        catch (DryRunWritten written) when (dryRun.Value is { } partial)
+        {
+            return partial with { DryRun = written };
+        }
+    }
+
+    private static QuantizeResult RunJob(QuantizeSettings settings, IJobObserver? observer, CancellationToken cancel, StrongBox<QuantizeResult?> dryRun)
     {
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate();
@@ -56,64 +70,58 @@ public static class Quantizer
 
         QuantizeResult result;
         var scoredPlans = new List<ReportPlan>();
-        try
+        // A --dry-run launcher stops the search after writing its first round (see Run).
+        dryRun.Value = Result(new EvalResult(double.NaN, double.NaN, 0, 0), new EvalResult(double.NaN, double.NaN, 0, 0), QuantizationPlan.Float) with { ScaleOut = trials?.Summary };
+        if (settings.Widths is { } w)
         {
-            if (settings.Widths is { } w)
+            var search = Sweeps();
+            var plan = search.Plan(w.Conv, w.Fc, w.Activations);
+            var (baseline, scored) = observer.Stage("quantize", 2, p => search.Score(plan, p, cancel));
+            result = Result(baseline, scored, plan);
+        }
+        else if (settings.Mode is QuantizeMode.DynamicFixedPoint or QuantizeMode.Integer)
+        {
+            var search = Sweeps();
+            var sweeps = observer.Stage("quantize", search.MaxEvaluations, p => search.Run(margin.Value, p, cancel));
+            result = Result(sweeps.Baseline, sweeps.Quantized, sweeps.Plan) with { Sweeps = sweeps, SweepWidths = search.SweepWidths };
+            foreach (var point in sweeps.Sweeps)
             {
-                var search = Sweeps();
-                var plan = search.Plan(w.Conv, w.Fc, w.Activations);
-                var (baseline, scored) = observer.Stage("quantize", 2, p => search.Score(plan, p, cancel));
-                result = Result(baseline, scored, plan);
-            }
-            else if (settings.Mode is QuantizeMode.DynamicFixedPoint or QuantizeMode.Integer)
-            {
-                var search = Sweeps();
-                var sweeps = observer.Stage("quantize", search.MaxEvaluations, p => search.Run(margin.Value, p, cancel));
-                result = Result(sweeps.Baseline, sweeps.Quantized, sweeps.Plan) with { Sweeps = sweeps, SweepWidths = search.SweepWidths };
-                foreach (var point in sweeps.Sweeps)
+                var swept = point.Part switch
                 {
-                    var swept = point.Part switch
-                    {
-                        "conv weights" => search.Plan(point.Bits, null, null),
-                        "fc weights" => search.Plan(null, point.Bits, null),
-                        _ => search.Plan(null, null, point.Bits),
-                    };
-                    scoredPlans.Add(new ReportPlan($"{point.Part} {point.Bits}-bit", swept, Accuracy(point.Top1, point.Top5, "quantize sweep")));
-                }
-                foreach (var step in sweeps.Combined.Where(t => (t.ConvWeightBits, t.FcWeightBits, t.ActivationBits) != (sweeps.ConvWeightBits, sweeps.FcWeightBits, sweeps.ActivationBits)))
-                    scoredPlans.Add(new ReportPlan($"combined {Width(step.ConvWeightBits)}/{Width(step.FcWeightBits)}/{Width(step.ActivationBits)}",
-                        search.Plan(step.ConvWeightBits, step.FcWeightBits, step.ActivationBits), Accuracy(step.Top1, step.Top5, "quantize, combined")));
-                if (settings.Search == SearchKind.PerLayer)
-                {
-                    var layerSearch = new PerLayerSearch(network, ranges, test, its, size) { Rules = rules, Metric = metric, MeasureFidelity = fidelity, Trials = trials };
-                    int most = 2 + 2 * network.Nodes.Count(n => n.Layer is IWeightedLayer) * 4;
-                    var layered = observer.Stage("per-layer", most, p => layerSearch.Run(margin.Value, settings.TimeBudget, p, cancel));
-                    double typeCost = layerSearch.Cost(sweeps.Plan);
-                    scoredPlans.Add(new ReportPlan("per-type plan", sweeps.Plan, Accuracy(sweeps.Quantized.Top1, sweeps.Quantized.Top5, "quantize")));
-                    // CostPoint.Top1 is the driving score; top-1 and top-5 are known only when top-1 drove the search.
-                    var chosen = metric == Metric.Top1
-                        ? sweeps.Quantized with { Top1 = layered.Final.Top1, Top5 = layered.Final.Top5, Score = layered.Final.Top1 }
-                        : sweeps.Quantized with { Top1 = double.NaN, Top5 = double.NaN, Score = layered.Final.Top1, Metrics = new Dictionary<string, double> { [metric.Key] = layered.Final.Top1 } };
-                    result = result with { Plan = layered.Plan, Quantized = chosen, PerLayer = (layered, typeCost) };
-                }
+                    "conv weights" => search.Plan(point.Bits, null, null),
+                    "fc weights" => search.Plan(null, point.Bits, null),
+                    _ => search.Plan(null, null, point.Bits),
+                };
+                scoredPlans.Add(new ReportPlan($"{point.Part} {point.Bits}-bit", swept, Accuracy(point.Top1, point.Top5, "quantize sweep")));
             }
-            else if (settings.Mode == QuantizeMode.MiniFloat)
+            foreach (var step in sweeps.Combined.Where(t => (t.ConvWeightBits, t.FcWeightBits, t.ActivationBits) != (sweeps.ConvWeightBits, sweeps.FcWeightBits, sweeps.ActivationBits)))
+                scoredPlans.Add(new ReportPlan($"combined {Width(step.ConvWeightBits)}/{Width(step.FcWeightBits)}/{Width(step.ActivationBits)}",
+                    search.Plan(step.ConvWeightBits, step.FcWeightBits, step.ActivationBits), Accuracy(step.Top1, step.Top5, "quantize, combined")));
+            if (settings.Search == SearchKind.PerLayer)
             {
-                var modes = new RistrettoOtherModes(network, ranges, test, its, size) { Rules = rules, Metric = metric, MeasureFidelity = fidelity, Trials = trials };
-                var found = observer.Stage("quantize", 3, p => modes.MiniFloat(margin.Value, p, cancel));
-                result = Result(found.Baseline, found.Quantized, found.Plan) with { MiniFloat = found };
-            }
-            else
-            {
-                var modes = new RistrettoOtherModes(network, ranges, test, its, size) { Rules = rules, Metric = metric, MeasureFidelity = fidelity, Trials = trials };
-                var found = observer.Stage("quantize", 2, p => modes.PowerOfTwo(progress: p, cancel: cancel));
-                result = Result(found.Baseline, found.Quantized, found.Plan) with { PowerOfTwo = found };
+                var layerSearch = new PerLayerSearch(network, ranges, test, its, size) { Rules = rules, Metric = metric, MeasureFidelity = fidelity, Trials = trials };
+                int most = 2 + 2 * network.Nodes.Count(n => n.Layer is IWeightedLayer) * 4;
+                var layered = observer.Stage("per-layer", most, p => layerSearch.Run(margin.Value, settings.TimeBudget, p, cancel));
+                double typeCost = layerSearch.Cost(sweeps.Plan);
+                scoredPlans.Add(new ReportPlan("per-type plan", sweeps.Plan, Accuracy(sweeps.Quantized.Top1, sweeps.Quantized.Top5, "quantize")));
+                // CostPoint.Top1 is the driving score; top-1 and top-5 are known only when top-1 drove the search.
+                var chosen = metric == Metric.Top1
+                    ? sweeps.Quantized with { Top1 = layered.Final.Top1, Top5 = layered.Final.Top5, Score = layered.Final.Top1 }
+                    : sweeps.Quantized with { Top1 = double.NaN, Top5 = double.NaN, Score = layered.Final.Top1, Metrics = new Dictionary<string, double> { [metric.Key] = layered.Final.Top1 } };
+                result = result with { Plan = layered.Plan, Quantized = chosen, PerLayer = (layered, typeCost) };
             }
         }
-        catch (DryRunWritten dry)
+        else if (settings.Mode == QuantizeMode.MiniFloat)
         {
-            var none = new EvalResult(double.NaN, double.NaN, 0, 0);
-            return Result(none, none, QuantizationPlan.Float) with { DryRun = dry, ScaleOut = trials?.Summary };
+            var modes = new RistrettoOtherModes(network, ranges, test, its, size) { Rules = rules, Metric = metric, MeasureFidelity = fidelity, Trials = trials };
+            var found = observer.Stage("quantize", 3, p => modes.MiniFloat(margin.Value, p, cancel));
+            result = Result(found.Baseline, found.Quantized, found.Plan) with { MiniFloat = found };
+        }
+        else
+        {
+            var modes = new RistrettoOtherModes(network, ranges, test, its, size) { Rules = rules, Metric = metric, MeasureFidelity = fidelity, Trials = trials };
+            var found = observer.Stage("quantize", 2, p => modes.PowerOfTwo(progress: p, cancel: cancel));
+            result = Result(found.Baseline, found.Quantized, found.Plan) with { PowerOfTwo = found };
         }
         if (trials is not null)
         {
