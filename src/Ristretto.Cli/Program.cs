@@ -18,6 +18,7 @@ public static class Program
         root.Subcommands.Add(FinetuneCommand.Create());
         root.Subcommands.Add(ReportCommand.Create());
         root.Subcommands.Add(ExportCommand.Create());
+        root.Subcommands.Add(TrialCommand.Create());
         return root;
     }
 

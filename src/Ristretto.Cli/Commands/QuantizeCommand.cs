@@ -48,6 +48,7 @@ public static class QuantizeCommand
         var reportDir = new Option<string?>("--report") { Description = "Also write the hardware cost report (Markdown, HTML, JSON, charts) of every scored plan to this folder; see ristretto report." };
         var compat = new Option<string>("--compat") { Description = "ristretto: fit formats to ranges by Ristretto's rules bit for bit (activations il = ceil(log2 max) on a signed format, which saturates values above half the maximum; the bias shares the weights' format), so its table is reproducible; none (default): ranges that hold the maximum, unsigned formats for non-negative tensors, a bias format of its own.", DefaultValueFactory = _ => "none" };
         compat.AcceptOnlyFromAmong("none", "ristretto");
+        var scaleOut = new ScaleOutOptions();
         var weights = CommonOptions.Weights();
         var device = CommonOptions.Device();
         var json = CommonOptions.Json();
@@ -56,6 +57,7 @@ public static class QuantizeCommand
             model, weights, mode, compat, scale, perChannel, asymmetric, clipping, weightClipping, searchKind, noWiden, widths, learn, budget, margin, metric, metrics, layerSqnr, iterations, batch, calibration, quantized, plan, reportDir, device, json,
         };
         var data = new DataOptions(command, calibration: true);
+        scaleOut.AddTo(command);
         command.SetAction(r => CommandRunner.Run(cancel =>
         {
             if (r.GetValue(iterations) is < 1 || r.GetValue(calibration) is < 1)
@@ -96,6 +98,7 @@ public static class QuantizeCommand
                 PlanPath = r.GetValue(plan),
                 QuantizedModelPath = r.GetValue(quantized),
                 ReportFolder = r.GetValue(reportDir),
+                ScaleOut = scaleOut.Settings(r),
             }.Validate();
             var result = Quantizer.Run(settings, ProgressDisplay.Observer, cancel);
             Render(result);
@@ -108,6 +111,14 @@ public static class QuantizeCommand
     /// <summary>The tables and lines <c>quantize</c> prints for <paramref name="r"/>.</summary>
     private static void Render(QuantizeResult r)
     {
+        if (r.DryRun is { } dry)
+        {
+            Console.WriteLine($"dry run: wrote {dry.ScriptPath} for the first round ({dry.Trials} trials in {r.ScaleOut?.Folder}); nothing was submitted.");
+            Console.WriteLine("Submit it yourself, or run the same command without --dry-run: trials with results are not run again.");
+            return;
+        }
+        if (r.ScaleOut is { } so)
+            Console.WriteLine($"trials: {so.Trials} in {so.Rounds} rounds through {so.Launcher} ({so.Folder}){(so.Resumed > 0 ? $", {so.Resumed} resumed" : "")}{(so.Retried > 0 ? $", {so.Retried} retried" : "")}");
         var s = r.Settings;
         var metric = s.EffectiveMargin.Metric;
         if (s.Widths is { } w)

@@ -62,8 +62,27 @@ public sealed record QuantizeResult
     /// <summary>The cost report's HTML page.</summary>
     public string? ReportPath { get; init; }
 
+    /// <summary>What a fanned-out search did (work folder, launcher, rounds, trials), when it fanned out.</summary>
+    public ScaleOut.ScaleOutSummary? ScaleOut { get; init; }
+
+    /// <summary>With <c>--dry-run</c>: the script or manifest of the first round written (and nothing searched).</summary>
+    public ScaleOut.DryRunWritten? DryRun { get; init; }
+
     /// <summary>The JSON document of this result (the CLI's <c>--json</c>).</summary>
     public Dictionary<string, object?> ToJson()
+    {
+        if (DryRun is { } dry)
+            return new Dictionary<string, object?> { ["dry_run"] = new Dictionary<string, object?> { ["script"] = dry.ScriptPath, ["trials"] = dry.Trials, ["work"] = ScaleOut?.Folder } };
+        var report = Report();
+        if (ScaleOut is { } so)
+            report["scale_out"] = new Dictionary<string, object?>
+            {
+                ["work"] = so.Folder, ["launcher"] = so.Launcher, ["rounds"] = so.Rounds, ["trials"] = so.Trials, ["resumed"] = so.Resumed, ["retried"] = so.Retried,
+            };
+        return report;
+    }
+
+    private Dictionary<string, object?> Report()
     {
         Dictionary<string, object?> report;
         if (Settings.Widths is { } w)

@@ -197,6 +197,12 @@ public sealed record QuantizeSettings
     /// <summary>Write the cost report of every scored plan to this folder.</summary>
     public string? ReportFolder { get; init; }
 
+    /// <summary>
+    /// Fan the search's rounds out as numbered trials in a work folder, run by a launcher (local pool, Slurm, Kubernetes);
+    /// null: every plan is scored in this process.
+    /// </summary>
+    public ScaleOut.ScaleOutSettings? ScaleOut { get; init; }
+
     /// <summary>The margin that applies.</summary>
     public ErrorMargin EffectiveMargin => Margin ?? ErrorMargin.Default(Metric.Top1);
 
@@ -231,6 +237,7 @@ public sealed record QuantizeSettings
             throw new RistrettoException($"--time-budget must be positive, got {t.TotalSeconds.ToString(CultureInfo.InvariantCulture)}");
         if (BatchSize < 1)
             throw new RistrettoException($"--batch-size must be ≥ 1, got {BatchSize}");
+        ScaleOut?.Validate();
         _ = EffectiveMargin;
         return this;
     }

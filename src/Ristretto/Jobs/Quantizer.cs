@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Ristretto.Data;
 using Ristretto.Engine;
 using Ristretto.Evaluation;
@@ -5,6 +6,7 @@ using Ristretto.Graph;
 using Ristretto.Interchange.Caffe.Writer;
 using Ristretto.Quantization;
 using Ristretto.Reports;
+using Ristretto.ScaleOut;
 using Ristretto.Search;
 
 namespace Ristretto.Jobs;
@@ -19,10 +21,25 @@ public static class Quantizer
     /// <summary>Runs the job; <paramref name="observer"/> sees progress and notes.</summary>
     public static QuantizeResult Run(QuantizeSettings settings, IJobObserver? observer = null, CancellationToken cancel = default)
     {
+        var dryRun = new StrongBox<QuantizeResult?>();
+        try
+        {
+            return RunJob(settings, observer, cancel, dryRun);
+        }
+        catch (DryRunWritten written) when (dryRun.Value is { } partial)
+        {
+            return partial with { DryRun = written };
+        }
+    }
+
+    private static QuantizeResult RunJob(QuantizeSettings settings, IJobObserver? observer, CancellationToken cancel, StrongBox<QuantizeResult?> dryRun)
+    {
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate();
         observer ??= JobObserver.Silent;
         var margin = settings.EffectiveMargin;
+        if (settings.ScaleOut?.Work is { } work)
+            WorkFolder.RefuseIfLocked(work); // before the model and data are loaded
         var dev = DeviceSelector.Resolve(settings.Device);
         using var loaded = ModelLoader.Load(settings.Model, dev, settings.Weights, applyQuantization: false, observer);
         var network = loaded.Network("quantized");
@@ -40,14 +57,21 @@ public static class Quantizer
         int its = (test.Count + size - 1) / size;
         var metric = margin.Metric;
         bool fidelity = settings.ExtraMetrics.Any(m => m.NeedsReference);
+        string? temporaryWork = settings.ScaleOut is { Work: null } ? Path.Combine(Path.GetTempPath(), $"ristretto-trials-{Guid.NewGuid():N}") : null;
+        using var trials = settings.ScaleOut is { } scaleOut
+            ? OpenTrials(settings, scaleOut with { Work = scaleOut.Work ?? temporaryWork, Device = scaleOut.Device ?? settings.Device },
+                TrialContext.Of(ModelReference.Of(loaded.Path, settings.Weights), data, job.Preprocessing, metric, fidelity, size, its), observer)
+            : null;
         RistrettoDfpSearch Sweeps() => integer
             ? new RistrettoDfpSearch(network, ranges, test, its, size, scheme.Formats(network), IntegerScheme.Widths, scheme.Describe())
-                { WidenToMargin = !settings.NoWiden, Metric = metric, MeasureFidelity = fidelity }
-            : new RistrettoDfpSearch(network, ranges, test, its, size, rules.DynamicFixedPoint) { WidenToMargin = !settings.NoWiden, Metric = metric, MeasureFidelity = fidelity };
+                { WidenToMargin = !settings.NoWiden, Metric = metric, MeasureFidelity = fidelity, Trials = trials }
+            : new RistrettoDfpSearch(network, ranges, test, its, size, rules.DynamicFixedPoint) { WidenToMargin = !settings.NoWiden, Metric = metric, MeasureFidelity = fidelity, Trials = trials };
         string describe = integer ? scheme.Describe() : QuantizeModes.Name(settings.Mode);
 
         QuantizeResult result;
         var scoredPlans = new List<ReportPlan>();
+        // A --dry-run launcher stops the search after writing its first round (see Run).
+        dryRun.Value = Result(new EvalResult(double.NaN, double.NaN, 0, 0), new EvalResult(double.NaN, double.NaN, 0, 0), QuantizationPlan.Float) with { ScaleOut = trials?.Summary };
         if (settings.Widths is { } w)
         {
             var search = Sweeps();
@@ -75,7 +99,7 @@ public static class Quantizer
                     search.Plan(step.ConvWeightBits, step.FcWeightBits, step.ActivationBits), Accuracy(step.Top1, step.Top5, "quantize, combined")));
             if (settings.Search == SearchKind.PerLayer)
             {
-                var layerSearch = new PerLayerSearch(network, ranges, test, its, size) { Rules = rules, Metric = metric, MeasureFidelity = fidelity };
+                var layerSearch = new PerLayerSearch(network, ranges, test, its, size) { Rules = rules, Metric = metric, MeasureFidelity = fidelity, Trials = trials };
                 int most = 2 + 2 * network.Nodes.Count(n => n.Layer is IWeightedLayer) * 4;
                 var layered = observer.Stage("per-layer", most, p => layerSearch.Run(margin.Value, settings.TimeBudget, p, cancel));
                 double typeCost = layerSearch.Cost(sweeps.Plan);
@@ -89,15 +113,25 @@ public static class Quantizer
         }
         else if (settings.Mode == QuantizeMode.MiniFloat)
         {
-            var modes = new RistrettoOtherModes(network, ranges, test, its, size) { Rules = rules, Metric = metric, MeasureFidelity = fidelity };
+            var modes = new RistrettoOtherModes(network, ranges, test, its, size) { Rules = rules, Metric = metric, MeasureFidelity = fidelity, Trials = trials };
             var found = observer.Stage("quantize", 3, p => modes.MiniFloat(margin.Value, p, cancel));
             result = Result(found.Baseline, found.Quantized, found.Plan) with { MiniFloat = found };
         }
         else
         {
-            var modes = new RistrettoOtherModes(network, ranges, test, its, size) { Rules = rules, Metric = metric, MeasureFidelity = fidelity };
+            var modes = new RistrettoOtherModes(network, ranges, test, its, size) { Rules = rules, Metric = metric, MeasureFidelity = fidelity, Trials = trials };
             var found = observer.Stage("quantize", 2, p => modes.PowerOfTwo(progress: p, cancel: cancel));
             result = Result(found.Baseline, found.Quantized, found.Plan) with { PowerOfTwo = found };
+        }
+        if (trials is not null)
+        {
+            result = result with { ScaleOut = trials.Summary };
+            if (temporaryWork is not null)
+            {
+                trials.Dispose();
+                Directory.Delete(temporaryWork, recursive: true);
+                result = result with { ScaleOut = result.ScaleOut with { Folder = "(temporary, deleted)" } };
+            }
         }
 
         if (settings.QuantizedModelPath is { } prototxt)
@@ -143,6 +177,31 @@ public static class Quantizer
             Plan = plan,
             SchemeDescription = describe,
         };
+    }
+
+    /// <summary>
+    /// Opens the work folder of a fanned-out search (refusing one of another search, or one another search holds) and its
+    /// launcher. The search's identity is what decides its plans besides the trials' own context.
+    /// </summary>
+    private static TrialSearch OpenTrials(QuantizeSettings settings, ScaleOutSettings scaleOut, TrialContext context, IJobObserver observer)
+    {
+        string identity = string.Join("; ",
+            $"quantize --trimming-mode {QuantizeModes.Name(settings.Mode)}", $"--search {settings.Search}", $"scheme {settings.Scheme.Describe()}",
+            $"--compat {settings.Compat}", $"--calibration {settings.ActivationCalibration?.ToString() ?? "default"}/{settings.MseCalibration}",
+            $"--weight-calibration {settings.WeightCalibration?.ToString() ?? "default"}", $"--error-margin {settings.EffectiveMargin.Metric.Name} {settings.EffectiveMargin.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)}",
+            $"--no-widen {settings.NoWiden}", $"--widths {settings.Widths?.ToString() ?? "none"}", $"--time-budget {settings.TimeBudget?.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}",
+            context.ToJson().ToJsonString());
+        var folder = WorkFolder.OpenForSearch(scaleOut.Work!, identity, context.Model);
+        try
+        {
+            observer.Info($"trials: {folder.Path} ({scaleOut.Describe()}{(scaleOut.DryRun ? ", dry run" : "")})");
+            return new TrialSearch(folder, context, scaleOut, observer.Info);
+        }
+        catch
+        {
+            folder.Dispose();
+            throw;
+        }
     }
 
     /// <summary>A plan's accuracy for the report, or null when the data has no labels.</summary>

@@ -45,6 +45,9 @@ public sealed class PerLayerSearch
     /// <summary>BOPs of a plan on this network.</summary>
     public double Cost(QuantizationPlan plan) => BitOperations.Of(plan, _macs);
 
+    /// <summary>Where rounds of candidates are scored (a folder of trials and a launcher); null: in this process.</summary>
+    public IEvaluatorSource? Trials { get; init; }
+
     /// <summary>How formats are fitted to the calibrated ranges (default: <see cref="RangeRules.Default"/>).</summary>
     public RangeRules Rules { get; init; } = RangeRules.Default;
 
@@ -53,25 +56,27 @@ public sealed class PerLayerSearch
     {
         Metric.Threshold(0, marginPoints); // validates before any evaluation
         var watch = Stopwatch.StartNew();
-        using var scorer = new PlanScorer(_network, _test, _iterations, _batchSize, progress, cancel) { Metric = Metric, MeasureFidelity = MeasureFidelity };
+        using var scorer = Trials?.Open(Metric, MeasureFidelity, progress, cancel)
+            ?? PlanEvaluator.InProcess(_network, _test, _iterations, _batchSize, Metric, MeasureFidelity, progress, cancel);
         var scored = new List<CostPoint>();
-        CostPoint Score(QuantizationPlan plan, string what)
+        CostPoint Point(QuantizationPlan plan, string what, EvalResult r)
         {
-            var r = scorer.Score(plan, what);
             var point = new CostPoint(what, Cost(plan), r.Driving, r.Top5);
             scored.Add(point);
             return point;
         }
 
-        var baseline = scorer.Score(QuantizationPlan.Float, "float32 baseline");
-        scored.Add(new CostPoint("float32", Cost(QuantizationPlan.Float), baseline.Driving, baseline.Top5));
-        double threshold = scorer.ThresholdOf(baseline, marginPoints);
         var layers = _macs.Keys.ToList();
         var widths = layers.ToDictionary(l => l, _ => (Weights: 16, Activations: 16), StringComparer.Ordinal);
-        var current = Score(Plan(widths), "all layers 16/16");
+        var start = Plan(widths);
+        var opening = scorer.Score([new Candidate("float32 baseline", QuantizationPlan.Float), new Candidate("all layers 16/16", start)]);
+        var baseline = opening[0];
+        scored.Add(new CostPoint("float32", Cost(QuantizationPlan.Float), baseline.Driving, baseline.Top5));
+        double threshold = scorer.ThresholdOf(baseline, marginPoints);
+        var current = Point(start, "all layers 16/16", opening[1]);
         var frozen = new HashSet<(string, bool)>();
         bool exhausted = false;
-        while (true)
+        while (!exhausted)
         {
             var moves = layers.SelectMany(l => new[] { (Layer: l, Weights: true), (Layer: l, Weights: false) })
                 .Where(m => !frozen.Contains((m.Layer, m.Weights)) && Next(m.Weights ? widths[m.Layer].Weights : widths[m.Layer].Activations) is not null)
@@ -81,21 +86,38 @@ public sealed class PerLayerSearch
                 .ToList();
             if (moves.Count == 0)
                 break;
+            // One round: the step's moves in order (the first few a launcher runs at once). A move that fails is frozen
+            // and leaves the widths as they were, so the next move of the round is the one the next step would try; the
+            // first that passes is kept, and the moves after it (scored ahead by a fanned-out run) are dropped.
+            var round = moves.Take(Math.Max(1, scorer.Lookahead))
+                .Select(m =>
+                {
+                    var (w, a) = m.Widths[m.Move.Layer];
+                    return (m.Move, m.Widths, Candidate: new Candidate(
+                        $"{m.Move.Layer} {(m.Move.Weights ? "weights" : "activations")} → {(m.Move.Weights ? w : a)}-bit", Plan(m.Widths)));
+                })
+                .ToList();
             if (timeBudget is { } budget && watch.Elapsed > budget)
             {
                 exhausted = true;
                 break;
             }
-            var (move, next) = moves[0];
-            var (w, a) = next[move.Layer];
-            var point = Score(Plan(next), $"{move.Layer} {(move.Weights ? "weights" : "activations")} → {(move.Weights ? w : a)}-bit");
-            if (point.Top1 >= threshold)
+            var scores = scorer.Score(round.Select(r => r.Candidate).ToList());
+            for (int i = 0; i < round.Count; i++)
             {
-                widths = next;
-                current = point;
-            }
-            else
-            {
+                if (i > 0 && timeBudget is { } b && watch.Elapsed > b)
+                {
+                    exhausted = true;
+                    break;
+                }
+                var (move, next, candidate) = round[i];
+                var point = Point(candidate.Plan, candidate.What, scores[i]);
+                if (point.Top1 >= threshold)
+                {
+                    widths = next;
+                    current = point;
+                    break;
+                }
                 frozen.Add((move.Layer, move.Weights));
             }
         }

@@ -97,21 +97,40 @@ public sealed class RistrettoDfpSearch
     {
         Metric.Threshold(0, marginPoints); // validates before any evaluation
         var watch = Stopwatch.StartNew();
-        using var scorer = new PlanScorer(_network, _test, _iterations, _batchSize, progress, cancel) { Metric = Metric, MeasureFidelity = MeasureFidelity };
-        EvalResult Score(QuantizationPlan plan, string what) => scorer.Score(plan, what);
+        using var scorer = Open(progress, cancel);
 
-        var baseline = Score(QuantizationPlan.Float, "float32 baseline");
+        // Round 1: the baseline and every sweep point (each sweep is read until its first width below the threshold;
+        // points past it are scored only when a fanned-out run scores the round ahead, and are dropped).
+        var convs = Convolutions();
+        var fcs = LayersOf<InnerProductLayer>();
+        Func<int, QuantizationPlan>?[] planFor =
+        [
+            convs.Count > 0 ? b => Plan(b, null, null, convs, fcs) : null,
+            fcs.Count > 0 ? b => Plan(null, b, null, convs, fcs) : null,
+            convs.Count + fcs.Count > 0 ? b => Plan(null, null, b, convs, fcs) : null,
+        ];
+        var round = new List<Candidate> { new("float32 baseline", QuantizationPlan.Float) };
+        var entry = new Dictionary<(int Part, int Bits), int>();
+        for (int part = 0; part < Parts.Count; part++)
+            if (planFor[part] is { } make)
+                foreach (int bits in SweepWidths)
+                {
+                    entry[(part, bits)] = round.Count;
+                    round.Add(new Candidate($"{Parts[part]} {bits}-bit", make(bits)));
+                }
+        var first = scorer.Score(round);
+        var baseline = first[0];
         double threshold = scorer.ThresholdOf(baseline, marginPoints);
         var sweeps = new List<SweepPoint>();
-        int? Sweep(string part, Func<int, QuantizationPlan> planFor, bool any)
+        int? Sweep(int part)
         {
-            if (!any)
+            if (planFor[part] is null)
                 return null;
             int? chosen = null;
             foreach (int bits in SweepWidths)
             {
-                var r = Score(planFor(bits), $"{part} {bits}-bit");
-                sweeps.Add(new SweepPoint(part, bits, r.Top1, r.Top5, r.Driving));
+                var r = first[entry[(part, bits)]];
+                sweeps.Add(new SweepPoint(Parts[part], bits, r.Top1, r.Top5, r.Driving));
                 if (r.Driving < threshold)
                     break;
                 chosen = bits;
@@ -119,39 +138,52 @@ public sealed class RistrettoDfpSearch
             return chosen;
         }
 
-        var convs = Convolutions();
-        var fcs = LayersOf<InnerProductLayer>();
-        int? conv = Sweep(Parts[0], b => Plan(b, null, null, convs, fcs), convs.Count > 0);
-        int? fc = Sweep(Parts[1], b => Plan(null, b, null, convs, fcs), fcs.Count > 0);
-        int? act = Sweep(Parts[2], b => Plan(null, null, b, convs, fcs), convs.Count + fcs.Count > 0);
+        int? conv = Sweep(0);
+        int? fc = Sweep(1);
+        int? act = Sweep(2);
         int?[] chosen = [conv, fc, act];
         var plan = Plan(chosen[0], chosen[1], chosen[2], convs, fcs);
-        var quantized = Score(plan, "combined");
+        var quantized = scorer.ScoreOne(plan, "combined");
         var combined = new List<CombinedTry> { new(chosen[0], chosen[1], chosen[2], quantized.Top1, quantized.Top5, 0, null, true, quantized.Driving) };
         for (int step = 1; WidenToMargin && quantized.Driving < threshold; step++)
         {
-            // Every part one width wider; the best-scoring plan (the first of equals) is kept.
-            (int?[] Widths, QuantizationPlan Plan, EvalResult Score, int Entry)? best = null;
+            // One round per step: every part one width wider; the best-scoring plan (the first of equals) is kept.
+            var tries = new List<(int?[] Widths, Candidate Candidate, string Widened)>();
             for (int part = 0; part < Parts.Count; part++)
             {
                 if (chosen[part] is not { } bits)
                     continue;
                 int?[] wider = [.. chosen];
                 wider[part] = Wider(bits);
-                var candidate = Plan(wider[0], wider[1], wider[2], convs, fcs);
                 string widened = $"{Parts[part]} to {Bits(wider[part])}";
-                var r = Score(candidate, $"combined, {widened}");
+                tries.Add((wider, new Candidate($"combined, {widened}", Plan(wider[0], wider[1], wider[2], convs, fcs)), widened));
+            }
+            if (tries.Count == 0)
+                break; // every part is float32 already
+            var scores = scorer.Score(tries.Select(t => t.Candidate).ToList());
+            (int?[] Widths, QuantizationPlan Plan, EvalResult Score, int Entry)? best = null;
+            for (int i = 0; i < tries.Count; i++)
+            {
+                var (wider, candidate, widened) = tries[i];
+                var r = scores[i];
                 combined.Add(new CombinedTry(wider[0], wider[1], wider[2], r.Top1, r.Top5, step, widened, false, r.Driving));
                 if (best is null || r.Driving > best.Value.Score.Driving)
-                    best = (wider, candidate, r, combined.Count - 1);
+                    best = (wider, candidate.Plan, r, combined.Count - 1);
             }
-            if (best is not { } kept)
-                break; // every part is float32 already
+            var kept = best!.Value;
             combined[kept.Entry] = combined[kept.Entry] with { Kept = true };
             (chosen, plan, quantized) = (kept.Widths, kept.Plan, kept.Score);
         }
         return new DfpSearchResult(baseline, sweeps, chosen[0], chosen[1], chosen[2], quantized, plan, scorer.Evaluations, watch.Elapsed.TotalSeconds, combined, threshold);
     }
+
+    /// <summary>Where the rounds are scored: <see cref="Trials"/>, or in process.</summary>
+    private PlanEvaluator Open(Action<int, string>? progress, CancellationToken cancel) =>
+        Trials?.Open(Metric, MeasureFidelity, progress, cancel)
+        ?? PlanEvaluator.InProcess(_network, _test, _iterations, _batchSize, Metric, MeasureFidelity, progress, cancel);
+
+    /// <summary>Where rounds of candidates are scored (a folder of trials and a launcher); null: in this process.</summary>
+    public IEvaluatorSource? Trials { get; init; }
 
     /// <summary>The next wider width swept before <paramref name="bits"/>, or null (float32) from the widest.</summary>
     private int? Wider(int bits)
@@ -163,8 +195,9 @@ public sealed class RistrettoDfpSearch
     /// <summary>Scores the float network and <paramref name="plan"/> (two evaluations, as the search scores them).</summary>
     public (EvalResult Baseline, EvalResult Quantized) Score(QuantizationPlan plan, Action<int, string>? progress = null, CancellationToken cancel = default)
     {
-        using var scorer = new PlanScorer(_network, _test, _iterations, _batchSize, progress, cancel) { Metric = Metric, MeasureFidelity = MeasureFidelity };
-        return (scorer.Score(QuantizationPlan.Float, "float32 baseline"), scorer.Score(plan, "plan"));
+        using var scorer = Open(progress, cancel);
+        var scores = scorer.Score([new Candidate("float32 baseline", QuantizationPlan.Float), new Candidate("plan", plan)]);
+        return (scores[0], scores[1]);
     }
 
     /// <summary>

@@ -60,31 +60,33 @@ public sealed class RistrettoOtherModes
     {
         Metric.Threshold(0, marginPoints); // validates before any evaluation
         var watch = Stopwatch.StartNew();
-        using var scorer = new PlanScorer(_network, _test, _iterations, _batchSize, progress, cancel) { Metric = Metric, MeasureFidelity = MeasureFidelity };
-        EvalResult Score(QuantizationPlan plan, string what) => scorer.Score(plan, what);
-        var baseline = Score(QuantizationPlan.Float, "float32 baseline");
+        using var scorer = Open(progress, cancel);
         double max = Weighted().Max(name => Math.Max(_ranges[name].Input, _ranges[name].Output));
         int exp = ExponentBitsFor(max);
         if (exp > 8)
             throw new RistrettoException($"minifloat: activations reach {max:G3}, which needs {exp} exponent bits (at most 8)");
         var lrnExp = LrnExponentBits(exp);
+        // One round: the baseline and every width (read until the first below the threshold).
+        var widths = new[] { 16, 8 }.Where(b => b - 1 - exp > 0).ToList();
+        var plans = widths.Select(bits => MiniFloatPlan(exp, bits, lrnExp)).ToList();
+        var round = scorer.Score([new Candidate("float32 baseline", QuantizationPlan.Float), .. widths.Select((bits, i) => new Candidate($"minifloat {bits}-bit", plans[i]))]);
+        var baseline = round[0];
         var sweeps = new List<SweepPoint>();
         int? chosen = null;
         QuantizationPlan? last = null;
         EvalResult? lastScore = null;
-        foreach (int bits in new[] { 16, 8 }.Where(b => b - 1 - exp > 0))
+        for (int i = 0; i < widths.Count; i++)
         {
-            var plan = MiniFloatPlan(exp, bits, lrnExp);
-            var r = Score(plan, $"minifloat {bits}-bit");
-            sweeps.Add(new SweepPoint("minifloat", bits, r.Top1, r.Top5, r.Driving));
+            var r = round[i + 1];
+            sweeps.Add(new SweepPoint("minifloat", widths[i], r.Top1, r.Top5, r.Driving));
             if (r.Driving < scorer.ThresholdOf(baseline, marginPoints))
                 break;
-            (chosen, last, lastScore) = (bits, plan, r);
+            (chosen, last, lastScore) = (widths[i], plans[i], r);
         }
         if (last is null)
         {
             last = MiniFloatPlan(exp, 16, lrnExp);
-            lastScore = Score(last, "minifloat 16-bit");
+            lastScore = scorer.ScoreOne(last, "minifloat 16-bit");
         }
         return new MiniFloatSearchResult(baseline, exp, sweeps, chosen, lastScore!, last, scorer.Evaluations, watch.Elapsed.TotalSeconds)
         {
@@ -97,8 +99,7 @@ public sealed class RistrettoOtherModes
         Action<int, string>? progress = null, CancellationToken cancel = default)
     {
         var watch = Stopwatch.StartNew();
-        using var scorer = new PlanScorer(_network, _test, _iterations, _batchSize, progress, cancel) { Metric = Metric, MeasureFidelity = MeasureFidelity };
-        var baseline = scorer.Score(QuantizationPlan.Float, "float32 baseline");
+        using var scorer = Open(progress, cancel);
         var weights = new PowerOfTwo(minExponent, maxExponent);
         var layers = Weighted().ToDictionary(name => name, name =>
         {
@@ -106,9 +107,17 @@ public sealed class RistrettoOtherModes
             return new LayerQuantization(weights, Rules.Bias(activationBits, range.Bias), Rules.Input(activationBits, range), Rules.Output(activationBits, range));
         });
         var plan = new QuantizationPlan(layers, $"power-of-two weights 2^[{minExponent},{maxExponent}], {activationBits}-bit dynamic fixed point activations and biases");
-        var quantized = scorer.Score(plan, "power-of-two weights");
+        var scores = scorer.Score([new Candidate("float32 baseline", QuantizationPlan.Float), new Candidate("power-of-two weights", plan)]);
+        var (baseline, quantized) = (scores[0], scores[1]);
         return new PowerOfTwoResult(baseline, minExponent, maxExponent, activationBits, quantized, plan, scorer.Evaluations, watch.Elapsed.TotalSeconds);
     }
+
+    /// <summary>Where rounds of candidates are scored (a folder of trials and a launcher); null: in this process.</summary>
+    public IEvaluatorSource? Trials { get; init; }
+
+    private PlanEvaluator Open(Action<int, string>? progress, CancellationToken cancel) =>
+        Trials?.Open(Metric, MeasureFidelity, progress, cancel)
+        ?? PlanEvaluator.InProcess(_network, _test, _iterations, _batchSize, Metric, MeasureFidelity, progress, cancel);
 
     private QuantizationPlan MiniFloatPlan(int exp, int bits, IReadOnlyDictionary<string, int> lrnExp)
     {
