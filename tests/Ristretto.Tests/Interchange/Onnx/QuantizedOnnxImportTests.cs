@@ -56,7 +56,7 @@ public sealed class QuantizedOnnxImportTests(ITestOutputHelper output)
     {
         { "scale 0", "positive normal" },
         { "pair scales differ", "share them" },
-        { "integer operator reads codes", "quantize-dequantize pairs" },
+        { "scale varies along two axes", "vary along one axis" },
         { "floor rounding", "rounding_mode FLOOR" },
         { "quantized before softmax", "cannot hold" },
         { "bitwidth 40", "bitwidth must be" },
@@ -110,9 +110,10 @@ public sealed class QuantizedOnnxImportTests(ITestOutputHelper output)
         string y = "y";
         switch (defect)
         {
-            case "integer operator reads codes":
-                Node("QuantizeLinear", "q", ["x", "s", "z"], "xq");
-                Node("ConvInteger", "conv", ["xq", "w"], "y");
+            case "scale varies along two axes":
+                Init("s4x4", DataType.Float, [1, 1, 4, 4], F(Enumerable.Range(1, 16).Select(i => i / 16f).ToArray()));
+                Node("Quant", "quant", ["x", "s4x4", "zero", "bits"], "xq", "qonnx.custom_op.general");
+                Node("Relu", "relu", ["xq"], "y");
                 break;
             case "floor rounding":
                 Node("Quant", "quant", ["x", "s", "zero", "bits"], "xq", "qonnx.custom_op.general",

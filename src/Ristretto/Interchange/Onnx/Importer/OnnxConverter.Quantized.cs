@@ -67,7 +67,7 @@ internal sealed partial class OnnxConverter
         if (qonnx && node.Op is not ("Quant" or "BipolarQuant"))
             throw Unsupported(node, $" from domain '{node.Proto.Domain}'");
         if (!qonnx && node.Op is not ("QuantizeLinear" or "DequantizeLinear"))
-            return false;
+            return node.Proto.Domain is "" or "ai.onnx" && ConvertIntegerOperator(node);
         string x = node.Input(0) ?? throw new RistrettoException("input x is missing");
         bool constant = IsConstant(x);
         switch (node.Op)
@@ -85,7 +85,11 @@ internal sealed partial class OnnxConverter
             case "DequantizeLinear":
             {
                 if (!_quantized.TryGetValue(Resolve(x), out var q))
-                    throw new RistrettoException($"dequantizes '{x}', which no QuantizeLinear of this model produces; this version reads DequantizeLinear on constants or after a QuantizeLinear");
+                {
+                    // Codes computed at run time (a model input, an integer operator's output): a dequantizing layer.
+                    DequantizeRuntime(node, x, node.Input(1), node.Input(2), "x", node.Output());
+                    return true;
+                }
                 var (blob, _) = Runtime(q.Blob);
                 var grid = LinearGrid(node, ElementType(node.Input(0)!, "x", q.Grid), Runtime(q.Blob).Shape.Length);
                 if (!grid.SameGrid(q.Grid))
@@ -101,7 +105,11 @@ internal sealed partial class OnnxConverter
                 var grid = LinearGrid(node, type, shape.Length);
                 var readers = _consumerOps.GetValueOrDefault(node.Output()) ?? [];
                 if (readers.Count == 0 || readers.Any(op => op != "DequantizeLinear"))
-                    throw new RistrettoException("its integer output is read by other operators than DequantizeLinear; this version imports quantize-dequantize pairs (QDQ), not integer operators");
+                {
+                    // Codes read as such (a model output, an integer operator): a quantizing layer.
+                    QuantizeRuntime(node, blob, node.Input(1), node.Input(2), node.Output());
+                    return true;
+                }
                 _quantized[node.Output()] = (blob, grid);
                 return true;
             }
