@@ -35,8 +35,12 @@ internal sealed partial class OnnxConverter
     private Dictionary<string, List<string>> _consumerOps = new(StringComparer.Ordinal);
     private OnnxNode? _node;
 
-    /// <summary>A tensor's quantization waiting for the layers that read it; <see cref="Absorbed"/>: its producer's output format holds it.</summary>
-    private sealed record Pending(OnnxQuantGrid Grid, bool Absorbed);
+    /// <summary>
+    /// A tensor's quantization waiting for the layers that read it. <see cref="Absorbed"/>: its producer's output format
+    /// holds it; <see cref="Explicit"/>: the graph quantizes this very tensor again (a reader's own input quantization),
+    /// rather than it being inherited through layers that keep the grid.
+    /// </summary>
+    private sealed record Pending(OnnxQuantGrid Grid, bool Absorbed, bool Explicit);
 
     /// <summary>The grids of a quantized layer, filled as the graph is read.</summary>
     private sealed class Specs
@@ -137,7 +141,10 @@ internal sealed partial class OnnxConverter
     private void Attach(string blob, OnnxQuantGrid grid)
     {
         if (_pending.TryGetValue(blob, out var held) && held.Grid.SameGrid(grid))
+        {
+            _pending[blob] = held with { Explicit = true };
             return;
+        }
         bool absorbed = false;
         if (_producer.TryGetValue(blob, out var layer))
         {
@@ -152,7 +159,7 @@ internal sealed partial class OnnxConverter
                 absorbed = true;
             }
         }
-        _pending[blob] = new Pending(grid, absorbed);
+        _pending[blob] = new Pending(grid, absorbed, Explicit: !absorbed);
     }
 
     /// <summary>
@@ -168,7 +175,8 @@ internal sealed partial class OnnxConverter
         {
             _producer[outputs[0]] = layer.LayerName;
             _weightedLayers[layer.LayerName] = layer;
-            var specs = new Specs { Input = _pending.TryGetValue(inputs[0], out var p) ? p.Grid : null };
+            // An input quantization the producer's output already holds is the reader's only where the graph repeats it.
+            var specs = new Specs { Input = _pending.TryGetValue(inputs[0], out var p) && (p.Explicit || !p.Absorbed) ? p.Grid : null };
             bool transposed = node.Op == "MatMul" || (node.Op == "Gemm" && node.Int("transB", 0) == 0);
             if (node.Input(1) is { } w && _constGrids.TryGetValue(Resolve(w), out var wg))
             {
@@ -196,8 +204,9 @@ internal sealed partial class OnnxConverter
             return;
         bool keeps = inputs.Length == 1 && outputs.Length == 1
             && layer is ReLULayer { NegativeSlope: 0 } or PoolingLayer { PoolMethod: PoolingLayer.Method.Max } or FlattenLayer or ReshapeLayer or DropoutLayer or PadLayer;
+        // Shape-only layers pass on whether the quantization was the reader's own; value layers (ReLU, pooling, padding) do not.
         if (keeps)
-            _pending[outputs[0]] = _pending[inputs[0]];
+            _pending[outputs[0]] = _pending[inputs[0]] with { Explicit = _pending[inputs[0]].Explicit && layer is FlattenLayer or ReshapeLayer or DropoutLayer };
         else if (reading.Select(b => _pending[b]).FirstOrDefault(p => !p.Absorbed) is not null)
             throw new RistrettoException($"'{reading[0]}' is quantized before a {layer.Type} layer, which a plan cannot hold (plans quantize the inputs and outputs of convolutions and inner products)");
     }
