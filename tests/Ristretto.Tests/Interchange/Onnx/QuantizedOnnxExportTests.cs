@@ -38,6 +38,28 @@ public sealed class QuantizedOnnxExportTests(ITestOutputHelper output)
         Assert.Equal(PlanFile.Serialize(plan), proto.MetadataProps.Single(p => p.Key == QuantizedOnnxMetadata.PlanKey).Value);
     }
 
+    /// <summary>The Bar of issue 17 on the 10,000 MNIST test images (the default LeNet when it is cached, else one trained on synthetic digits).</summary>
+    [MnistCachedFact]
+    public void Should_Give_The_Simulated_Top1_In_Onnx_Runtime_On_The_Mnist_Test_Set_Within_0_05_Points()
+    {
+        bool cached = File.Exists(Ristretto.Jobs.DefaultModels.LeNetMnistPath);
+        using var trained = cached ? null : new TrainedLeNet(testImages: 10);
+        using var net = cached ? Ristretto.Models.ModelStore.Load(Ristretto.Jobs.DefaultModels.LeNetMnistPath, CPU).Model as Ristretto.Graph.Network : null;
+        var lenet = net ?? trained!.Net;
+        var files = new Ristretto.Data.DatasetFiles(MnistCachedFactAttribute.Folder);
+        using var mnist = new Ristretto.Data.TensorImageSet(files.LoadTest(), CPU);
+        using var calibration = new Ristretto.Data.TensorImageSet(files.LoadTrain().Subset(Enumerable.Range(0, 512).ToArray(), "mnist train (512)"), CPU);
+        var plan = QuantizedOnnxPlans.Int8PerChannel(lenet, calibration, mnist);
+        using var simulated = new QuantizedNetwork(lenet, plan);
+        foreach (var form in new[] { QuantizedOnnxForm.Qdq, QuantizedOnnxForm.QOperator })
+        {
+            var (sim, ort, disagree, maxDiff) = QuantizedOnnxPlans.Compare(simulated, QuantizedOnnxExporter.Export(lenet, plan, form), mnist);
+            output.WriteLine($"{form}, MNIST test set ({(cached ? "default LeNet" : "synthetic LeNet")}): simulation {sim:P2}, ONNX Runtime {ort:P2}, " +
+                $"Δ {100 * (ort - sim):+0.00;-0.00} pt, {disagree} of {mnist.Count} images classified differently, max |Δ logit| {maxDiff:G3}");
+            Assert.InRange(100 * Math.Abs(ort - sim), 0, 0.05);
+        }
+    }
+
     [Fact]
     public void Should_Export_A_4_Bit_Dfp_Plan_As_Qonnx_And_Import_The_Same_Plan()
     {
