@@ -72,6 +72,6 @@ public sealed class QuantizeLinearLayer : Layer
         var x = inputs[0];
         using var scales = DequantizeLinearLayer.Broadcast(Scales, Axis, x);
         using var zeros = DequantizeLinearLayer.Broadcast(ZeroPoints, Axis, x);
-        return [x.div(scales).round().add(zeros).ClampTo(QMin, QMax).MoveToOuterDisposeScope()];
+        return [x.div(scales).round().Plus(zeros).ClampTo(QMin, QMax).MoveToOuterDisposeScope()];
     }
 }
