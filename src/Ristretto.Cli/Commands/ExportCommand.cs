@@ -15,9 +15,9 @@ using TorchSharp;
 namespace Ristretto.Cli.Commands;
 
 /// <summary>
-/// <c>ristretto export --model PATH|zoo-name [--weights W] [--fold-bn] (--onnx OUT | --prototxt OUT --caffemodel OUT)</c>:
-/// writes a float network as an ONNX model or as a Caffe deploy prototxt and caffemodel, optionally with batch
-/// norm folded into the layers before it. Every file is written atomically, after the whole network has been
+/// <c>ristretto export --model PATH|zoo-name [--weights W] [--fold-bn] [--plan P.json] (--onnx OUT [--qformat qdq|qop|qonnx] | --prototxt OUT --caffemodel OUT)</c>:
+/// writes a network as an ONNX model (float, or quantized under a plan) or as a Caffe deploy prototxt and caffemodel,
+/// optionally with batch norm folded into the layers before it. Every file is written atomically, after the whole network has been
 /// translated, so a failure leaves no file behind.
 /// </summary>
 public static class ExportCommand
@@ -36,12 +36,22 @@ public static class ExportCommand
         var onnx = new Option<string?>("--onnx") { Description = "Write an ONNX model (opset 13) to this file." };
         var prototxt = new Option<string?>("--prototxt") { Description = "Write a Caffe deploy prototxt to this file (with --caffemodel)." };
         var caffemodel = new Option<string?>("--caffemodel") { Description = "Write the Caffe weights to this file (with --prototxt)." };
-        var command = new Command("export", "Write a network as ONNX, or as a Caffe prototxt and caffemodel.") { model, weights, fold, onnx, prototxt, caffemodel };
+        var plan = new Option<string?>("--plan") { Description = "Apply a JSON quantization plan (from quantize --plan): with --onnx a quantized model (--qformat), with --prototxt a Ristretto prototxt." };
+        var qformat = new Option<string?>("--qformat")
+        {
+            Description = "Quantized ONNX form: qdq (QuantizeLinear/DequantizeLinear, the default with --plan), qop (QLinearConv, MatMulInteger; 8-bit) " +
+                "or qonnx (QONNX Quant/BipolarQuant, any width 2-24). Without --plan, the plan the model carries. See docs/deploy.md.",
+        };
+        var command = new Command("export", "Write a network as ONNX (float or quantized), or as a Caffe prototxt and caffemodel.")
+        {
+            model, weights, fold, onnx, prototxt, caffemodel, plan, qformat,
+        };
         command.SetAction(r => CommandRunner.Run(_ =>
         {
             var result = Exporter.Run(new ExportSettings(r.GetValue(model)!, r.GetValue(weights), r.GetValue(fold), r.GetValue(onnx),
-                r.GetValue(prototxt), r.GetValue(caffemodel)), ProgressDisplay.Observer);
-            Console.WriteLine($"wrote {string.Join(" and ", result.Files)} ({result.Description})");
+                r.GetValue(prototxt), r.GetValue(caffemodel), r.GetValue(plan), r.GetValue(qformat)), ProgressDisplay.Observer);
+            string quantized = result.QFormat is { } q ? $", {result.QuantizedLayers} quantized layer(s) as {q}" : "";
+            Console.WriteLine($"wrote {string.Join(" and ", result.Files)} ({result.Description}{quantized})");
             return 0;
         }));
         return command;

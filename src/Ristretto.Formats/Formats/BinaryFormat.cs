@@ -49,6 +49,9 @@ public sealed record BinaryFormat : NumberFormat
     }
 
     /// <inheritdoc />
+    public override double? BipolarScale => Alpha;
+
+    /// <inheritdoc />
     public override (double Min, double Max) ClipRange(int channel = 0) => (-Alpha, Alpha);
 
     /// <inheritdoc />

@@ -111,6 +111,12 @@ public abstract record NumberFormat
     public virtual AffineGrid? Affine => null;
 
     /// <summary>
+    /// The magnitude <c>α</c> when the format is the two values <c>±α</c> with <c>x ≥ 0 → +α</c> (binary weights): what QONNX's
+    /// <c>BipolarQuant</c> computes with scale α; null for every other format.
+    /// </summary>
+    public virtual double? BipolarScale => null;
+
+    /// <summary>
     /// The representable values (channel 0) in [<paramref name="lo"/>, <paramref name="hi"/>], for charts; the caller stops
     /// enumerating once it has enough. The default refuses in one line.
     /// </summary>

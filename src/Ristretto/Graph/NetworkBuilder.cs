@@ -59,6 +59,21 @@ public sealed class NetworkBuilder
         return this;
     }
 
+    /// <summary>
+    /// Puts <paramref name="replacement"/> (same name, same inputs and outputs) in place of the layer added as
+    /// <paramref name="name"/>, e.g. the layer wrapped once an importer knows how it is quantized; returns the layer replaced.
+    /// </summary>
+    public Layer Replace(string name, Layer replacement)
+    {
+        ArgumentNullException.ThrowIfNull(replacement);
+        int i = _nodes.FindIndex(n => n.Layer.LayerName == name);
+        if (i < 0 || replacement.LayerName != name)
+            throw new RistrettoException($"no layer '{name}' to replace by '{replacement.LayerName}'");
+        var old = _nodes[i].Layer;
+        _nodes[i] = _nodes[i] with { Layer = replacement };
+        return old;
+    }
+
     /// <summary>Shorthand for a one-input, one-output layer.</summary>
     public NetworkBuilder Add(Layer layer, string input, string output) => Add(layer, [input], [output]);
 

@@ -11,13 +11,18 @@ namespace Ristretto.Jobs;
 
 /// <summary>
 /// Everything <see cref="Exporter"/> needs, named after the <c>export</c> verb's options: the model (a file, lenet, or a
-/// zoo name built fresh) and either an ONNX file or a Caffe prototxt and caffemodel.
+/// zoo name built fresh) and either an ONNX file or a Caffe prototxt and caffemodel; optionally a plan (a JSON plan file)
+/// and the quantized ONNX form (qdq, qop, qonnx; default qdq when a plan is given).
 /// </summary>
 public sealed record ExportSettings(string Model, string? Weights = null, bool FoldBatchNorm = false, string? Onnx = null,
-    string? Prototxt = null, string? CaffeModel = null);
+    string? Prototxt = null, string? CaffeModel = null, string? Plan = null, string? QFormat = null);
 
-/// <summary>What <see cref="Exporter.Run"/> wrote: the files and a one-line description of the network.</summary>
-public sealed record ExportResult(IReadOnlyList<string> Files, string Description, int FoldedBatchNorms, int QuantizedLayersWrittenAsFloat);
+/// <summary>
+/// What <see cref="Exporter.Run"/> wrote: the files, a one-line description of the network, and for a quantized ONNX
+/// export its form (qdq, qop, qonnx; null for a float model) and the number of quantized layers written.
+/// </summary>
+public sealed record ExportResult(IReadOnlyList<string> Files, string Description, int FoldedBatchNorms, int QuantizedLayersWrittenAsFloat,
+    string? QFormat = null, int QuantizedLayers = 0);
 
 /// <summary>The <c>export</c> job as a library call: a network written as ONNX, or as a Caffe prototxt and caffemodel, atomically.</summary>
 public static class Exporter
@@ -27,7 +32,7 @@ public static class Exporter
     {
         ArgumentNullException.ThrowIfNull(settings);
         observer ??= JobObserver.Silent;
-        var (spec, weights, foldBatchNorm, onnx, prototxt, caffemodel) = settings;
+        var (spec, weights, foldBatchNorm, onnx, prototxt, caffemodel, planPath, qformat) = settings;
         if ((onnx is null) == (prototxt is null && caffemodel is null))
             throw new RistrettoException("give either --onnx OUT or --prototxt OUT with --caffemodel OUT");
         if (onnx is null && (prototxt is null || caffemodel is null))
@@ -35,14 +40,28 @@ public static class Exporter
         if (prototxt is not null && Path.GetFullPath(prototxt) == Path.GetFullPath(caffemodel!))
             throw new RistrettoException("--prototxt and --caffemodel name the same file");
 
-        var loaded = Load(spec, weights, applyQuantization: true, observer);
+        if (qformat is not null && onnx is null)
+            throw new RistrettoException("--qformat goes with --onnx");
+        var form = qformat is null ? (QuantizedOnnxForm?)null : QuantizedOnnxExporter.Parse(qformat);
+        var plan = planPath is null ? null : PlanFile.Load(planPath);
+        if (plan is not null && onnx is not null)
+            form ??= QuantizedOnnxForm.Qdq;
+
+        var loaded = Load(spec, weights, applyQuantization: plan is null, observer);
         int quantized = loaded.Nodes.Count(n => n.Layer is IQuantizedLayer);
-        if (onnx is not null && quantized > 0)
+        if (form is not null && plan is null)
+        {
+            // --qformat without --plan exports the plan the model carries (a Ristretto prototxt, a quantized ONNX model).
+            plan = QuantizationPlan.CarriedBy(loaded);
+            if (plan.Layers.Count == 0)
+                throw new RistrettoException($"{spec} carries no quantization; give --plan to export a quantized ONNX model");
+        }
+        if (onnx is not null && quantized > 0 && form is null)
         {
             // ONNX has no Ristretto layers: write the float weights, as a float model.
             loaded.Dispose();
             loaded = Load(spec, weights, applyQuantization: false, observer);
-            observer.Info($"{spec}: {quantized} Ristretto-quantized layer(s) are written to ONNX as float layers (their formats are not kept)");
+            observer.Info($"{spec}: {quantized} Ristretto-quantized layer(s) are written to ONNX as float layers (their formats are not kept; --qformat writes them quantized)");
         }
         using var owned = loaded;
         using var folded = foldBatchNorm ? BatchNormFolding.Fold(loaded) : null;
@@ -52,16 +71,22 @@ public static class Exporter
         {
             // The model's remembered preprocessing travels into the ONNX file's metadata_props.
             var remembered = File.Exists(spec) ? ModelLoader.RememberedPreprocessing(spec) : null;
-            OnnxExporter.Save(network, onnx, ModelPreprocessing.OnnxMetadata(remembered));
+            var metadata = ModelPreprocessing.OnnxMetadata(remembered);
+            if (form is { } f)
+                QuantizedOnnxExporter.Save(network, plan!, f, onnx, metadata);
+            else
+                OnnxExporter.Save(network, onnx, metadata);
         }
         else
-            CaffeExport.Save(network, null, prototxt!, caffemodel);
+            CaffeExport.Save(network, plan, prototxt!, caffemodel);
 
         long parameters = network.parameters().Sum(p => p.numel());
         string what = string.Create(CultureInfo.InvariantCulture, $"{network.Name}: {network.Nodes.Count} layers, {parameters:N0} parameters") +
             (foldBatchNorm ? $", {batchNorms} batch norm(s) folded" : "");
         var files = onnx is not null ? new[] { onnx } : new[] { prototxt!, caffemodel! };
-        return new ExportResult(files, what, batchNorms, onnx is not null ? quantized : 0);
+        int written = form is null ? 0 : plan!.Layers.Count(l => !l.Value.IsFloat);
+        return new ExportResult(files, what, batchNorms, onnx is not null && form is null ? quantized : 0,
+            form is { } writtenForm ? QuantizedOnnxExporter.Name(writtenForm) : null, written);
     }
 
     /// <summary>The network behind --model on the CPU: 'lenet' and files as the other verbs read them, other zoo names fresh.</summary>

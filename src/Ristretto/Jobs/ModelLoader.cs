@@ -44,9 +44,21 @@ public static class ModelLoader
             throw new RistrettoException("--weights goes with a Caffe prototxt --model");
         if (path.EndsWith(".onnx", StringComparison.OrdinalIgnoreCase))
         {
+            // A quantized ONNX model (QDQ, QONNX) carries a plan, as a Ristretto prototxt does.
             var network = OnnxImporter.Load(path);
+            QuantizationPlan? carried = null;
+            if (!applyQuantization)
+            {
+                var plan = QuantizationPlan.CarriedBy(network);
+                if (plan.Layers.Count > 0)
+                {
+                    network.Dispose();
+                    network = OnnxImporter.Load(path, applyQuantization: false);
+                    carried = plan;
+                }
+            }
             network.to(device);
-            return new LoadedModel(network, path, null, OutputClasses(network), null);
+            return new LoadedModel(network, path, null, OutputClasses(network), carried);
         }
         var (model, data) = ModelStore.Load(path, device);
         return new LoadedModel(model, path, data.Architecture, data.Classes, null);

@@ -7,7 +7,8 @@ namespace Ristretto.Layers;
 /// <summary>
 /// Max or average pooling. With <see cref="CeilMode"/> the output size rounds up as Caffe's does (a last
 /// window that starts in the padding is dropped); average pooling divides by the window clipped to the
-/// padded input, as Caffe does. <see cref="Global"/> pools the whole plane.
+/// padded input, as Caffe does. <see cref="Global"/> pools the whole plane. Max pooling may read a dilated window
+/// (ONNX's dilations; Caffe has none).
 /// </summary>
 [CaffeLayer("Pooling")]
 public sealed class PoolingLayer : Layer
@@ -23,10 +24,15 @@ public sealed class PoolingLayer : Layer
 
     /// <summary>Creates a pooling layer.</summary>
     public PoolingLayer(string name, Method method, (long H, long W) kernel, (long H, long W) stride, (long H, long W) pad,
-        bool ceilMode = true, bool global = false, bool countIncludePad = true) : base(name)
+        bool ceilMode = true, bool global = false, bool countIncludePad = true, (long H, long W)? dilation = null) : base(name)
     {
         if (!global && (kernel.H < 1 || kernel.W < 1 || stride.H < 1 || stride.W < 1))
             throw new RistrettoException($"layer '{name}': pooling kernel and stride must be ≥ 1");
+        var d = dilation ?? (1, 1);
+        if (d.H < 1 || d.W < 1)
+            throw new RistrettoException($"layer '{name}': pooling dilation must be ≥ 1");
+        if (d != (1, 1) && (method != Method.Max || global))
+            throw new RistrettoException($"layer '{name}': only max pooling reads a dilated window");
         if (!global && (pad.H >= kernel.H || pad.W >= kernel.W))
             throw new RistrettoException($"layer '{name}': padding {pad.H} must be smaller than the kernel {kernel.H}");
         PoolMethod = method;
@@ -36,13 +42,14 @@ public sealed class PoolingLayer : Layer
         CeilMode = ceilMode;
         Global = global;
         CountIncludePad = countIncludePad;
+        Dilation = d;
     }
 
     /// <inheritdoc />
     public override string Type => "Pooling";
 
     /// <inheritdoc/>
-    protected override Layer CopyCore() => new PoolingLayer(LayerName, PoolMethod, Kernel, Stride, Pad, CeilMode, Global, CountIncludePad);
+    protected override Layer CopyCore() => new PoolingLayer(LayerName, PoolMethod, Kernel, Stride, Pad, CeilMode, Global, CountIncludePad, Dilation);
 
     /// <inheritdoc/>
     public override void WriteOnnx(IOnnxWriter onnx, string[] x, string y)
@@ -58,6 +65,8 @@ public sealed class PoolingLayer : Layer
             ("kernel_shape", new[] { Kernel.H, Kernel.W }), ("strides", new[] { Stride.H, Stride.W }),
             ("pads", new[] { Pad.H, Pad.W, Pad.H, Pad.W }), ("ceil_mode", CeilMode ? 1L : 0L),
         };
+        if (Dilation != (1, 1))
+            attributes.Add(("dilations", new[] { Dilation.H, Dilation.W }));
         // Without padding, counting it or not divides by the same clipped window.
         if (!max)
             attributes.Add(("count_include_pad", CountIncludePad && Pad != (0, 0) ? 1L : 0L));
@@ -67,6 +76,8 @@ public sealed class PoolingLayer : Layer
     /// <inheritdoc/>
     internal override void WriteCaffe(LayerParameter p)
     {
+        if (Dilation != (1, 1))
+            throw new RistrettoException($"layer '{LayerName}': Caffe pooling has no dilation");
         p.PoolingParam = new PoolingParameter
         {
             Pool = PoolMethod == Method.Max ? PoolingParameter.Types.PoolMethod.Max : PoolingParameter.Types.PoolMethod.Ave,
@@ -113,6 +124,8 @@ public sealed class PoolingLayer : Layer
     public bool Global { get; }
     /// <summary>Average pooling counts padded positions in the divisor (Caffe: yes).</summary>
     public bool CountIncludePad { get; }
+    /// <summary>Spacing of the window's taps (height, width); (1, 1) but for a dilated max pooling.</summary>
+    public (long H, long W) Dilation { get; }
 
     /// <inheritdoc />
     public override long[][] OutputShapes(long[][] inputs)
@@ -121,11 +134,12 @@ public sealed class PoolingLayer : Layer
         RequireRank(x, 4);
         if (Global)
             return [[x[0], x[1], 1, 1]];
-        return [[x[0], x[1], OutSize(x[2], Kernel.H, Stride.H, Pad.H), OutSize(x[3], Kernel.W, Stride.W, Pad.W)]];
+        return [[x[0], x[1], OutSize(x[2], (Kernel.H - 1) * Dilation.H + 1, Stride.H, Pad.H), OutSize(x[3], (Kernel.W - 1) * Dilation.W + 1, Stride.W, Pad.W)]];
     }
 
     /// <inheritdoc />
-    public override string Describe() => Global ? $"global {PoolMethod}" : $"{PoolMethod} {Kernel.H}×{Kernel.W}, stride {Stride.H}, pad {Pad.H}";
+    public override string Describe() => Global ? $"global {PoolMethod}"
+        : $"{PoolMethod} {Kernel.H}×{Kernel.W}, stride {Stride.H}, pad {Pad.H}" + (Dilation != (1, 1) ? $", dilation {Dilation.H}" : "");
 
     /// <inheritdoc />
     public override Tensor[] forward(Tensor[] inputs)
@@ -134,7 +148,7 @@ public sealed class PoolingLayer : Layer
         if (Global)
             return [PoolMethod == Method.Max ? x.amax([2, 3], keepdim: true) : x.mean([2, 3], keepdim: true)];
         return PoolMethod == Method.Max
-            ? [nn.functional.max_pool2d(x, [Kernel.H, Kernel.W], [Stride.H, Stride.W], [Pad.H, Pad.W], ceil_mode: CeilMode)]
+            ? [nn.functional.max_pool2d(x, [Kernel.H, Kernel.W], [Stride.H, Stride.W], [Pad.H, Pad.W], [Dilation.H, Dilation.W], ceil_mode: CeilMode)]
             : [nn.functional.avg_pool2d(x, [Kernel.H, Kernel.W], [Stride.H, Stride.W], [Pad.H, Pad.W], ceil_mode: CeilMode, count_include_pad: CountIncludePad)];
     }
 

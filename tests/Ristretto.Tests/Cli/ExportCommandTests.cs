@@ -80,6 +80,52 @@ public class ExportCommandTests
         Assert.Empty(Directory.GetFileSystemEntries(dir.Path));
     }
 
+    [Fact]
+    public void Should_Export_A_Plan_As_Qonnx_That_Imports_Back_With_The_Same_Plan()
+    {
+        using var dir = new TempDir();
+        using var net = LeNet.Build(seed: 5);
+        Ristretto.Interchange.Onnx.Exporter.OnnxExporter.Save(net, dir.File("lenet.onnx"));
+        var plan = new QuantizationPlan(new Dictionary<string, LayerQuantization>
+        {
+            ["conv1"] = new(new Ristretto.Formats.DynamicFixedPoint(4, 4), null, new Ristretto.Formats.DynamicFixedPoint(8, 7), new Ristretto.Formats.DynamicFixedPoint(4, 0)),
+            ["ip2"] = new(new Ristretto.Formats.DynamicFixedPoint(6, 6), null, new Ristretto.Formats.DynamicFixedPoint(5, 2, signed: false), null),
+        });
+        PlanFile.Save(dir.File("plan.json"), plan);
+
+        var r = CliProcess.Run(["export", "--model", dir.File("lenet.onnx"), "--plan", dir.File("plan.json"), "--onnx", dir.File("q.onnx"), "--qformat", "qonnx"]);
+        Assert.True(r.ExitCode == 0, r.StdErr);
+        Assert.Contains("2 quantized layer(s) as qonnx", r.StdOut);
+        using var back = OnnxImporter.Load(dir.File("q.onnx"));
+        Assert.Equal(PlanFile.Serialize(plan with { Description = "" }), PlanFile.Serialize(QuantizationPlan.CarriedBy(back) with { Description = "" }));
+
+        // The default form is QDQ; a plan a form cannot express is one line naming the layer, and no file.
+        r = CliProcess.Run(["export", "--model", dir.File("lenet.onnx"), "--plan", dir.File("plan.json"), "--onnx", dir.File("qdq.onnx")]);
+        Assert.Equal(1, r.ExitCode);
+        var line = Assert.Single(r.ErrorLines);
+        Assert.StartsWith("error: ", line);
+        Assert.Contains("'ip2'", line); // its 5-bit input: no QuantizeLinear type holds [0, 31] (conv1's 4 bits are int4)
+        Assert.False(File.Exists(dir.File("qdq.onnx")));
+    }
+
+    [Theory]
+    [InlineData("unknown --qformat 'qqq'", "--qformat", "qqq")]
+    [InlineData("--qformat goes with --onnx", "--qformat", "qdq", "--prototxt", "{dir}/a.prototxt", "--caffemodel", "{dir}/a.caffemodel")]
+    [InlineData("carries no quantization", "--qformat", "qop")]
+    public void Should_Refuse_A_Bad_Quantized_Export_In_One_Line(string message, params string[] args)
+    {
+        using var dir = new TempDir();
+        string[] all = ["export", "--model", "cifar10", .. args.Select(a => a.Replace("{dir}", dir.Path, StringComparison.Ordinal))];
+        if (!all.Contains("--prototxt"))
+            all = [.. all, "--onnx", dir.File("a.onnx")];
+        var r = CliProcess.Run(all);
+        Assert.Equal(1, r.ExitCode);
+        var line = Assert.Single(r.ErrorLines);
+        Assert.StartsWith("error: ", line);
+        Assert.Contains(message, line);
+        Assert.Empty(Directory.GetFileSystemEntries(dir.Path));
+    }
+
     private static void AssertSameOutputs(Network expected, Network actual)
     {
         var input = OnnxRoundTrip.RandomBatch(expected, 2, 3, out var shape);

@@ -55,9 +55,14 @@ public class OnnxExportLayerTests
             .Add(new PadLayer("pad", [0, 0, 1, 0, 0, 0, 0, 2], -1), "cat", "pad")
             .Add(new TransposeLayer("transpose", [0, 1, 3, 2]), "pad", "transpose");
         if (withSlice)
-            b.Add(new SliceLayer("slice", [0, 1, 0, 1], [-1, 6, -1, 5]), "transpose", "slice");
+        {
+            // Run-time codes, as a lone QuantizeLinear/DequantizeLinear imports: written as float Div, Round, Add, Clip and Sub, Mul.
+            b.Add(new SliceLayer("slice", [0, 1, 0, 1], [-1, 6, -1, 5]), "transpose", "slice")
+                .Add(new QuantizeLinearLayer("quantize", [0.01f, 0.02f, 0.03f, 0.04f, 0.05f, 0.06f], [3, 0, 7, 1, 2, 5], 1, 0, 255), "slice", "codes")
+                .Add(new DequantizeLinearLayer("dequantize", [0.01f, 0.02f, 0.03f, 0.04f, 0.05f, 0.06f], [3, 0, 7, 1, 2, 5], 1), "codes", "dequantized");
+        }
         return b
-            .Add(new PoolingLayer("gmax", PoolingLayer.Method.Max, (1, 1), (1, 1), (0, 0), global: true), withSlice ? "slice" : "transpose", "gmax")
+            .Add(new PoolingLayer("gmax", PoolingLayer.Method.Max, (1, 1), (1, 1), (0, 0), global: true), withSlice ? "dequantized" : "transpose", "gmax")
             .Add(new FlattenLayer("flatten"), "gmax", "flatten")
             .Add(new ReshapeLayer("reshape", [0, -1]), "transpose", "reshape")
             .Add(new InnerProductLayer("ip", P(5, 8 * 8 * 7), null), "reshape", "ip")
@@ -89,7 +94,7 @@ public class OnnxExportLayerTests
     [Fact]
     public void Should_Reimport_Every_Layer_Type_Our_Importer_Reads_With_The_Same_Outputs()
     {
-        // The importer reads Slice only between constants, so this network leaves it out.
+        // The importer reads Slice only between constants, and no Round (the quantizing layer's float form), so this network leaves them out.
         using var net = EveryLayer(withSlice: false);
         net.eval();
         using var back = OnnxImporter.Load(OnnxExporter.Export(net), "every-layer.onnx");

@@ -24,7 +24,15 @@ public static class OnnxExporter
     /// The serialized ONNX model of <paramref name="network"/>; <paramref name="metadata"/> goes into the model's
     /// <c>metadata_props</c> (e.g. <see cref="Models.ModelPreprocessing.OnnxKey"/>).
     /// </summary>
-    public static byte[] Export(Network network, IReadOnlyDictionary<string, string>? metadata = null)
+    public static byte[] Export(Network network, IReadOnlyDictionary<string, string>? metadata = null) =>
+        Export(network, metadata, (graph, shapes) => new OnnxLayerWriter(graph, shapes));
+
+    /// <summary>
+    /// The serialized model, each node written by the writer <paramref name="writerFor"/> makes for the graph being built
+    /// and the network's blob shapes (the float writer, or a quantized form's).
+    /// </summary>
+    internal static byte[] Export(Network network, IReadOnlyDictionary<string, string>? metadata,
+        Func<OnnxGraphBuilder, IReadOnlyDictionary<string, long[]>, INetworkOnnxWriter> writerFor)
     {
         ArgumentNullException.ThrowIfNull(network);
         var shapes = network.Validate();
@@ -33,7 +41,7 @@ public static class OnnxExporter
         var graph = new OnnxGraphBuilder(network.Name, blobs);
         foreach (var input in network.Inputs)
             graph.Input(input.Name, Declared(input.Name, shapes, batched));
-        var writer = new OnnxLayerWriter(graph, shapes);
+        var writer = writerFor(graph, shapes);
         foreach (var node in network.Nodes)
         {
             try
@@ -46,7 +54,10 @@ public static class OnnxExporter
             }
         }
         foreach (var output in network.Outputs)
+        {
+            writer.Finish(output);
             graph.Output(output, Declared(output, shapes, batched));
+        }
         var version = typeof(OnnxExporter).Assembly.GetName().Version ?? new Version(0, 1);
         var model = graph.Build("Ristretto.NET", version.ToString(3));
         foreach (var (key, value) in metadata ?? new Dictionary<string, string>())

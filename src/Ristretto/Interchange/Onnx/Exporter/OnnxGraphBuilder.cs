@@ -11,11 +11,18 @@ namespace Ristretto.Interchange.Onnx.Exporter;
 /// </summary>
 internal sealed class OnnxGraphBuilder
 {
-    /// <summary>The opset written.</summary>
+    /// <summary>The opset written for a float network.</summary>
     public const int Opset = 13;
 
     private readonly GraphProto _graph;
     private readonly HashSet<string> _names;
+    private readonly Dictionary<string, long> _domains = new(StringComparer.Ordinal);
+
+    /// <summary>The default-domain opset <see cref="Build"/> declares (13 unless raised, e.g. to 21 for 4- and 16-bit QDQ).</summary>
+    public int DefaultOpset { get; set; } = Opset;
+
+    /// <summary>Declares custom operator domain <paramref name="domain"/> at <paramref name="version"/> in the model's opset imports.</summary>
+    public void UseDomain(string domain, long version) => _domains[domain] = version;
 
     /// <summary>Starts graph <paramref name="name"/>; <paramref name="reserved"/> are value names that <see cref="Fresh"/> must avoid.</summary>
     public OnnxGraphBuilder(string name, IEnumerable<string> reserved)
@@ -64,9 +71,13 @@ internal sealed class OnnxGraphBuilder
     /// Adds node <paramref name="name"/> computing <paramref name="output"/> from <paramref name="inputs"/> ("" for an
     /// absent optional input); attributes are ints, int lists or floats.
     /// </summary>
-    public void Node(string op, string name, string[] inputs, string output, params (string Name, object Value)[] attributes)
+    public void Node(string op, string name, string[] inputs, string output, params (string Name, object Value)[] attributes) =>
+        Node(op, "", name, inputs, output, attributes);
+
+    /// <summary>As <see cref="Node(string, string, string[], string, ValueTuple{string, object}[])"/>, for an operator of <paramref name="domain"/> ("" is ONNX's).</summary>
+    public void Node(string op, string domain, string name, string[] inputs, string output, params (string Name, object Value)[] attributes)
     {
-        var node = new NodeProto { OpType = op, Name = name };
+        var node = new NodeProto { OpType = op, Name = name, Domain = domain };
         node.Input.AddRange(inputs);
         node.Output.Add(output);
         foreach (var (attribute, value) in attributes)
@@ -79,6 +90,7 @@ internal sealed class OnnxGraphBuilder
                 case float f: a.Type = AttributeProto.Types.AttributeType.Float; a.F = f; break;
                 case double d: a.Type = AttributeProto.Types.AttributeType.Float; a.F = (float)d; break;
                 case long[] ints: a.Type = AttributeProto.Types.AttributeType.Ints; a.Ints.AddRange(ints); break;
+                case string text: a.Type = AttributeProto.Types.AttributeType.String; a.S = ByteString.CopyFromUtf8(text); break;
                 default: throw new ArgumentException($"unsupported attribute type {value.GetType().Name}");
             }
             node.Attribute.Add(a);
@@ -96,11 +108,14 @@ internal sealed class OnnxGraphBuilder
     public ModelProto Build(string producer, string version)
     {
         var model = new ModelProto { IrVersion = 8, ProducerName = producer, ProducerVersion = version, Graph = _graph };
-        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = Opset });
+        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = DefaultOpset });
+        foreach (var (domain, domainVersion) in _domains)
+            model.OpsetImport.Add(new OperatorSetIdProto { Domain = domain, Version = domainVersion });
         return model;
     }
 
-    private string Add(string name, TensorProto.Types.DataType type, long[] shape, byte[] bytes)
+    /// <summary>An initializer of element type <paramref name="type"/> whose little-endian data is <paramref name="bytes"/>; returns its name.</summary>
+    public string Add(string name, TensorProto.Types.DataType type, long[] shape, byte[] bytes)
     {
         string unique = Fresh(name);
         var t = new TensorProto { Name = unique, DataType = (int)type, RawData = UnsafeByteOperations.UnsafeWrap(bytes) };

@@ -7,8 +7,13 @@ namespace Ristretto.Interchange.Onnx.Exporter;
 /// The exporter's side of <see cref="IOnnxWriter"/>: each layer writes its own nodes (<see cref="Layer.WriteOnnx"/>)
 /// into the graph being built, reading blob shapes inferred once for the network.
 /// </summary>
-internal sealed class OnnxLayerWriter(OnnxGraphBuilder graph, IReadOnlyDictionary<string, long[]> shapes) : IOnnxWriter
+internal sealed class OnnxLayerWriter(OnnxGraphBuilder graph, IReadOnlyDictionary<string, long[]> shapes) : INetworkOnnxWriter
 {
+    /// <inheritdoc/>
+    public void Finish(string output)
+    {
+    }
+
     /// <summary>Writes <paramref name="node"/>; a layer type with no ONNX form is a <see cref="RistrettoException"/>.</summary>
     public void Write(LayerNode node) => node.Layer.WriteOnnx(this, node.Inputs.ToArray(), node.Outputs[0]);
 

@@ -119,26 +119,45 @@ internal sealed partial class OnnxConverter
     private void ConvertPool(OnnxNode node, PoolingLayer.Method method)
     {
         var (x, xs) = Runtime(node.Input(0));
-        Require(xs.Length == 4, $"only 2-D pooling is supported (input [{string.Join("×", xs)}])");
+        Require(xs.Length is 3 or 4, $"only 1-D and 2-D pooling are supported (input [{string.Join("×", xs)}])");
         var kernel = node.Ints("kernel_shape") ?? throw new RistrettoException("kernel_shape is missing");
-        Require(kernel.Length == 2, "only 2-D pooling is supported");
+        Require(kernel.Length == xs.Length - 2, $"kernel_shape [{string.Join(", ", kernel)}] does not match the {xs.Length - 2} spatial axes of the input");
         var win = ReadWindow(node, xs.Skip(2).ToArray(), kernel);
-        Require(win.Dilations.All(d => d == 1), "pooling dilations other than 1 are not supported");
+        Require(method == PoolingLayer.Method.Max || win.Dilations.All(d => d == 1), "average pooling with dilations other than 1 is not supported");
+        bool oneD = xs.Length == 3;
+        if (oneD)
+        {
+            // [N, C, L] pools as [N, C, 1, L] with a window of height 1.
+            x = Chain(new ReshapeLayer(LayerName(node, "to2d"), [0, 0, 1, -1]), x, $"{node.Output()}/to2d");
+            xs = [xs[0], xs[1], 1, xs[2]];
+            kernel = [1, .. kernel];
+            win = new Window([1, .. win.Kernel], [1, .. win.Strides], [1, .. win.Dilations], [0, .. win.Begin], [0, .. win.End]);
+        }
+        string output = oneD ? $"{node.Output()}/pool2d" : node.Output();
+        Pool(node, method, x, xs, kernel, win, output);
+        if (oneD)
+            Chain(new ReshapeLayer(LayerName(node, "to1d"), [0, 0, -1]), output, node.Output());
+    }
+
+    /// <summary>A 2-D pooling of <paramref name="x"/> into <paramref name="output"/>, padding explicitly where TorchSharp cannot.</summary>
+    private void Pool(OnnxNode node, PoolingLayer.Method method, string x, long[] xs, long[] kernel, Window win, string output)
+    {
         bool ceil = node.Int("ceil_mode", 0) != 0;
         bool includePad = node.Int("count_include_pad", 0) != 0;
         string name = LayerName(node);
+        var dilation = (win.Dilations[0], win.Dilations[1]);
         // TorchSharp pools pad at most half the window; larger (or unequal) pads take the explicit routes below.
         if (win.Symmetric && win.Begin.Zip(kernel).All(p => 2 * p.First <= p.Second))
         {
-            Chain(new PoolingLayer(name, method, (kernel[0], kernel[1]), (win.Strides[0], win.Strides[1]), (win.Begin[0], win.Begin[1]), ceil, countIncludePad: includePad), x, node.Output());
+            Chain(new PoolingLayer(name, method, (kernel[0], kernel[1]), (win.Strides[0], win.Strides[1]), (win.Begin[0], win.Begin[1]), ceil, countIncludePad: includePad, dilation: dilation), x, output);
             return;
         }
         if (method == PoolingLayer.Method.Max || includePad)
         {
             // Padding that the window reads as −∞ (max) or as counted zeros (average) is an explicit pad.
             long[] pads = [0, 0, .. win.Begin, 0, 0, .. win.End];
-            x = Chain(new PadLayer(LayerName(node, "pad"), pads, method == PoolingLayer.Method.Max ? double.NegativeInfinity : 0), x, $"{node.Output()}/pad");
-            Chain(new PoolingLayer(name, method, (kernel[0], kernel[1]), (win.Strides[0], win.Strides[1]), (0, 0), ceil, countIncludePad: includePad), x, node.Output());
+            x = Chain(new PadLayer(LayerName(node, "pad"), pads, method == PoolingLayer.Method.Max ? double.NegativeInfinity : 0), x, $"{output}/pad");
+            Chain(new PoolingLayer(name, method, (kernel[0], kernel[1]), (win.Strides[0], win.Strides[1]), (0, 0), ceil, countIncludePad: includePad, dilation: dilation), x, output);
             return;
         }
         // Average without counting padding: pool with the larger pad on both sides, then drop the windows
@@ -155,8 +174,8 @@ internal sealed partial class OnnxConverter
             start[i] = (pad[i] - win.Begin[i]) / win.Strides[i];
             length[i] = (xs[i + 2] + win.Begin[i] + win.End[i] - kernel[i]) / win.Strides[i] + 1;
         }
-        x = Chain(new PoolingLayer(name, method, (kernel[0], kernel[1]), (win.Strides[0], win.Strides[1]), (pad[0], pad[1]), false, countIncludePad: false), x, $"{node.Output()}/pool");
-        Chain(new SliceLayer(LayerName(node, "crop"), [0, 0, start[0], start[1]], [-1, -1, length[0], length[1]]), x, node.Output());
+        x = Chain(new PoolingLayer(name, method, (kernel[0], kernel[1]), (win.Strides[0], win.Strides[1]), (pad[0], pad[1]), false, countIncludePad: false), x, $"{output}/pool");
+        Chain(new SliceLayer(LayerName(node, "crop"), [0, 0, start[0], start[1]], [-1, -1, length[0], length[1]]), x, output);
     }
 
     private void ConvertGlobalPool(OnnxNode node, PoolingLayer.Method method)

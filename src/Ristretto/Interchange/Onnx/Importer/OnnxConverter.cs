@@ -21,8 +21,11 @@ internal sealed partial class OnnxConverter : IDisposable
     private readonly Dictionary<string, string> _alias = new(StringComparer.Ordinal);
     private readonly HashSet<string> _layerNames = new(StringComparer.Ordinal);
 
-    private OnnxConverter(string source, string name, long opset)
+    private readonly bool _applyQuantization;
+
+    private OnnxConverter(string source, string name, long opset, bool applyQuantization)
     {
+        _applyQuantization = applyQuantization;
         _source = source;
         Opset = opset;
         _builder = new NetworkBuilder(name);
@@ -31,7 +34,7 @@ internal sealed partial class OnnxConverter : IDisposable
     /// <summary>The default-domain opset of the model.</summary>
     public long Opset { get; }
 
-    public static Network Convert(ModelProto model, string source)
+    public static Network Convert(ModelProto model, string source, bool applyQuantization = true)
     {
         var opsets = model.OpsetImport.Where(o => o.Domain is "" or "ai.onnx").Select(o => o.Version).ToList();
         long opset = opsets.Count > 0 ? opsets.Max() : model.IrVersion <= 3 ? 1 : 0;
@@ -40,12 +43,27 @@ internal sealed partial class OnnxConverter : IDisposable
         if (opset > OnnxImporter.MaxOpset)
             throw new RistrettoException($"{source}: the model uses opset {opset}; this version reads opsets up to {OnnxImporter.MaxOpset}");
         var graph = model.Graph;
-        using var converter = new OnnxConverter(source, graph.Name.Length > 0 ? graph.Name : Path.GetFileNameWithoutExtension(source), opset);
-        return converter.Run(graph);
+        using var converter = new OnnxConverter(source, graph.Name.Length > 0 ? graph.Name : Path.GetFileNameWithoutExtension(source), opset, applyQuantization);
+        return converter.Run(graph, EmbeddedPlan(model, source));
     }
 
-    private Network Run(GraphProto graph)
+    /// <summary>The plan a quantized export embedded in the model's metadata, or null (absent or unreadable: the graph alone then says).</summary>
+    private static Quantization.QuantizationPlan? EmbeddedPlan(ModelProto model, string source)
     {
+        var text = model.MetadataProps.LastOrDefault(p => p.Key == QuantizedOnnxMetadata.PlanKey)?.Value;
+        try
+        {
+            return text is null ? null : Quantization.PlanFile.Parse(text, $"{source} metadata");
+        }
+        catch (RistrettoException)
+        {
+            return null;
+        }
+    }
+
+    private Network Run(GraphProto graph, Quantization.QuantizationPlan? embedded)
+    {
+        ScanQuantization(graph);
         foreach (var init in graph.Initializer)
             Keep(init.Name, Guard(() => OnnxTensors.ToTensor(init, _source)));
         foreach (var input in graph.Input.Where(i => !_constants.ContainsKey(i.Name)))
@@ -65,6 +83,7 @@ internal sealed partial class OnnxConverter : IDisposable
         for (int i = 0; i < graph.Node.Count; i++)
         {
             var node = new OnnxNode(graph.Node[i], i);
+            _node = node;
             try
             {
                 ConvertNode(node);
@@ -90,8 +109,11 @@ internal sealed partial class OnnxConverter : IDisposable
                 throw new RistrettoException($"{_source}: output '{output.Name}' is {(_constants.ContainsKey(blob) ? "a constant" : "produced by no node")}; this version needs outputs computed from the inputs");
             outputs.Add(blob);
         }
+        _node = null;
         try
         {
+            if (_applyQuantization)
+                ApplyQuantization(embedded);
             var network = _builder.Build(outputs);
             network.eval(); // an imported graph is for inference: Dropout is the identity
             return network;
@@ -104,6 +126,8 @@ internal sealed partial class OnnxConverter : IDisposable
 
     private void ConvertNode(OnnxNode node)
     {
+        if (ConvertQuantization(node))
+            return;
         if (node.Proto.Domain is not ("" or "ai.onnx"))
             throw Unsupported(node, $" from domain '{node.Proto.Domain}'");
         if (node.Proto.Output.Count == 0 || node.Proto.Output[0].Length == 0)
@@ -204,6 +228,7 @@ internal sealed partial class OnnxConverter : IDisposable
         try
         {
             shapes = layer.OutputShapes(inputBlobs.Select(b => _shapes[b]).ToArray());
+            TrackQuantization(layer, inputBlobs, outputs); // ONNX values are written once: a blob keeps its value's name
             _builder.Add(layer, inputBlobs, outputs);
         }
         catch

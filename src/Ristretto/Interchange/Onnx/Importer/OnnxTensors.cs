@@ -36,6 +36,8 @@ internal static class OnnxTensors
             DataType.Int16 => raw ? Raw<short>(t, count, source).Select(v => (long)v).ToArray() : t.Int32Data.Select(v => (long)v).ToArray(),
             DataType.Int8 => raw ? Raw<sbyte>(t, count, source).Select(v => (long)v).ToArray() : t.Int32Data.Select(v => (long)v).ToArray(),
             DataType.Uint8 or DataType.Bool => raw ? Raw<byte>(t, count, source).Select(v => (long)v).ToArray() : t.Int32Data.Select(v => (long)v).ToArray(),
+            DataType.Uint16 => raw ? Raw<ushort>(t, count, source).Select(v => (long)v).ToArray() : t.Int32Data.Select(v => (long)v).ToArray(),
+            DataType.Int4 or DataType.Uint4 => Nibbles(t, count, source, (DataType)t.DataType == DataType.Int4),
             DataType.Uint64 or DataType.Uint32 => raw ? Raw<ulong>(t, count, source).Select(v => (long)v).ToArray() : t.Uint64Data.Select(v => (long)v).ToArray(),
             _ => throw new RistrettoException($"{source}: tensor '{t.Name}' has data type {(DataType)t.DataType}, which this version does not read"),
         };
@@ -54,6 +56,21 @@ internal static class OnnxTensors
         }
         var (ishape, ivalues) = ReadLongs(t, source);
         return tensor(ivalues, ishape);
+    }
+
+    /// <summary>4-bit values, two a byte, the first in the low nibble (raw_data or int32_data), sign-extended for int4.</summary>
+    private static long[] Nibbles(TensorProto t, long count, string source, bool signed)
+    {
+        byte[] bytes = t.RawData.Length > 0 ? t.RawData.ToByteArray() : t.Int32Data.Select(v => (byte)v).ToArray();
+        if (bytes.Length != (count + 1) / 2)
+            throw new RistrettoException($"{source}: tensor '{t.Name}' holds {bytes.Length} bytes of 4-bit data, its shape [{string.Join("×", t.Dims)}] needs {(count + 1) / 2}");
+        var values = new long[count];
+        for (long i = 0; i < count; i++)
+        {
+            int nibble = (bytes[i / 2] >> (int)(4 * (i % 2))) & 0xF;
+            values[i] = signed && nibble >= 8 ? nibble - 16 : nibble;
+        }
+        return values;
     }
 
     private static long[] Shape(TensorProto t, string source)
