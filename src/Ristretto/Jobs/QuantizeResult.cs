@@ -47,6 +47,12 @@ public sealed record QuantizeResult
     /// <summary>The SQNR of every quantized layer's output (dB), when asked for.</summary>
     public IReadOnlyList<(string Layer, double SqnrDb)>? LayerSqnr { get; init; }
 
+    /// <summary>What the post-training steps did (<c>--equalize</c>, <c>--adaround</c>, <c>--bias-correction</c>), or null.</summary>
+    public RefinementResult? Refinement { get; init; }
+
+    /// <summary>The model written with the changed weights (<c>--out</c>).</summary>
+    public string? OutPath { get; init; }
+
     /// <summary>A one-line name of the formats searched, e.g. "integer (float scale, per-tensor weights)".</summary>
     public required string SchemeDescription { get; init; }
 
@@ -95,6 +101,9 @@ public sealed record QuantizeResult
         }
         if (LayerSqnr is { } sqnr)
             report["per_layer_sqnr_db"] = sqnr.ToDictionary(l => l.Layer, l => l.SqnrDb);
+        if (Refinement is { } refined)
+            foreach (var (key, value) in refined.ToJson())
+                report[key] = value;
         report["metric"] = Settings.EffectiveMargin.Metric.Key;
         return report;
     }

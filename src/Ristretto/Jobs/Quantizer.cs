@@ -26,6 +26,10 @@ public static class Quantizer
         var dev = DeviceSelector.Resolve(settings.Device);
         using var loaded = ModelLoader.Load(settings.Model, dev, settings.Weights, applyQuantization: false, observer);
         var network = loaded.Network("quantized");
+        // Equalization needs batch norms folded into the layers before them (what an accelerator runs anyway).
+        using var folded = settings.Equalize && network.Nodes.Any(n => n.Layer is Layers.BatchNormLayer) ? Transforms.BatchNormFolding.Fold(network) : null;
+        network = folded ?? network;
+        var equalized = QuantizeRefinement.Equalize(settings, network, observer);
         var data = ModelLoader.WithModelData(settings.Data, loaded.Path, settings.DataGiven, observer);
         var scheme = settings.Scheme;
         var rules = settings.Compat == Compatibility.Ristretto ? RangeRules.Ristretto
@@ -100,6 +104,14 @@ public static class Quantizer
             result = Result(found.Baseline, found.Quantized, found.Plan) with { PowerOfTwo = found };
         }
 
+        if (equalized is not null)
+            result = result with { Refinement = new RefinementResult { Equalized = equalized } };
+        result = QuantizeRefinement.Refine(result, settings, network, job.Calibration!, test, its, size, metric, fidelity, observer, cancel);
+        if (settings.OutPath is { } outPath)
+        {
+            QuantizeRefinement.WriteModel(outPath, loaded, network, result.Plan);
+            result = result with { OutPath = outPath };
+        }
         if (settings.QuantizedModelPath is { } prototxt)
         {
             string caffemodel = Path.ChangeExtension(prototxt, ".caffemodel");
