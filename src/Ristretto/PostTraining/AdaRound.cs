@@ -124,7 +124,7 @@ public static class AdaRound
             {
                 // Adam, computed here so that its arithmetic is fixed.
                 m.TimesInPlace(Beta1).PlusInPlace(grad.Times(1 - Beta1));
-                s.TimesInPlace(Beta2).PlusInPlace(grad.square().Times(1 - Beta2));
+                s.TimesInPlace(Beta2).PlusInPlace(grad.mul(grad).Times(1 - Beta2));
                 double c1 = 1 - Math.Pow(Beta1, it + 1), c2 = 1 - Math.Pow(Beta2, it + 1);
                 var update = m.Over(c1).div(s.Over(c2).sqrt().Plus(Epsilon)).Times(-options.LearningRate);
                 v.detach().PlusInPlace(update);
@@ -143,7 +143,11 @@ public static class AdaRound
     }
 
     /// <summary>Squared error summed over channels (dimension 1), averaged over the rest.</summary>
-    internal static Tensor Reconstruction(Tensor y, Tensor target) => y.Plus(target.neg()).square().sum(1).mean();
+    internal static Tensor Reconstruction(Tensor y, Tensor target)
+    {
+        var difference = y.Plus(target.neg());
+        return difference.mul(difference).sum(1).mean();
+    }
 
     /// <summary>The reconstruction error over every captured image, in batches.</summary>
     internal static double Error(IWeightedLayer layer, Tensor input, Tensor target, Tensor weight, Tensor? bias)
