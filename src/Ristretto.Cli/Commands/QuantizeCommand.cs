@@ -37,8 +37,9 @@ public static class QuantizeCommand
         var batch = CommonOptions.PositiveInt("--batch-size", "Test batch size.", 100);
         var calibration = new Option<int?>("--calibration-batches") { Description = "Calibration batches of 64 (an alias of --calibration-images N × 64)." };
         var plan = new Option<string?>("--plan") { Description = "Write the chosen per-layer formats as a JSON plan to this file." };
-        var searchKind = new Option<string>("--search") { Description = "per-type: Ristretto's sweeps by layer type; per-layer: then a greedy per-layer width search by cost (BOPs), with its Pareto front.", DefaultValueFactory = _ => "per-type" };
-        searchKind.AcceptOnlyFromAmong("per-type", "per-layer");
+        var searchKind = new Option<string>("--search") { Description = "per-type: Ristretto's sweeps by layer type; per-layer: then a greedy per-layer width search by cost (BOPs), with its Pareto front; hessian: per-layer weight widths from Hessian-trace sensitivities (Hutchinson) chosen by an integer program (CP-SAT) within --budget, activations 8-bit.", DefaultValueFactory = _ => "per-type" };
+        searchKind.AcceptOnlyFromAmong("per-type", "per-layer", "hessian");
+        var searchBudget = new Option<string?>("--budget") { Description = "With --search hessian: the cost limit, bops=N (BOPs per image; energy-uj=X and memory-kib=Y are not implemented yet)." };
         var budget = new Option<double?>("--time-budget") { Description = "Seconds the per-layer search may take; it then keeps the best plan found so far." };
         var noWiden = new Option<bool>("--no-widen") { Description = "Keep the sweeps' combined widths even when the combined plan misses the margin, as Ristretto did (by default each step scores every part one width wider and keeps the best, until the margin holds)." };
         var widths = new Option<string?>("--widths") { Description = $"Skip the sweeps ({Dfp} or {Integer}): build the per-type plan with these widths, CONV/FC/ACTIVATIONS (e.g. 2/2/4), and score it once." };
@@ -60,7 +61,7 @@ public static class QuantizeCommand
         var command = new Command("quantize", "Find the smallest bit-widths that keep top-1 within an error margin (Ristretto's procedure).")
         {
             model, weights, mode, compat, scale, perChannel, asymmetric, clipping, weightClipping, searchKind, noWiden, widths, learn, budget, margin, metric, metrics, layerSqnr, iterations, batch, calibration, quantized, plan, reportDir, device, json,
-            equalize, adaround, adaroundIterations, biasCorrection, seed, outModel,
+            equalize, adaround, adaroundIterations, biasCorrection, seed, outModel, searchBudget,
         };
         var data = new DataOptions(command, calibration: true);
         command.SetAction(r => CommandRunner.Run(cancel =>
@@ -91,7 +92,8 @@ public static class QuantizeCommand
                     : null,
                 ActivationCalibration = r.GetResult(clipping) is { Implicit: false } && r.GetValue(mode) != Integer ? RangeMethod.Parse(r.GetValue(clipping)!, "--calibration") : null,
                 WeightCalibration = r.GetResult(weightClipping) is { Implicit: false } ? RangeMethod.Parse(r.GetValue(weightClipping)!, "--weight-calibration") : null,
-                Search = r.GetValue(searchKind) == "per-layer" ? SearchKind.PerLayer : SearchKind.PerType,
+                Search = r.GetValue(searchKind) switch { "per-layer" => SearchKind.PerLayer, "hessian" => SearchKind.Hessian, _ => SearchKind.PerType },
+                Budget = r.GetValue(searchBudget) is { } b ? SearchBudget.Parse(b) : null,
                 Equalize = r.GetValue(equalize),
                 AdaRound = r.GetValue(adaround),
                 AdaRoundIterations = r.GetValue(adaroundIterations),
@@ -137,6 +139,8 @@ public static class QuantizeCommand
             if (r.PerLayer is var (layered, typeCost))
                 Console.Write(QuantizeTables.PerLayerTable(layered, typeCost, sweeps.Quantized.Driving, metric));
         }
+        else if (r.Hessian is { } h)
+            Console.Write(QuantizeTables.Hessian(r.NetworkName, r.ModelPath, h, metric));
         else if (r.MiniFloat is { } m)
             Console.Write(QuantizeTables.Table(r.NetworkName, r.ModelPath, m, s.EffectiveMargin.Value, metric));
         else

@@ -161,4 +161,17 @@ internal static class QuantizeTables
             sb.AppendLine(inv, $"{metric.Title}: {metric.Format(nearest.Driving)} with nearest rounding → {metric.Format(refined.Driving)} after the post-training steps");
         return sb.ToString();
     }
+
+    /// <summary>The Hessian-guided allocation: each layer's mean Hessian diagonal and width, the plan's BOPs against the budget, its score and cost.</summary>
+    public static string Hessian(string network, string path, HessianResult h, Metric metric)
+    {
+        var sb = new System.Text.StringBuilder();
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        sb.AppendLine(inv, $"Hessian-guided bit allocation: {network} ({path})");
+        foreach (var (layer, bits) in h.WeightBits)
+            sb.AppendLine(inv, $"  {layer,-24} weights {bits,2}-bit   mean Hessian diagonal {h.Traces[layer]:G3}");
+        sb.AppendLine(inv, $"  activations {h.ActivationBits}-bit; {h.Bops / 1e6:F1} M BOPs within the budget of {h.Budget / 1e6:F1} M");
+        sb.AppendLine(inv, $"  {metric.Title}: float {metric.Format(h.Baseline.Driving)}, plan {metric.Format(h.Quantized.Driving)}; cost {h.PassEquivalents:F2} float-pass equivalents ({h.Evaluations} evaluations + the Hessian probes)");
+        return sb.ToString();
+    }
 }

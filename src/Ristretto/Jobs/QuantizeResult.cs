@@ -44,6 +44,9 @@ public sealed record QuantizeResult
     /// <summary>The per-layer search's result, and the BOPs of the per-type plan it started from.</summary>
     public (PerLayerResult Result, double PerTypeBops)? PerLayer { get; init; }
 
+    /// <summary>The Hessian-guided allocation's result (<c>--search hessian</c>).</summary>
+    public HessianResult? Hessian { get; init; }
+
     /// <summary>The SQNR of every quantized layer's output (dB), when asked for.</summary>
     public IReadOnlyList<(string Layer, double SqnrDb)>? LayerSqnr { get; init; }
 
@@ -72,7 +75,17 @@ public sealed record QuantizeResult
     public Dictionary<string, object?> ToJson()
     {
         Dictionary<string, object?> report;
-        if (Settings.Widths is { } w)
+        if (Hessian is { } h)
+        {
+            report = Common(h.Baseline, h.Quantized, h.Evaluations, h.Seconds, [], h.WeightBits.ToDictionary(kv => kv.Key, kv => (int?)kv.Value));
+            report["hessian"] = new Dictionary<string, object?>
+            {
+                ["method"] = "Hutchinson Hessian trace per layer, sensitivity ½·Tr(H)/n·‖W − Q(W)‖², CP-SAT under the BOPs budget",
+                ["mean_hessian_diagonal"] = h.Traces, ["activations"] = h.ActivationBits, ["bops"] = h.Bops, ["budget_bops"] = h.Budget,
+                ["float_pass_equivalents"] = h.PassEquivalents,
+            };
+        }
+        else if (Settings.Widths is { } w)
             report = Common(Baseline, Quantized, 2, 0, [], new Dictionary<string, int?> { ["conv_weights"] = w.Conv, ["fc_weights"] = w.Fc, ["activations"] = w.Activations });
         else if (Sweeps is { } r)
         {

@@ -48,6 +48,9 @@ public enum SearchKind
 
     /// <summary>Then a greedy per-layer width search by cost (BOPs), with its Pareto front.</summary>
     PerLayer,
+
+    /// <summary>Per-layer weight widths from Hessian-trace sensitivities and an integer program under <see cref="QuantizeSettings.Budget"/>.</summary>
+    Hessian,
 }
 
 /// <summary>
@@ -182,6 +185,9 @@ public sealed record QuantizeSettings
     /// <summary>Whether a post-training step changes the network's weights (so the plan goes with the changed model).</summary>
     public bool ChangesWeights => Equalize || AdaRound || BiasCorrection;
 
+    /// <summary>The cost budget of <see cref="SearchKind.Hessian"/> (<c>--budget</c>).</summary>
+    public SearchBudget? Budget { get; init; }
+
     /// <summary>Per-type sweeps, or then a per-layer search.</summary>
     public SearchKind Search { get; init; } = SearchKind.PerType;
 
@@ -240,6 +246,10 @@ public sealed record QuantizeSettings
             throw new RistrettoException($"--compat ristretto keeps Ristretto's trimming modes; it does not go with --trimming-mode {integer}");
         if (QuantizedModelPath is not null && Compat == Compatibility.None && Mode is QuantizeMode.DynamicFixedPoint or QuantizeMode.PowerOfTwoWeights)
             throw new RistrettoException($"--model-quantized writes Ristretto's prototxt, which has no field for this project's default formats (unsigned activations, a bias format of its own): add --compat ristretto, or write the plan with --plan");
+        if (Search == SearchKind.Hessian && (Mode != QuantizeMode.DynamicFixedPoint || Budget is null || Widths is not null || Compat == Compatibility.Ristretto))
+            throw new RistrettoException("--search hessian works with dynamic_fixed_point (not --compat ristretto, not --widths) and needs --budget bops=N");
+        if (Budget is not null && Search != SearchKind.Hessian)
+            throw new RistrettoException("--budget goes with --search hessian");
         if (Search == SearchKind.PerLayer && Mode != QuantizeMode.DynamicFixedPoint)
             throw new RistrettoException("--search per-layer works with dynamic_fixed_point only");
         if (Widths != null && (Mode is not (QuantizeMode.DynamicFixedPoint or QuantizeMode.Integer) || Search == SearchKind.PerLayer))

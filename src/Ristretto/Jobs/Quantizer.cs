@@ -59,6 +59,12 @@ public static class Quantizer
             var (baseline, scored) = observer.Stage("quantize", 2, p => search.Score(plan, p, cancel));
             result = Result(baseline, scored, plan);
         }
+        else if (settings.Search == SearchKind.Hessian)
+        {
+            var hessian = new HessianSearch(network, ranges, test, its, size, job.Calibration!) { Rules = rules, Metric = metric, MeasureFidelity = fidelity };
+            var found = observer.Stage("hessian", 2, p => hessian.Run(settings.Budget!.Value, progress: p, cancel: cancel));
+            result = Result(found.Baseline, found.Quantized, found.Plan) with { Hessian = found };
+        }
         else if (settings.Mode is QuantizeMode.DynamicFixedPoint or QuantizeMode.Integer)
         {
             var search = Sweeps();

@@ -1,0 +1,188 @@
+using System.Diagnostics;
+using Ristretto.Data;
+using Ristretto.Engine;
+using Ristretto.Evaluation;
+using Ristretto.Graph;
+using Ristretto.Hardware;
+using Ristretto.Quantization;
+using static TorchSharp.torch;
+
+namespace Ristretto.Search;
+
+/// <summary>One Hutchinson probe: a Rademacher vector drawn from <paramref name="Seed"/> on the first calibration images. Probes are independent (they can run anywhere) and their traces are averaged.</summary>
+/// <param name="Index">The probe's number.</param>
+/// <param name="Seed">Seed of its ±1 vector (SplitMix64).</param>
+public sealed record HutchinsonProbe(int Index, ulong Seed);
+
+/// <summary>What the Hessian-guided allocation found.</summary>
+/// <param name="Baseline">The float scores.</param>
+/// <param name="Quantized">The allocated plan's scores.</param>
+/// <param name="Plan">The allocated plan.</param>
+/// <param name="WeightBits">Each layer's weight width.</param>
+/// <param name="ActivationBits">The activation width of every layer.</param>
+/// <param name="Traces">Each layer's mean Hessian diagonal (trace / weights) of the training loss.</param>
+/// <param name="Bops">The plan's BOPs.</param>
+/// <param name="Budget">The BOPs budget.</param>
+/// <param name="Evaluations">Plans scored on the evaluated set (the float baseline and the allocated plan).</param>
+/// <param name="PassEquivalents">The whole search's cost in float passes over the evaluated set (each Hessian-vector product counted as 4 passes of its images: forward, backward, and the double backward's two).</param>
+/// <param name="Seconds">Wall time.</param>
+public sealed record HessianResult(EvalResult Baseline, EvalResult Quantized, QuantizationPlan Plan, IReadOnlyDictionary<string, int> WeightBits,
+    int ActivationBits, IReadOnlyDictionary<string, double> Traces, double Bops, double Budget, int Evaluations, double PassEquivalents, double Seconds);
+
+/// <summary>
+/// Sensitivity-guided bit allocation (HAWQ-v2's criterion): each weighted layer's sensitivity at a width b is
+/// ½ · (Tr H_l / n_l) · ‖W_l − Q_b(W_l)‖², with Tr H_l, the trace of the training loss's Hessian over the layer's weights,
+/// estimated by Hutchinson's method (E[vᵀHv] over Rademacher v, Hv by double backward) on calibration images; then
+/// <see cref="BitAllocation"/> picks the widths that minimise the summed sensitivity within a BOPs budget. Activations
+/// stay at one width. The evaluation calls (<see cref="Measure"/>, the final score) are apart from the decision
+/// (<see cref="Options"/>, <see cref="BitAllocation.Solve"/>): <see cref="Probes"/> lists the independent probe jobs.
+/// </summary>
+public sealed class HessianSearch
+{
+    /// <summary>Weight widths a layer may take.</summary>
+    public static readonly int[] Widths = [16, 8, 4, 2];
+
+    /// <summary>Float-pass equivalents of one Hessian-vector product per image (forward, backward with graph, double backward).</summary>
+    public const double PassesPerProduct = 4;
+
+    private readonly Network _network;
+    private readonly IReadOnlyDictionary<string, LayerRange> _ranges;
+    private readonly ImageDataset _test, _calibration;
+    private readonly int _iterations, _batchSize;
+    private readonly IReadOnlyDictionary<string, long> _macs;
+
+    /// <summary>Prepares the search; <paramref name="iterations"/> test batches of <paramref name="batchSize"/> score each plan.</summary>
+    public HessianSearch(Network network, IReadOnlyDictionary<string, LayerRange> ranges, ImageDataset test, int iterations, int batchSize, ImageDataset calibration)
+    {
+        _network = network ?? throw new ArgumentNullException(nameof(network));
+        _ranges = ranges ?? throw new ArgumentNullException(nameof(ranges));
+        _test = test ?? throw new ArgumentNullException(nameof(test));
+        _calibration = calibration ?? throw new ArgumentNullException(nameof(calibration));
+        _iterations = iterations;
+        _batchSize = batchSize;
+        _macs = BitOperations.Macs(network);
+    }
+
+    /// <summary>How formats are fitted (default <see cref="RangeRules.Default"/>).</summary>
+    public RangeRules Rules { get; init; } = RangeRules.Default;
+
+    /// <summary>What plans are scored by.</summary>
+    public Metric Metric { get; init; } = Metric.Top1;
+
+    /// <summary>Whether fidelity metrics are measured on every plan scored.</summary>
+    public bool MeasureFidelity { get; init; }
+
+    /// <summary>Hutchinson probes.</summary>
+    public int ProbeCount { get; init; } = 16;
+
+    /// <summary>Calibration images each probe's Hessian-vector product runs on.</summary>
+    public int ProbeImages { get; init; } = 256;
+
+    /// <summary>The independent probe jobs (for fan-out).</summary>
+    public IReadOnlyList<HutchinsonProbe> Probes() =>
+        Enumerable.Range(0, ProbeCount).Select(i => new HutchinsonProbe(i, 0x5EED_0000UL + (ulong)i)).ToList();
+
+    /// <summary>One probe's vᵀHv per weighted layer (an evaluation call: forward, backward and double backward).</summary>
+    public IReadOnlyDictionary<string, double> Measure(HutchinsonProbe probe)
+    {
+        ArgumentNullException.ThrowIfNull(probe);
+        var layers = _network.Nodes.Where(n => n.Layer is IWeightedLayer).Select(n => (n.Layer.LayerName, Weighted: (IWeightedLayer)n.Layer)).ToList();
+        var weights = layers.Select(l => l.Weighted.Weight).ToList();
+        var wanted = weights.Select(w => w.requires_grad).ToList();
+        bool wasTraining = _network.training;
+        _network.eval();
+        try
+        {
+            using var scope = NewDisposeScope();
+            foreach (var w in weights)
+                w.requires_grad_(true);
+            var (x, y) = _calibration.Slice(0, Math.Min(ProbeImages, _calibration.Count));
+            var logits = _network.forward(x);
+            var loss = nn.functional.cross_entropy(logits, y);
+            var grads = autograd.grad([loss], weights.Cast<Tensor>().ToList(), create_graph: true);
+            var rng = new SplitMix64(probe.Seed);
+            var vs = weights.Select(w =>
+            {
+                var signs = new float[w.numel()];
+                for (int i = 0; i < signs.Length; i++)
+                    signs[i] = (rng.NextUInt64() & 1) == 0 ? -1f : 1f;
+                return tensor(signs).reshape(w.shape).to(w.device);
+            }).ToList();
+            Tensor product = zeros(1);
+            for (int i = 0; i < grads.Count; i++)
+                product = product.Plus(grads[i].mul(vs[i]).sum());
+            var hv = autograd.grad([product], weights.Cast<Tensor>().ToList());
+            return layers.Select((l, i) => (l.LayerName, Value: hv[i].mul(vs[i]).sum().item<float>()))
+                .ToDictionary(p => p.LayerName, p => (double)p.Value, StringComparer.Ordinal);
+        }
+        finally
+        {
+            for (int i = 0; i < weights.Count; i++)
+                weights[i].requires_grad_(wanted[i]);
+            if (wasTraining)
+                _network.train();
+        }
+    }
+
+    /// <summary>The mean Hessian diagonal of every layer from the probes' results (the decision's input).</summary>
+    public IReadOnlyDictionary<string, double> Traces(IEnumerable<IReadOnlyDictionary<string, double>> measured)
+    {
+        ArgumentNullException.ThrowIfNull(measured);
+        var all = measured.ToList();
+        return _network.Nodes.Where(n => n.Layer is IWeightedLayer).ToDictionary(n => n.Layer.LayerName,
+            n => Math.Abs(all.Average(m => m[n.Layer.LayerName])) / ((IWeightedLayer)n.Layer).Weight.numel(), StringComparer.Ordinal);
+    }
+
+    /// <summary>Each layer's widths with their sensitivity and BOPs at <paramref name="activationBits"/> (the decision's options).</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<WidthOption>> Options(IReadOnlyDictionary<string, double> traces, int activationBits)
+    {
+        ArgumentNullException.ThrowIfNull(traces);
+        using var noGrad = no_grad();
+        var options = new Dictionary<string, IReadOnlyList<WidthOption>>(StringComparer.Ordinal);
+        foreach (var node in _network.Nodes.Where(n => n.Layer is IWeightedLayer))
+        {
+            string name = node.Layer.LayerName;
+            var w = ((IWeightedLayer)node.Layer).Weight.detach();
+            options[name] = Widths.Select(b =>
+            {
+                using var scope = NewDisposeScope();
+                var q = Rules.DynamicFixedPoint(name, _ranges[name], b, activationBits).Weights!.Trim(w);
+                var d = q.Plus(w.neg());
+                double squared = d.mul(d).sum().item<float>();
+                return new WidthOption(b, 0.5 * traces[name] * squared, LayerCost.BopsOf(_macs[name], b, activationBits));
+            }).ToList();
+        }
+        return options;
+    }
+
+    /// <summary>The plan of per-layer weight widths with every activation at <paramref name="activationBits"/>.</summary>
+    public QuantizationPlan Plan(IReadOnlyDictionary<string, int> weightBits, int activationBits)
+    {
+        ArgumentNullException.ThrowIfNull(weightBits);
+        var layers = weightBits.ToDictionary(kv => kv.Key, kv => Rules.DynamicFixedPoint(kv.Key, _ranges[kv.Key], kv.Value, activationBits), StringComparer.Ordinal);
+        return new QuantizationPlan(layers, $"Hessian-guided allocation: weights {string.Join(", ", weightBits.Select(kv => $"{kv.Key} {kv.Value}"))}, activations {activationBits}-bit");
+    }
+
+    /// <summary>Probes, allocates within <paramref name="budgetBops"/>, and scores the float network and the plan.</summary>
+    public HessianResult Run(double budgetBops, int activationBits = 8, Action<int, string>? progress = null, CancellationToken cancel = default)
+    {
+        var watch = Stopwatch.StartNew();
+        var measured = new List<IReadOnlyDictionary<string, double>>();
+        foreach (var probe in Probes())
+        {
+            cancel.ThrowIfCancellationRequested();
+            measured.Add(Measure(probe));
+        }
+        var traces = Traces(measured);
+        var widths = BitAllocation.Solve(Options(traces, activationBits), budgetBops)
+            ?? throw new RistrettoException($"--budget bops={budgetBops:G6}: no allocation fits (every layer at 2-bit weights and {activationBits}-bit activations costs {BitOperations.Of(Plan(_macs.Keys.ToDictionary(k => k, _ => 2), activationBits), _macs):G6} BOPs)");
+        var plan = Plan(widths, activationBits);
+        using var scorer = new PlanScorer(_network, _test, _iterations, _batchSize, progress, cancel) { Metric = Metric, MeasureFidelity = MeasureFidelity };
+        var baseline = scorer.Score(QuantizationPlan.Float, "float32 baseline");
+        var quantized = scorer.Score(plan, "Hessian-guided plan");
+        double probeImages = Math.Min(ProbeImages, _calibration.Count);
+        double passes = scorer.Evaluations + ProbeCount * probeImages * PassesPerProduct / Math.Min(_test.Count, (long)_iterations * _batchSize);
+        return new HessianResult(baseline, quantized, plan, widths, activationBits, traces, BitOperations.Of(plan, _macs), budgetBops,
+            scorer.Evaluations, passes, watch.Elapsed.TotalSeconds);
+    }
+}
