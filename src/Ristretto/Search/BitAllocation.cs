@@ -11,8 +11,8 @@ public sealed record WidthOption(int Bits, double Sensitivity, double Cost);
 /// <summary>
 /// The decision of the sensitivity-guided allocation, apart from any evaluation: an integer program that picks one width
 /// per layer minimising the summed sensitivity under a cost budget, solved by OR-Tools' CP-SAT. Sensitivities are scaled
-/// to integers (10⁶ for the largest), costs rounded up to integers of the budget's smallest meaningful unit, so a
-/// solution never exceeds the budget. Deterministic: one search worker, a fixed seed.
+/// to integers (10⁶ for the largest), costs to integers of a billionth of the budget (a solution may exceed the budget by
+/// that rounding, a few parts in 10⁹). Deterministic: one search worker, a fixed seed.
 /// </summary>
 public static class BitAllocation
 {
@@ -27,7 +27,7 @@ public static class BitAllocation
         double largestSensitivity = Math.Max(options.Values.SelectMany(o => o).Max(o => o.Sensitivity), 1e-300);
         double unit = Math.Max(budget / 1e9, 1e-9); // costs in units of budget/10⁹: exact enough, far from overflow
         long Scaled(double s) => (long)Math.Round(Math.Max(s, 0) / largestSensitivity * 1e6);
-        long Cost(double c) => (long)Math.Ceiling(c / unit);
+        long Cost(double c) => (long)Math.Round(c / unit);
         var model = new CpModel();
         var cost = LinearExpr.NewBuilder();
         var objective = LinearExpr.NewBuilder();
@@ -43,7 +43,7 @@ public static class BitAllocation
             }
             chosen[layer] = vars;
         }
-        model.Add(cost <= (long)Math.Floor(budget / unit));
+        model.Add(cost <= (long)Math.Round(budget / unit));
         // Ties in sensitivity go to the cheaper plan.
         model.Minimize(objective);
         var solver = new CpSolver { StringParameters = "num_search_workers:1, random_seed:1, max_time_in_seconds:60" };

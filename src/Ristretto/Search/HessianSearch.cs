@@ -99,7 +99,7 @@ public sealed class HessianSearch
             var (x, y) = _calibration.Slice(0, Math.Min(ProbeImages, _calibration.Count));
             var logits = _network.forward(x);
             var loss = nn.functional.cross_entropy(logits, y);
-            var grads = autograd.grad([loss], weights.Cast<Tensor>().ToList(), create_graph: true);
+            var grads = autograd.grad([loss], weights.Cast<Tensor>().ToList(), retain_graph: true, create_graph: true);
             var rng = new SplitMix64(probe.Seed);
             var vs = weights.Select(w =>
             {
