@@ -169,8 +169,8 @@ internal static class QuantizeTables
         var inv = System.Globalization.CultureInfo.InvariantCulture;
         sb.AppendLine(inv, $"Hessian-guided bit allocation: {network} ({path})");
         foreach (var (layer, bits) in h.WeightBits)
-            sb.AppendLine(inv, $"  {layer,-24} weights {bits,2}-bit   mean Hessian diagonal {h.Traces[layer]:G3}");
-        sb.AppendLine(inv, $"  activations {h.ActivationBits}-bit; {h.Bops / 1e6:F1} M BOPs within the budget of {h.Budget / 1e6:F1} M");
+            sb.AppendLine(inv, $"  {layer,-24} weights {bits,2}-bit   activations {h.ActivationBits[layer],2}-bit   mean Hessian diagonal {h.Traces[layer]:G3}");
+        sb.AppendLine(inv, $"  {h.Bops / 1e6:F1} M BOPs within the budget of {h.Budget / 1e6:F1} M");
         sb.AppendLine(inv, $"  {metric.Title}: float {metric.Format(h.Baseline.Driving)}, plan {metric.Format(h.Quantized.Driving)}; cost {h.PassEquivalents:F2} float-pass equivalents ({h.Evaluations} evaluations + the Hessian probes)");
         return sb.ToString();
     }

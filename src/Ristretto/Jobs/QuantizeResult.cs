@@ -78,9 +78,10 @@ public sealed record QuantizeResult
         if (Hessian is { } h)
         {
             report = Common(h.Baseline, h.Quantized, h.Evaluations, h.Seconds, [], h.WeightBits.ToDictionary(kv => kv.Key, kv => (int?)kv.Value));
+            report["chosen_activations"] = h.ActivationBits;
             report["hessian"] = new Dictionary<string, object?>
             {
-                ["method"] = "Hutchinson Hessian trace per layer, sensitivity ½·Tr(H)/n·‖W − Q(W)‖², CP-SAT under the BOPs budget",
+                ["method"] = "Hutchinson Hessian trace per layer, weight sensitivity ½·Tr(H)/n·‖W − Q(W)‖², activation sensitivity the measured loss increase of each layer alone, CP-SAT under the BOPs budget",
                 ["mean_hessian_diagonal"] = h.Traces, ["activations"] = h.ActivationBits, ["bops"] = h.Bops, ["budget_bops"] = h.Budget,
                 ["float_pass_equivalents"] = h.PassEquivalents,
             };

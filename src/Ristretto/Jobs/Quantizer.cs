@@ -62,7 +62,7 @@ public static class Quantizer
         else if (settings.Search == SearchKind.Hessian)
         {
             var hessian = new HessianSearch(network, ranges, test, its, size, job.Calibration!) { Rules = rules, Metric = metric, MeasureFidelity = fidelity };
-            var found = observer.Stage("hessian", 2, p => hessian.Run(settings.Budget!.Value, progress: p, cancel: cancel));
+            var found = observer.Stage("hessian", 2, p => hessian.Run(settings.Budget!.Value, p, cancel));
             result = Result(found.Baseline, found.Quantized, found.Plan) with { Hessian = found };
         }
         else if (settings.Mode is QuantizeMode.DynamicFixedPoint or QuantizeMode.Integer)

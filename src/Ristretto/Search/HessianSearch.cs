@@ -19,7 +19,7 @@ public sealed record HutchinsonProbe(int Index, ulong Seed);
 /// <param name="Quantized">The allocated plan's scores.</param>
 /// <param name="Plan">The allocated plan.</param>
 /// <param name="WeightBits">Each layer's weight width.</param>
-/// <param name="ActivationBits">The activation width of every layer.</param>
+/// <param name="ActivationBits">Each layer's activation width (its input and output).</param>
 /// <param name="Traces">Each layer's mean Hessian diagonal (trace / weights) of the training loss.</param>
 /// <param name="Bops">The plan's BOPs.</param>
 /// <param name="Budget">The BOPs budget.</param>
@@ -27,20 +27,26 @@ public sealed record HutchinsonProbe(int Index, ulong Seed);
 /// <param name="PassEquivalents">The whole search's cost in float passes over the evaluated set (each Hessian-vector product counted as 4 passes of its images: forward, backward, and the double backward's two).</param>
 /// <param name="Seconds">Wall time.</param>
 public sealed record HessianResult(EvalResult Baseline, EvalResult Quantized, QuantizationPlan Plan, IReadOnlyDictionary<string, int> WeightBits,
-    int ActivationBits, IReadOnlyDictionary<string, double> Traces, double Bops, double Budget, int Evaluations, double PassEquivalents, double Seconds);
+    IReadOnlyDictionary<string, int> ActivationBits, IReadOnlyDictionary<string, double> Traces, double Bops, double Budget, int Evaluations, double PassEquivalents, double Seconds);
 
 /// <summary>
 /// Sensitivity-guided bit allocation (HAWQ-v2's criterion): each weighted layer's sensitivity at a width b is
 /// ½ · (Tr H_l / n_l) · ‖W_l − Q_b(W_l)‖², with Tr H_l, the trace of the training loss's Hessian over the layer's weights,
 /// estimated by Hutchinson's method (E[vᵀHv] over Rademacher v, Hv by double backward) on calibration images; then
-/// <see cref="BitAllocation"/> picks the widths that minimise the summed sensitivity within a BOPs budget. Activations
-/// stay at one width. The evaluation calls (<see cref="Measure"/>, the final score) are apart from the decision
-/// (<see cref="Options"/>, <see cref="BitAllocation.Solve"/>): <see cref="Probes"/> lists the independent probe jobs.
+/// <see cref="BitAllocation"/> picks each layer's weight and activation widths to minimise the summed sensitivity within a
+/// BOPs budget. An activation width's sensitivity is measured in the same unit: the increase of the mean training loss
+/// on calibration images when only that layer's input and output are trimmed to it (<see cref="ActivationProbes"/>, one
+/// candidate plan each). The evaluation calls (<see cref="Measure"/>, <see cref="Loss"/>, the final score) are apart from
+/// the decision (<see cref="Options"/>, <see cref="BitAllocation.Solve"/>): <see cref="Probes"/> and
+/// <see cref="ActivationProbes"/> list the independent jobs.
 /// </summary>
 public sealed class HessianSearch
 {
     /// <summary>Weight widths a layer may take.</summary>
     public static readonly int[] Widths = [16, 8, 4, 2];
+
+    /// <summary>Activation widths a layer may take.</summary>
+    public static readonly int[] ActivationWidths = [16, 8, 4];
 
     /// <summary>Float-pass equivalents of one Hessian-vector product per image (forward, backward with graph, double backward).</summary>
     public const double PassesPerProduct = 4;
@@ -77,6 +83,26 @@ public sealed class HessianSearch
 
     /// <summary>Calibration images each probe's Hessian-vector product runs on.</summary>
     public int ProbeImages { get; init; } = 256;
+
+    /// <summary>Calibration images the loss of each activation probe plan is measured on.</summary>
+    public int LossImages { get; init; } = 512;
+
+    /// <summary>The candidate plans whose loss measures activation sensitivity: each layer alone with its input and output at each width (for fan-out).</summary>
+    public IReadOnlyList<(string Layer, int Bits, QuantizationPlan Plan)> ActivationProbes() =>
+        _macs.Keys.SelectMany(l => ActivationWidths.Select(a => (l, a, new QuantizationPlan(
+            new Dictionary<string, LayerQuantization>(StringComparer.Ordinal) { [l] = Rules.DynamicFixedPoint(l, _ranges[l], null, a) }, $"{l} activations {a}-bit")))).ToList();
+
+    /// <summary>The mean training loss (cross-entropy) of <paramref name="plan"/> on the first calibration images (an evaluation call).</summary>
+    public double Loss(QuantizationPlan plan)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        using var model = new QuantizedNetwork(_network, plan);
+        model.eval();
+        var (x, y) = _calibration.Slice(0, Math.Min(LossImages, _calibration.Count));
+        return nn.functional.cross_entropy(model.forward(x), y).item<float>();
+    }
 
     /// <summary>The independent probe jobs (for fan-out).</summary>
     public IReadOnlyList<HutchinsonProbe> Probes() =>
@@ -133,38 +159,45 @@ public sealed class HessianSearch
             n => Math.Abs(all.Average(m => m[n.Layer.LayerName])) / ((IWeightedLayer)n.Layer).Weight.numel(), StringComparer.Ordinal);
     }
 
-    /// <summary>Each layer's widths with their sensitivity and BOPs at <paramref name="activationBits"/> (the decision's options).</summary>
-    public IReadOnlyDictionary<string, IReadOnlyList<WidthOption>> Options(IReadOnlyDictionary<string, double> traces, int activationBits)
+    /// <summary>
+    /// Each layer's (weight, activation) width pairs with their sensitivity and BOPs (the decision's options), coded as
+    /// <see cref="WidthOption.Bits"/> = 100 · weight bits + activation bits. <paramref name="activationLoss"/>: each
+    /// layer's loss increase at each activation width.
+    /// </summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<WidthOption>> Options(IReadOnlyDictionary<string, double> traces,
+        IReadOnlyDictionary<(string Layer, int Bits), double> activationLoss)
     {
         ArgumentNullException.ThrowIfNull(traces);
+        ArgumentNullException.ThrowIfNull(activationLoss);
         using var noGrad = no_grad();
         var options = new Dictionary<string, IReadOnlyList<WidthOption>>(StringComparer.Ordinal);
         foreach (var node in _network.Nodes.Where(n => n.Layer is IWeightedLayer))
         {
             string name = node.Layer.LayerName;
             var w = ((IWeightedLayer)node.Layer).Weight.detach();
-            options[name] = Widths.Select(b =>
+            options[name] = Widths.SelectMany(b =>
             {
                 using var scope = NewDisposeScope();
-                var q = Rules.DynamicFixedPoint(name, _ranges[name], b, activationBits).Weights!.Trim(w);
+                var q = Rules.DynamicFixedPoint(name, _ranges[name], b, null).Weights!.Trim(w);
                 var d = q.Plus(w.neg());
-                double squared = d.mul(d).sum().item<float>();
-                return new WidthOption(b, 0.5 * traces[name] * squared, LayerCost.BopsOf(_macs[name], b, activationBits));
+                double weightLoss = 0.5 * traces[name] * d.mul(d).sum().item<float>();
+                return ActivationWidths.Select(a => new WidthOption(100 * b + a, weightLoss + Math.Max(0, activationLoss[(name, a)]),
+                    LayerCost.BopsOf(_macs[name], b, a))).ToList();
             }).ToList();
         }
         return options;
     }
 
-    /// <summary>The plan of per-layer weight widths with every activation at <paramref name="activationBits"/>.</summary>
-    public QuantizationPlan Plan(IReadOnlyDictionary<string, int> weightBits, int activationBits)
+    /// <summary>The plan of per-layer (weight, activation) widths.</summary>
+    public QuantizationPlan Plan(IReadOnlyDictionary<string, (int Weights, int Activations)> widths)
     {
-        ArgumentNullException.ThrowIfNull(weightBits);
-        var layers = weightBits.ToDictionary(kv => kv.Key, kv => Rules.DynamicFixedPoint(kv.Key, _ranges[kv.Key], kv.Value, activationBits), StringComparer.Ordinal);
-        return new QuantizationPlan(layers, $"Hessian-guided allocation: weights {string.Join(", ", weightBits.Select(kv => $"{kv.Key} {kv.Value}"))}, activations {activationBits}-bit");
+        ArgumentNullException.ThrowIfNull(widths);
+        var layers = widths.ToDictionary(kv => kv.Key, kv => Rules.DynamicFixedPoint(kv.Key, _ranges[kv.Key], kv.Value.Weights, kv.Value.Activations), StringComparer.Ordinal);
+        return new QuantizationPlan(layers, $"Hessian-guided allocation: {string.Join(", ", widths.Select(kv => $"{kv.Key} {kv.Value.Weights}/{kv.Value.Activations}"))}");
     }
 
     /// <summary>Probes, allocates within <paramref name="budgetBops"/>, and scores the float network and the plan.</summary>
-    public HessianResult Run(double budgetBops, int activationBits = 8, Action<int, string>? progress = null, CancellationToken cancel = default)
+    public HessianResult Run(double budgetBops, Action<int, string>? progress = null, CancellationToken cancel = default)
     {
         var watch = Stopwatch.StartNew();
         var measured = new List<IReadOnlyDictionary<string, double>>();
@@ -174,15 +207,22 @@ public sealed class HessianSearch
             measured.Add(Measure(probe));
         }
         var traces = Traces(measured);
-        var widths = BitAllocation.Solve(Options(traces, activationBits), budgetBops)
-            ?? throw new RistrettoException($"--budget bops={budgetBops:G6}: no allocation fits (every layer at 2-bit weights and {activationBits}-bit activations costs {BitOperations.Of(Plan(_macs.Keys.ToDictionary(k => k, _ => 2), activationBits), _macs):G6} BOPs)");
-        var plan = Plan(widths, activationBits);
+        double floatLoss = Loss(QuantizationPlan.Float);
+        var probes = ActivationProbes();
+        var activationLoss = probes.ToDictionary(p => (p.Layer, p.Bits), p => Loss(p.Plan) - floatLoss);
+        var coded = BitAllocation.Solve(Options(traces, activationLoss), budgetBops)
+            ?? throw new RistrettoException($"--budget bops={budgetBops:G6}: no allocation fits (2-bit weights and {ActivationWidths[^1]}-bit activations everywhere cost {BitOperations.Of(Plan(_macs.Keys.ToDictionary(k => k, _ => (2, ActivationWidths[^1]))), _macs):G6} BOPs)");
+        var widths = coded.ToDictionary(kv => kv.Key, kv => (Weights: kv.Value / 100, Activations: kv.Value % 100), StringComparer.Ordinal);
+        var plan = Plan(widths);
         using var scorer = new PlanScorer(_network, _test, _iterations, _batchSize, progress, cancel) { Metric = Metric, MeasureFidelity = MeasureFidelity };
         var baseline = scorer.Score(QuantizationPlan.Float, "float32 baseline");
         var quantized = scorer.Score(plan, "Hessian-guided plan");
         double probeImages = Math.Min(ProbeImages, _calibration.Count);
-        double passes = scorer.Evaluations + ProbeCount * probeImages * PassesPerProduct / Math.Min(_test.Count, (long)_iterations * _batchSize);
-        return new HessianResult(baseline, quantized, plan, widths, activationBits, traces, BitOperations.Of(plan, _macs), budgetBops,
+        double evaluated = Math.Min(_test.Count, (long)_iterations * _batchSize);
+        double passes = scorer.Evaluations + ProbeCount * probeImages * PassesPerProduct / evaluated
+            + (1 + probes.Count) * Math.Min(LossImages, _calibration.Count) / evaluated;
+        return new HessianResult(baseline, quantized, plan, widths.ToDictionary(kv => kv.Key, kv => kv.Value.Weights, StringComparer.Ordinal),
+            widths.ToDictionary(kv => kv.Key, kv => kv.Value.Activations, StringComparer.Ordinal), traces, BitOperations.Of(plan, _macs), budgetBops,
             scorer.Evaluations, passes, watch.Elapsed.TotalSeconds);
     }
 }
