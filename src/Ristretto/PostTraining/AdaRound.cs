@@ -62,17 +62,17 @@ public static class AdaRound
         var targets = LayerCapture.FloatOutputs(network, layers, sample);
         try
         {
-        foreach (var node in layers)
-        {
-            cancel.ThrowIfCancellationRequested();
-            var weighted = (IWeightedLayer)node.Layer;
-            var spec = plan.Layers[node.Layer.LayerName];
-            var grid = spec.Weights!.Affine!;
-            var target = targets[node.Layer.LayerName];
-            using (var input = LayerCapture.QuantizedInput(network, plan, node, sample))
-                result.Add(Layer(node.Layer.LayerName, weighted, spec, grid, input, target, options, ref rng));
-            progress?.Invoke(result.Count, $"AdaRound {node.Layer.LayerName}: output error {result[^1].NearestError:G4} (nearest) → {result[^1].AdaRoundError:G4}");
-        }
+            foreach (var node in layers)
+            {
+                cancel.ThrowIfCancellationRequested();
+                var weighted = (IWeightedLayer)node.Layer;
+                var spec = plan.Layers[node.Layer.LayerName];
+                var grid = spec.Weights!.Affine!;
+                var target = targets[node.Layer.LayerName];
+                using (var input = LayerCapture.QuantizedInput(network, plan, node, sample))
+                    result.Add(Layer(node.Layer.LayerName, weighted, spec, grid, input, target, options, ref rng));
+                progress?.Invoke(result.Count, $"AdaRound {node.Layer.LayerName}: output error {result[^1].NearestError:G4} (nearest) → {result[^1].AdaRoundError:G4}");
+            }
         }
         finally
         {

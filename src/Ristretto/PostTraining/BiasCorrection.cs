@@ -38,70 +38,70 @@ public static class BiasCorrection
         var targets = LayerCapture.FloatOutputs(network, layers, sample);
         try
         {
-        foreach (var node in layers)
-        {
-            cancel.ThrowIfCancellationRequested();
-            var weighted = (IWeightedLayer)node.Layer;
-            var bias = weighted.Bias!;
-            var spec = plan.Layers[node.Layer.LayerName];
-            string? refitted = null;
-            var target = targets[node.Layer.LayerName];
-            using (var input = LayerCapture.QuantizedInput(network, plan, node, sample))
-            using (var scope = NewDisposeScope())
-            using (no_grad())
+            foreach (var node in layers)
             {
-                var weight = spec.Weights!.Trim(weighted.Weight.detach());
-                var quantizedBias = spec.Bias is { } bf ? bf.Trim(bias.detach()) : bias.detach();
-                long channels = bias.shape[0];
-                var shift = zeros(channels, dtype: ScalarType.Float64);
-                long n = input.shape[0];
-                for (long start = 0; start < n; start += 256)
+                cancel.ThrowIfCancellationRequested();
+                var weighted = (IWeightedLayer)node.Layer;
+                var bias = weighted.Bias!;
+                var spec = plan.Layers[node.Layer.LayerName];
+                string? refitted = null;
+                var target = targets[node.Layer.LayerName];
+                using (var input = LayerCapture.QuantizedInput(network, plan, node, sample))
+                using (var scope = NewDisposeScope())
+                using (no_grad())
                 {
-                    using var batch = NewDisposeScope();
-                    long count = Math.Min(256, n - start);
-                    var y = weighted.Apply(input.narrow(0, start, count), weight, quantizedBias);
-                    var difference = y.Plus(target.narrow(0, start, count).neg()).to(ScalarType.Float64);
-                    var dims = Enumerable.Range(0, (int)difference.dim()).Where(d => d != 1).Select(d => (long)d).ToArray();
-                    shift.PlusInPlace(difference.mean(dims).Times(count));
-                }
-                shift = shift.Over(n);
-                var corrected = bias.detach().to(ScalarType.Float64).Plus(shift.neg());
-                long saturated = 0, belowStep = 0;
-                if (spec.Bias is Formats.DynamicFixedPoint dfp)
-                {
-                    double largestBias = corrected.abs().max().item<double>();
-                    if (largestBias > (dfp.MaxCode + 0.5) * dfp.Step)
+                    var weight = spec.Weights!.Trim(weighted.Weight.detach());
+                    var quantizedBias = spec.Bias is { } bf ? bf.Trim(bias.detach()) : bias.detach();
+                    long channels = bias.shape[0];
+                    var shift = zeros(channels, dtype: ScalarType.Float64);
+                    long n = input.shape[0];
+                    for (long start = 0; start < n; start += 256)
                     {
-                        var wider = Formats.DynamicFixedPoint.Holding(dfp.BitWidth, largestBias, dfp.Signed);
-                        spec = spec with { Bias = wider };
-                        plan = plan with { Layers = new Dictionary<string, LayerQuantization>(plan.Layers, StringComparer.Ordinal) { [node.Layer.LayerName] = spec } };
-                        refitted = wider.ToString();
+                        using var batch = NewDisposeScope();
+                        long count = Math.Min(256, n - start);
+                        var y = weighted.Apply(input.narrow(0, start, count), weight, quantizedBias);
+                        var difference = y.Plus(target.narrow(0, start, count).neg()).to(ScalarType.Float64);
+                        var dims = Enumerable.Range(0, (int)difference.dim()).Where(d => d != 1).Select(d => (long)d).ToArray();
+                        shift.PlusInPlace(difference.mean(dims).Times(count));
                     }
-                }
-                if (spec.Bias is { } format)
-                {
-                    var values = corrected.cpu().data<double>().ToArray();
-                    var shifts = shift.cpu().data<double>().ToArray();
-                    for (int c = 0; c < values.Length; c++)
+                    shift = shift.Over(n);
+                    var corrected = bias.detach().to(ScalarType.Float64).Plus(shift.neg());
+                    long saturated = 0, belowStep = 0;
+                    if (spec.Bias is Formats.DynamicFixedPoint dfp)
                     {
-                        int channel = format.ChannelCount > 1 ? c : 0;
-                        var (lo, hi) = format.ClipRange(channel);
-                        if (values[c] < lo || values[c] > hi)
+                        double largestBias = corrected.abs().max().item<double>();
+                        if (largestBias > (dfp.MaxCode + 0.5) * dfp.Step)
                         {
-                            saturated++;
-                            values[c] = Math.Clamp(values[c], lo, hi);
+                            var wider = Formats.DynamicFixedPoint.Holding(dfp.BitWidth, largestBias, dfp.Signed);
+                            spec = spec with { Bias = wider };
+                            plan = plan with { Layers = new Dictionary<string, LayerQuantization>(plan.Layers, StringComparer.Ordinal) { [node.Layer.LayerName] = spec } };
+                            refitted = wider.ToString();
                         }
-                        double step = format.Affine is { } grid ? grid.Scales[Math.Min(channel, grid.Scales.Count - 1)] : 0;
-                        if (Math.Abs(shifts[c]) < step / 2)
-                            belowStep++;
                     }
-                    corrected = tensor(values);
+                    if (spec.Bias is { } format)
+                    {
+                        var values = corrected.cpu().data<double>().ToArray();
+                        var shifts = shift.cpu().data<double>().ToArray();
+                        for (int c = 0; c < values.Length; c++)
+                        {
+                            int channel = format.ChannelCount > 1 ? c : 0;
+                            var (lo, hi) = format.ClipRange(channel);
+                            if (values[c] < lo || values[c] > hi)
+                            {
+                                saturated++;
+                                values[c] = Math.Clamp(values[c], lo, hi);
+                            }
+                            double step = format.Affine is { } grid ? grid.Scales[Math.Min(channel, grid.Scales.Count - 1)] : 0;
+                            if (Math.Abs(shifts[c]) < step / 2)
+                                belowStep++;
+                        }
+                        corrected = tensor(values);
+                    }
+                    double largest = shift.abs().max().item<double>();
+                    bias.copy_(corrected.to(bias.dtype));
+                    result.Add(new BiasCorrectionLayer(node.Layer.LayerName, channels, largest, saturated, belowStep, refitted));
                 }
-                double largest = shift.abs().max().item<double>();
-                bias.copy_(corrected.to(bias.dtype));
-                result.Add(new BiasCorrectionLayer(node.Layer.LayerName, channels, largest, saturated, belowStep, refitted));
             }
-        }
         }
         finally
         {

@@ -92,6 +92,11 @@ public sealed class HessianSearch
         _macs.Keys.SelectMany(l => ActivationWidths.Select(a => (l, a, new QuantizationPlan(
             new Dictionary<string, LayerQuantization>(StringComparer.Ordinal) { [l] = Rules.DynamicFixedPoint(l, _ranges[l], null, a) }, $"{l} activations {a}-bit")))).ToList();
 
+    /// <summary>The candidate plans whose loss checks the Hessian's weight sensitivity: each layer alone with its weights at each width below 16 (for fan-out).</summary>
+    public IReadOnlyList<(string Layer, int Bits, QuantizationPlan Plan)> WeightProbes() =>
+        _macs.Keys.SelectMany(l => Widths.Where(b => b < 16).Select(b => (l, b, new QuantizationPlan(
+            new Dictionary<string, LayerQuantization>(StringComparer.Ordinal) { [l] = Rules.DynamicFixedPoint(l, _ranges[l], b, null) }, $"{l} weights {b}-bit")))).ToList();
+
     /// <summary>The mean training loss (cross-entropy) of <paramref name="plan"/> on the first calibration images (an evaluation call).</summary>
     public double Loss(QuantizationPlan plan)
     {
@@ -165,7 +170,7 @@ public sealed class HessianSearch
     /// layer's loss increase at each activation width.
     /// </summary>
     public IReadOnlyDictionary<string, IReadOnlyList<WidthOption>> Options(IReadOnlyDictionary<string, double> traces,
-        IReadOnlyDictionary<(string Layer, int Bits), double> activationLoss)
+        IReadOnlyDictionary<(string Layer, int Bits), double> activationLoss, IReadOnlyDictionary<(string Layer, int Bits), double>? weightLoss = null)
     {
         ArgumentNullException.ThrowIfNull(traces);
         ArgumentNullException.ThrowIfNull(activationLoss);
@@ -180,8 +185,11 @@ public sealed class HessianSearch
                 using var scope = NewDisposeScope();
                 var q = Rules.DynamicFixedPoint(name, _ranges[name], b, null).Weights!.Trim(w);
                 var d = q.Plus(w.neg());
-                double weightLoss = 0.5 * traces[name] * d.mul(d).sum().item<float>();
-                return ActivationWidths.Select(a => new WidthOption(100 * b + a, weightLoss + Math.Max(0, activationLoss[(name, a)]),
+                // The second-order estimate, raised to the measured loss where the measurement shows more (the Taylor term
+                // misses what saturation and a 2-bit grid's large steps cost).
+                double estimate = 0.5 * traces[name] * d.mul(d).sum().item<float>();
+                double weightSensitivity = Math.Max(estimate, weightLoss?.GetValueOrDefault((name, b)) ?? 0);
+                return ActivationWidths.Select(a => new WidthOption(100 * b + a, weightSensitivity + Math.Max(0, activationLoss[(name, a)]),
                     LayerCost.BopsOf(_macs[name], b, a))).ToList();
             }).ToList();
         }
@@ -210,7 +218,9 @@ public sealed class HessianSearch
         double floatLoss = Loss(QuantizationPlan.Float);
         var probes = ActivationProbes();
         var activationLoss = probes.ToDictionary(p => (p.Layer, p.Bits), p => Loss(p.Plan) - floatLoss);
-        var coded = BitAllocation.Solve(Options(traces, activationLoss), budgetBops)
+        var weightProbes = WeightProbes();
+        var weightLoss = weightProbes.ToDictionary(p => (p.Layer, p.Bits), p => Loss(p.Plan) - floatLoss);
+        var coded = BitAllocation.Solve(Options(traces, activationLoss, weightLoss), budgetBops)
             ?? throw new RistrettoException($"--budget bops={budgetBops:G6}: no allocation fits (2-bit weights and {ActivationWidths[^1]}-bit activations everywhere cost {BitOperations.Of(Plan(_macs.Keys.ToDictionary(k => k, _ => (2, ActivationWidths[^1]))), _macs):G6} BOPs)");
         var widths = coded.ToDictionary(kv => kv.Key, kv => (Weights: kv.Value / 100, Activations: kv.Value % 100), StringComparer.Ordinal);
         var plan = Plan(widths);
@@ -220,7 +230,7 @@ public sealed class HessianSearch
         double probeImages = Math.Min(ProbeImages, _calibration.Count);
         double evaluated = Math.Min(_test.Count, (long)_iterations * _batchSize);
         double passes = scorer.Evaluations + ProbeCount * probeImages * PassesPerProduct / evaluated
-            + (1 + probes.Count) * Math.Min(LossImages, _calibration.Count) / evaluated;
+            + (1 + probes.Count + weightProbes.Count) * Math.Min(LossImages, _calibration.Count) / evaluated;
         return new HessianResult(baseline, quantized, plan, widths.ToDictionary(kv => kv.Key, kv => kv.Value.Weights, StringComparer.Ordinal),
             widths.ToDictionary(kv => kv.Key, kv => kv.Value.Activations, StringComparer.Ordinal), traces, BitOperations.Of(plan, _macs), budgetBops,
             scorer.Evaluations, passes, watch.Elapsed.TotalSeconds);
