@@ -26,8 +26,8 @@ public static class QuantizeCommand
         scale.AcceptOnlyFromAmong("float", "fixed", "pow2");
         var perChannel = new Option<bool>("--per-channel") { Description = $"{Integer} mode: one weight scale per output channel." };
         var asymmetric = new Option<bool>("--asymmetric") { Description = $"{Integer} mode: activations with a zero point (offset) where they go negative." };
-        var clipping = new Option<string>("--calibration") { Description = $"How activation ranges are chosen: max (hold the calibrated maximum), mse (least squared error over a histogram streamed over the calibration batches), or percentile:P (hold the P-th percentile of |x|; not in {Integer} mode).", DefaultValueFactory = _ => "max" };
-        var weightClipping = new Option<string>("--weight-calibration") { Description = $"How dynamic-fixed-point weight ranges are chosen ({Dfp}, and --search per-layer): mse (default: least squared error over the weights' histogram), max (hold the largest |w|), or percentile:P.", DefaultValueFactory = _ => "mse" };
+        var clipping = new Option<string>("--calibration") { Description = $"How activation ranges are chosen: max (hold the calibrated maximum), mse (least squared error over a histogram streamed over the calibration batches), kl (least Kullback–Leibler divergence over that histogram; not in {Integer} mode), or percentile:P (hold the P-th percentile of |x|; not in {Integer} mode).", DefaultValueFactory = _ => "max" };
+        var weightClipping = new Option<string>("--weight-calibration") { Description = $"How dynamic-fixed-point weight ranges are chosen ({Dfp}, and --search per-layer): mse (default: least squared error over the weights' histogram), max (hold the largest |w|), kl, or percentile:P.", DefaultValueFactory = _ => "mse" };
         var margin = new Option<double>("--error-margin") { Description = "For top1, top5, agreement: the allowed drop in percentage points from float (default 1; Ristretto's tool defaulted to 2). For sqnr: the lowest output SQNR in dB (required). For cosine: M gives the lowest mean cosine similarity 1 − M/100.", DefaultValueFactory = _ => 1.0 };
         var metric = new Option<string>("--metric") { Description = "What drives the search: top1, top5, agreement (top class as float's), sqnr (output SQNR, dB) or cosine (mean cosine similarity with float's outputs); the last three need no labels.", DefaultValueFactory = _ => "top1" };
         metric.AcceptOnlyFromAmong([.. Evaluation.Metric.All.Select(m => m.Name)]);
@@ -37,8 +37,9 @@ public static class QuantizeCommand
         var batch = CommonOptions.PositiveInt("--batch-size", "Test batch size.", 100);
         var calibration = new Option<int?>("--calibration-batches") { Description = "Calibration batches of 64 (an alias of --calibration-images N × 64)." };
         var plan = new Option<string?>("--plan") { Description = "Write the chosen per-layer formats as a JSON plan to this file." };
-        var searchKind = new Option<string>("--search") { Description = "per-type: Ristretto's sweeps by layer type; per-layer: then a greedy per-layer width search by cost (BOPs), with its Pareto front.", DefaultValueFactory = _ => "per-type" };
-        searchKind.AcceptOnlyFromAmong("per-type", "per-layer");
+        var searchKind = new Option<string>("--search") { Description = "per-type: Ristretto's sweeps by layer type; per-layer: then a greedy per-layer width search by cost (BOPs), with its Pareto front; hessian: per-layer weight widths from Hessian-trace sensitivities (Hutchinson) chosen by an integer program (CP-SAT) within --budget, activations 8-bit.", DefaultValueFactory = _ => "per-type" };
+        searchKind.AcceptOnlyFromAmong("per-type", "per-layer", "hessian");
+        var searchBudget = new Option<string?>("--budget") { Description = "With --search hessian: the cost limit, bops=N (BOPs per image; energy-uj=X and memory-kib=Y are not implemented yet)." };
         var budget = new Option<double?>("--time-budget") { Description = "Seconds the per-layer search may take; it then keeps the best plan found so far." };
         var noWiden = new Option<bool>("--no-widen") { Description = "Keep the sweeps' combined widths even when the combined plan misses the margin, as Ristretto did (by default each step scores every part one width wider and keeps the best, until the margin holds)." };
         var widths = new Option<string?>("--widths") { Description = $"Skip the sweeps ({Dfp} or {Integer}): build the per-type plan with these widths, CONV/FC/ACTIVATIONS (e.g. 2/2/4), and score it once." };
@@ -49,12 +50,19 @@ public static class QuantizeCommand
         var compat = new Option<string>("--compat") { Description = "ristretto: fit formats to ranges by Ristretto's rules bit for bit (activations il = ceil(log2 max) on a signed format, which saturates values above half the maximum; the bias shares the weights' format), so its table is reproducible; none (default): ranges that hold the maximum, unsigned formats for non-negative tensors, a bias format of its own.", DefaultValueFactory = _ => "none" };
         compat.AcceptOnlyFromAmong("none", "ristretto");
         var scaleOut = new ScaleOutOptions();
+        var equalize = new Option<bool>("--equalize") { Description = "Cross-layer equalization before calibration: rescale conv/FC pairs joined by ReLU, pooling, dropout or flatten so their per-channel weight ranges match (the same float function; BatchNorm folded first). The plan then goes with the rescaled model: give --out with --plan." };
+        var adaround = new Option<bool>("--adaround") { Description = $"AdaRound the chosen plan's weights ({Dfp} or {Integer}, per tensor or per channel): learn up/down rounding per weight, layer by layer, to reconstruct each layer's float output on calibration images; seeded by --seed. Then score the plan again." };
+        var adaroundIterations = new Option<int>("--adaround-iterations") { Description = "AdaRound's optimisation steps per layer.", DefaultValueFactory = _ => 1000 };
+        var biasCorrection = new Option<bool>("--bias-correction") { Description = "Empirical bias correction of the chosen plan: subtract each output channel's mean quantization error, measured on calibration images, from its bias (clamped to the bias format's range). Then score the plan again." };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of AdaRound's batch order.", DefaultValueFactory = _ => 1 };
+        var outModel = new Option<string?>("--out") { Description = "Write the model with the weights --equalize, --adaround or --bias-correction changed (.rstm for zoo networks, .onnx, or .prototxt + .caffemodel): the plan goes with it." };
         var weights = CommonOptions.Weights();
         var device = CommonOptions.Device();
         var json = CommonOptions.Json();
         var command = new Command("quantize", "Find the smallest bit-widths that keep top-1 within an error margin (Ristretto's procedure).")
         {
             model, weights, mode, compat, scale, perChannel, asymmetric, clipping, weightClipping, searchKind, noWiden, widths, learn, budget, margin, metric, metrics, layerSqnr, iterations, batch, calibration, quantized, plan, reportDir, device, json,
+            equalize, adaround, adaroundIterations, biasCorrection, seed, outModel, searchBudget,
         };
         var data = new DataOptions(command, calibration: true);
         scaleOut.AddTo(command);
@@ -80,13 +88,20 @@ public static class QuantizeCommand
                 MseCalibration = r.GetResult(clipping) is { Implicit: false } && r.GetValue(mode) == Integer
                     ? RangeMethod.Parse(r.GetValue(clipping)!, "--calibration") switch
                     {
-                        { Kind: "percentile" } => throw new RistrettoException($"--calibration {r.GetValue(clipping)}: --trimming-mode {Integer} takes max or mse (percentile is not implemented for it yet)"),
+                        { Kind: "percentile" or "kl" } => throw new RistrettoException($"--calibration {r.GetValue(clipping)}: --trimming-mode {Integer} takes max or mse (percentile and kl are not implemented for it yet)"),
                         var m => m == RangeMethod.Mse,
                     }
                     : null,
                 ActivationCalibration = r.GetResult(clipping) is { Implicit: false } && r.GetValue(mode) != Integer ? RangeMethod.Parse(r.GetValue(clipping)!, "--calibration") : null,
                 WeightCalibration = r.GetResult(weightClipping) is { Implicit: false } ? RangeMethod.Parse(r.GetValue(weightClipping)!, "--weight-calibration") : null,
-                Search = r.GetValue(searchKind) == "per-layer" ? SearchKind.PerLayer : SearchKind.PerType,
+                Search = r.GetValue(searchKind) switch { "per-layer" => SearchKind.PerLayer, "hessian" => SearchKind.Hessian, _ => SearchKind.PerType },
+                Budget = r.GetValue(searchBudget) is { } b ? SearchBudget.Parse(b) : null,
+                Equalize = r.GetValue(equalize),
+                AdaRound = r.GetValue(adaround),
+                AdaRoundIterations = r.GetValue(adaroundIterations),
+                AdaRoundSeed = r.GetValue(seed),
+                BiasCorrection = r.GetValue(biasCorrection),
+                OutPath = r.GetValue(outModel),
                 NoWiden = r.GetValue(noWiden),
                 Widths = r.GetValue(widths) is { } w ? BitWidths.Parse(w) : null,
                 Learning = PlanFile.ParseLearning(r.GetValue(learn)!) ?? StepLearning.None,
@@ -135,10 +150,16 @@ public static class QuantizeCommand
             if (r.PerLayer is var (layered, typeCost))
                 Console.Write(QuantizeTables.PerLayerTable(layered, typeCost, sweeps.Quantized.Driving, metric));
         }
+        else if (r.Hessian is { } h)
+            Console.Write(QuantizeTables.Hessian(r.NetworkName, r.ModelPath, h, metric));
         else if (r.MiniFloat is { } m)
             Console.Write(QuantizeTables.Table(r.NetworkName, r.ModelPath, m, s.EffectiveMargin.Value, metric));
         else
             Console.Write(QuantizeTables.Table(r.NetworkName, r.ModelPath, r.PowerOfTwo!));
+        if (r.Refinement is { } refined)
+            Console.Write(QuantizeTables.Refinement(refined, r.Quantized, metric));
+        if (r.OutPath is { } outPath)
+            Console.WriteLine($"model with the changed weights written to {outPath}");
         if (r.QuantizedModelPath is { } prototxt)
             Console.WriteLine($"quantized network written to {prototxt} (weights: {r.CaffeModelPath})");
         if (r.PlanPath is { } planPath)

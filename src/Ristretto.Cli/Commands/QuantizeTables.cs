@@ -139,4 +139,39 @@ internal static class QuantizeTables
     }
 
     private static string Bits(int? b) => b is { } v ? $"{v}-bit" : "float32 (no width within the margin)";
+
+    /// <summary>The lines of the post-training steps: pairs equalized, AdaRound's per-layer errors, bias shifts, and the plan's score before and after.</summary>
+    public static string Refinement(Jobs.RefinementResult r, Evaluation.EvalResult refined, Metric metric)
+    {
+        var sb = new System.Text.StringBuilder();
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        if (r.Equalized is { } pairs)
+            foreach (var p in pairs)
+                sb.AppendLine(inv, $"equalized {p.First} → {p.Second}: {p.Channels} channels, factors {p.SmallestFactor:G3} … {p.LargestFactor:G3}");
+        if (r.AdaRound is { } layers)
+        {
+            sb.AppendLine("AdaRound: each layer's output reconstruction error (calibration images), nearest → AdaRound:");
+            foreach (var l in layers)
+                sb.AppendLine(inv, $"  {l.Layer,-24} {l.NearestError,12:G4} → {l.AdaRoundError,12:G4}   {l.Flipped:N0} of {l.Weights:N0} weights rounded the other way{(l.Kept ? "" : " (worse: nearest kept)")}");
+        }
+        if (r.BiasCorrection is { } biases)
+            foreach (var b in biases)
+                sb.AppendLine(inv, $"bias correction {b.Layer}: largest channel shift {b.LargestShift:G3}{(b.Saturated > 0 ? $", {b.Saturated} of {b.Channels} biases clamped to the bias format" : "")}{(b.BelowStep > 0 ? $", {b.BelowStep} corrections under half a bias step" : "")}{(b.Refitted is { } f ? $", bias format refitted to {f}" : "")}");
+        if (r.Nearest is { } nearest)
+            sb.AppendLine(inv, $"{metric.Title}: {metric.Format(nearest.Driving)} with nearest rounding → {metric.Format(refined.Driving)} after the post-training steps");
+        return sb.ToString();
+    }
+
+    /// <summary>The Hessian-guided allocation: each layer's mean Hessian diagonal and width, the plan's BOPs against the budget, its score and cost.</summary>
+    public static string Hessian(string network, string path, HessianResult h, Metric metric)
+    {
+        var sb = new System.Text.StringBuilder();
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        sb.AppendLine(inv, $"Hessian-guided bit allocation: {network} ({path})");
+        foreach (var (layer, bits) in h.WeightBits)
+            sb.AppendLine(inv, $"  {layer,-24} weights {bits,2}-bit   activations {h.ActivationBits[layer],2}-bit   mean Hessian diagonal {h.Traces[layer]:G3}");
+        sb.AppendLine(inv, $"  {h.Bops / 1e6:F1} M BOPs within the budget of {h.Budget / 1e6:F1} M");
+        sb.AppendLine(inv, $"  {metric.Title}: float {metric.Format(h.Baseline.Driving)}, plan {metric.Format(h.Quantized.Driving)}; cost {h.PassEquivalents:F2} float-pass equivalents ({h.Evaluations} evaluations + the Hessian probes)");
+        return sb.ToString();
+    }
 }

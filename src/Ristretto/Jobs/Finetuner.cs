@@ -173,7 +173,7 @@ public static class Finetuner
         throw new RistrettoException($"{loaded.Path}: only graph networks can be fine-tuned");
     }
 
-    private static void WriteModel(string outPath, string extension, string architecture, int classes, Graph.Network network,
+    internal static void WriteModel(string outPath, string extension, string architecture, int classes, Graph.Network network,
         QuantizationPlan plan, Dictionary<string, string> metadata)
     {
         if (extension == ".prototxt")

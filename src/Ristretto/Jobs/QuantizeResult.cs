@@ -44,8 +44,17 @@ public sealed record QuantizeResult
     /// <summary>The per-layer search's result, and the BOPs of the per-type plan it started from.</summary>
     public (PerLayerResult Result, double PerTypeBops)? PerLayer { get; init; }
 
+    /// <summary>The Hessian-guided allocation's result (<c>--search hessian</c>).</summary>
+    public HessianResult? Hessian { get; init; }
+
     /// <summary>The SQNR of every quantized layer's output (dB), when asked for.</summary>
     public IReadOnlyList<(string Layer, double SqnrDb)>? LayerSqnr { get; init; }
+
+    /// <summary>What the post-training steps did (<c>--equalize</c>, <c>--adaround</c>, <c>--bias-correction</c>), or null.</summary>
+    public RefinementResult? Refinement { get; init; }
+
+    /// <summary>The model written with the changed weights (<c>--out</c>).</summary>
+    public string? OutPath { get; init; }
 
     /// <summary>A one-line name of the formats searched, e.g. "integer (float scale, per-tensor weights)".</summary>
     public required string SchemeDescription { get; init; }
@@ -85,7 +94,18 @@ public sealed record QuantizeResult
     private Dictionary<string, object?> Report()
     {
         Dictionary<string, object?> report;
-        if (Settings.Widths is { } w)
+        if (Hessian is { } h)
+        {
+            report = Common(h.Baseline, h.Quantized, h.Evaluations, h.Seconds, [], h.WeightBits.ToDictionary(kv => kv.Key, kv => (int?)kv.Value));
+            report["chosen_activations"] = h.ActivationBits;
+            report["hessian"] = new Dictionary<string, object?>
+            {
+                ["method"] = "Hutchinson Hessian trace per layer, weight sensitivity ½·Tr(H)/n·‖W − Q(W)‖², activation sensitivity the measured loss increase of each layer alone, CP-SAT under the BOPs budget",
+                ["mean_hessian_diagonal"] = h.Traces, ["activations"] = h.ActivationBits, ["bops"] = h.Bops, ["budget_bops"] = h.Budget,
+                ["float_pass_equivalents"] = h.PassEquivalents,
+            };
+        }
+        else if (Settings.Widths is { } w)
             report = Common(Baseline, Quantized, 2, 0, [], new Dictionary<string, int?> { ["conv_weights"] = w.Conv, ["fc_weights"] = w.Fc, ["activations"] = w.Activations });
         else if (Sweeps is { } r)
         {
@@ -114,6 +134,9 @@ public sealed record QuantizeResult
         }
         if (LayerSqnr is { } sqnr)
             report["per_layer_sqnr_db"] = sqnr.ToDictionary(l => l.Layer, l => l.SqnrDb);
+        if (Refinement is { } refined)
+            foreach (var (key, value) in refined.ToJson())
+                report[key] = value;
         report["metric"] = Settings.EffectiveMargin.Metric.Key;
         return report;
     }

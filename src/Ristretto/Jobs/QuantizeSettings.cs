@@ -48,6 +48,9 @@ public enum SearchKind
 
     /// <summary>Then a greedy per-layer width search by cost (BOPs), with its Pareto front.</summary>
     PerLayer,
+
+    /// <summary>Per-layer weight widths from Hessian-trace sensitivities and an integer program under <see cref="QuantizeSettings.Budget"/>.</summary>
+    Hessian,
 }
 
 /// <summary>
@@ -153,13 +156,37 @@ public sealed record QuantizeSettings
     public Compatibility Compat { get; init; } = Compatibility.None;
 
     /// <summary>
-    /// Dynamic-fixed-point modes: how activation ranges are chosen (<c>--calibration</c>: max, mse, percentile:P); null:
+    /// Dynamic-fixed-point modes: how activation ranges are chosen (<c>--calibration</c>: max, mse, kl, percentile:P); null:
     /// max. In integer mode <see cref="MseCalibration"/> says the same.
     /// </summary>
     public RangeMethod? ActivationCalibration { get; init; }
 
     /// <summary>Dynamic-fixed-point modes: how weight ranges are chosen (<c>--weight-calibration</c>); null: mse.</summary>
     public RangeMethod? WeightCalibration { get; init; }
+
+    /// <summary>Cross-layer equalization of conv/FC pairs before calibration (<c>--equalize</c>; BatchNorm folded first).</summary>
+    public bool Equalize { get; init; }
+
+    /// <summary>AdaRound the chosen plan's weights (<c>--adaround</c>), then score it again.</summary>
+    public bool AdaRound { get; init; }
+
+    /// <summary>AdaRound's optimisation steps per layer (<c>--adaround-iterations</c>).</summary>
+    public int AdaRoundIterations { get; init; } = 1000;
+
+    /// <summary>Seed of AdaRound's batch order (<c>--seed</c>).</summary>
+    public ulong AdaRoundSeed { get; init; } = 1;
+
+    /// <summary>Empirical bias correction of the chosen plan (<c>--bias-correction</c>), then score it again.</summary>
+    public bool BiasCorrection { get; init; }
+
+    /// <summary>Write the model with the weights the post-training steps changed here (<c>--out</c>): the plan goes with them.</summary>
+    public string? OutPath { get; init; }
+
+    /// <summary>Whether a post-training step changes the network's weights (so the plan goes with the changed model).</summary>
+    public bool ChangesWeights => Equalize || AdaRound || BiasCorrection;
+
+    /// <summary>The cost budget of <see cref="SearchKind.Hessian"/> (<c>--budget</c>).</summary>
+    public SearchBudget? Budget { get; init; }
 
     /// <summary>Per-type sweeps, or then a per-layer search.</summary>
     public SearchKind Search { get; init; } = SearchKind.PerType;
@@ -219,12 +246,16 @@ public sealed record QuantizeSettings
             throw new RistrettoException("--calibration and --weight-calibration choose ranges by error; --compat ristretto keeps Ristretto's ranges from the maximum");
         if (Mode is QuantizeMode.MiniFloat && (ActivationCalibration is not null || WeightCalibration is not null))
             throw new RistrettoException("--calibration and --weight-calibration are not implemented for minifloat's exponent bias yet");
-        if (Mode is QuantizeMode.Integer && (WeightCalibration is not null || ActivationCalibration is { Kind: "percentile" }))
-            throw new RistrettoException($"--trimming-mode {integer} takes --calibration max or mse (percentile and --weight-calibration are not implemented for it yet)");
+        if (Mode is QuantizeMode.Integer && (WeightCalibration is not null || ActivationCalibration is { Kind: "percentile" or "kl" }))
+            throw new RistrettoException($"--trimming-mode {integer} takes --calibration max or mse (percentile, kl and --weight-calibration are not implemented for it yet)");
         if (Compat == Compatibility.Ristretto && Mode == QuantizeMode.Integer)
             throw new RistrettoException($"--compat ristretto keeps Ristretto's trimming modes; it does not go with --trimming-mode {integer}");
         if (QuantizedModelPath is not null && Compat == Compatibility.None && Mode is QuantizeMode.DynamicFixedPoint or QuantizeMode.PowerOfTwoWeights)
             throw new RistrettoException($"--model-quantized writes Ristretto's prototxt, which has no field for this project's default formats (unsigned activations, a bias format of its own): add --compat ristretto, or write the plan with --plan");
+        if (Search == SearchKind.Hessian && (Mode != QuantizeMode.DynamicFixedPoint || Budget is null || Widths is not null || Compat == Compatibility.Ristretto))
+            throw new RistrettoException("--search hessian works with dynamic_fixed_point (not --compat ristretto, not --widths) and needs --budget bops=N");
+        if (Budget is not null && Search != SearchKind.Hessian)
+            throw new RistrettoException("--budget goes with --search hessian");
         if (Search == SearchKind.PerLayer && Mode != QuantizeMode.DynamicFixedPoint)
             throw new RistrettoException("--search per-layer works with dynamic_fixed_point only");
         if (Widths != null && (Mode is not (QuantizeMode.DynamicFixedPoint or QuantizeMode.Integer) || Search == SearchKind.PerLayer))
@@ -233,6 +264,18 @@ public sealed record QuantizeSettings
             throw new RistrettoException("--no-widen goes with the sweeps of --trimming-mode dynamic_fixed_point or integer (not with --widths)");
         if (Learning != StepLearning.None && Mode != QuantizeMode.Integer)
             throw new RistrettoException($"--learn-steps trains integer scales: it goes with --trimming-mode {integer}");
+        if (ChangesWeights && Compat == Compatibility.Ristretto)
+            throw new RistrettoException("--equalize, --adaround and --bias-correction change the weights; --compat ristretto keeps Ristretto's procedure");
+        if ((AdaRound || BiasCorrection) && Mode is not (QuantizeMode.DynamicFixedPoint or QuantizeMode.Integer))
+            throw new RistrettoException($"--adaround and --bias-correction go with --trimming-mode dynamic_fixed_point or {integer}");
+        if (AdaRoundIterations < 1)
+            throw new RistrettoException($"--adaround-iterations must be ≥ 1, got {AdaRoundIterations}");
+        if (ChangesWeights && PlanPath is not null && OutPath is null)
+            throw new RistrettoException("--equalize, --adaround and --bias-correction change the weights, so the plan goes with the changed model: give --out MODEL (.rstm, .onnx or .prototxt) with --plan");
+        if (OutPath is not null && !ChangesWeights)
+            throw new RistrettoException("--out writes the weights --equalize, --adaround or --bias-correction changed; without them the model is unchanged");
+        if (OutPath is { } o && Path.GetExtension(o).ToLowerInvariant() is not (".rstm" or ".onnx" or ".prototxt"))
+            throw new RistrettoException($"--out {o}: expected a .rstm, .onnx or .prototxt file");
         if (TimeBudget is { } t && t <= TimeSpan.Zero)
             throw new RistrettoException($"--time-budget must be positive, got {t.TotalSeconds.ToString(CultureInfo.InvariantCulture)}");
         if (BatchSize < 1)

@@ -43,6 +43,10 @@ public static class Quantizer
         var dev = DeviceSelector.Resolve(settings.Device);
         using var loaded = ModelLoader.Load(settings.Model, dev, settings.Weights, applyQuantization: false, observer);
         var network = loaded.Network("quantized");
+        // Equalization needs batch norms folded into the layers before them (what an accelerator runs anyway).
+        using var folded = settings.Equalize && network.Nodes.Any(n => n.Layer is Layers.BatchNormLayer) ? Transforms.BatchNormFolding.Fold(network) : null;
+        network = folded ?? network;
+        var equalized = QuantizeRefinement.Equalize(settings, network, observer);
         var data = ModelLoader.WithModelData(settings.Data, loaded.Path, settings.DataGiven, observer);
         var scheme = settings.Scheme;
         var rules = settings.Compat == Compatibility.Ristretto ? RangeRules.Ristretto
@@ -78,6 +82,12 @@ public static class Quantizer
             var plan = search.Plan(w.Conv, w.Fc, w.Activations);
             var (baseline, scored) = observer.Stage("quantize", 2, p => search.Score(plan, p, cancel));
             result = Result(baseline, scored, plan);
+        }
+        else if (settings.Search == SearchKind.Hessian)
+        {
+            var hessian = new HessianSearch(network, ranges, test, its, size, job.Calibration!) { Rules = rules, Metric = metric, MeasureFidelity = fidelity };
+            var found = observer.Stage("hessian", 2, p => hessian.Run(settings.Budget!.Value, p, cancel));
+            result = Result(found.Baseline, found.Quantized, found.Plan) with { Hessian = found };
         }
         else if (settings.Mode is QuantizeMode.DynamicFixedPoint or QuantizeMode.Integer)
         {
@@ -134,6 +144,14 @@ public static class Quantizer
             }
         }
 
+        if (equalized is not null)
+            result = result with { Refinement = new RefinementResult { Equalized = equalized } };
+        result = QuantizeRefinement.Refine(result, settings, network, job.Calibration!, test, its, size, metric, fidelity, observer, cancel);
+        if (settings.OutPath is { } outPath)
+        {
+            QuantizeRefinement.WriteModel(outPath, loaded, network, result.Plan);
+            result = result with { OutPath = outPath };
+        }
         if (settings.QuantizedModelPath is { } prototxt)
         {
             string caffemodel = Path.ChangeExtension(prototxt, ".caffemodel");

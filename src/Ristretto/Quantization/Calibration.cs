@@ -166,4 +166,49 @@ public static class Calibration
         }
         return best;
     }
+
+    /// <summary>
+    /// The Kullback–Leibler divergence of a grid of <paramref name="levels"/> equal steps over [0, <paramref name="clip"/>]
+    /// from the values distributed as <paramref name="histogram"/> (|x| over [0, <paramref name="max"/>]): the reference is
+    /// the histogram cut at the clip with everything beyond it added to the last bin kept; the quantized form spreads each
+    /// step's count evenly over that step's non-empty bins (the method TensorRT's entropy calibration made common). 0 when
+    /// the grid has as many steps as the bins kept, so a wide grid ties with every clip and callers keep the widest.
+    /// </summary>
+    public static double KlDivergence(double[] histogram, double max, double clip, long levels)
+    {
+        ArgumentNullException.ThrowIfNull(histogram);
+        int n = histogram.Length;
+        if (n == 0 || !(max > 0) || !(clip > 0) || levels < 1)
+            return 0;
+        int kept = (int)Math.Clamp(Math.Round(clip / (max / n)), 1, n);
+        var p = new double[kept];
+        Array.Copy(histogram, p, kept);
+        for (int i = kept; i < n; i++)
+            p[kept - 1] += histogram[i];
+        double total = p.Sum();
+        if (total <= 0 || levels >= kept)
+            return 0;
+        var q = new double[kept];
+        int start = 0;
+        for (long step = 0; step < levels; step++)
+        {
+            int end = (int)((step + 1) * kept / levels);
+            double sum = 0;
+            int nonEmpty = 0;
+            for (int i = start; i < end; i++)
+                if (p[i] > 0)
+                {
+                    sum += p[i];
+                    nonEmpty++;
+                }
+            for (int i = start; i < end; i++)
+                q[i] = p[i] > 0 ? sum / nonEmpty : 0;
+            start = end;
+        }
+        double kl = 0;
+        for (int i = 0; i < kept; i++)
+            if (p[i] > 0)
+                kl += p[i] / total * Math.Log(p[i] / q[i]);
+        return kl;
+    }
 }

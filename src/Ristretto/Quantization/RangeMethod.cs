@@ -5,13 +5,15 @@ namespace Ristretto.Quantization;
 /// <summary>
 /// How a format's range is chosen from calibration (the <c>--calibration</c> and <c>--weight-calibration</c> options):
 /// <c>max</c> holds the largest value; <c>mse</c> picks, among ranges from the maximum down, the one with the least squared
-/// error over the value histogram (rounding plus saturation); <c>percentile:P</c> holds the P-th percentile of |x|.
+/// error over the value histogram (rounding plus saturation); <c>percentile:P</c> holds the P-th percentile of |x|;
+/// <c>kl</c> picks the range whose quantized histogram is closest to the float one in Kullback–Leibler divergence
+/// (<see cref="Calibration.KlDivergence"/>).
 /// </summary>
 public sealed record RangeMethod
 {
     private RangeMethod(string kind, double percentile) => (Kind, Percentile) = (kind, percentile);
 
-    /// <summary>max, mse or percentile.</summary>
+    /// <summary>max, mse, kl or percentile.</summary>
     public string Kind { get; }
 
     /// <summary>P of percentile:P (in (0, 100]); NaN otherwise.</summary>
@@ -23,6 +25,9 @@ public sealed record RangeMethod
     /// <summary>Least squared error over the histogram.</summary>
     public static RangeMethod Mse { get; } = new("mse", double.NaN);
 
+    /// <summary>Least Kullback–Leibler divergence between the histogram and its quantized form.</summary>
+    public static RangeMethod Kl { get; } = new("kl", double.NaN);
+
     /// <summary>Hold the <paramref name="p"/>-th percentile of |x|.</summary>
     public static RangeMethod AtPercentile(double p) => p > 0 && p <= 100
         ? new("percentile", p)
@@ -31,7 +36,7 @@ public sealed record RangeMethod
     /// <summary>Whether the method needs a histogram of the values.</summary>
     public bool NeedsHistogram => Kind != "max";
 
-    /// <summary>Parses max, mse or percentile:P; one error line naming <paramref name="option"/> otherwise.</summary>
+    /// <summary>Parses max, mse, kl or percentile:P; one error line naming <paramref name="option"/> otherwise.</summary>
     public static RangeMethod Parse(string text, string option)
     {
         ArgumentNullException.ThrowIfNull(text);
@@ -39,10 +44,12 @@ public sealed record RangeMethod
             return Max;
         if (text == "mse")
             return Mse;
+        if (text == "kl")
+            return Kl;
         if (text.StartsWith("percentile:", StringComparison.Ordinal)
             && double.TryParse(text["percentile:".Length..], NumberStyles.Float, CultureInfo.InvariantCulture, out double p))
             return AtPercentile(p);
-        throw new RistrettoException($"{option} {text}: expected max, mse or percentile:P (P in (0, 100]); kl is not implemented yet");
+        throw new RistrettoException($"{option} {text}: expected max, mse, kl or percentile:P (P in (0, 100])");
     }
 
     /// <inheritdoc/>

@@ -6,7 +6,8 @@ namespace Ristretto.Search;
 /// <summary>
 /// Dynamic-fixed-point ranges chosen from a histogram of |x| over [0, max] (bin centres stand for their bins): by the
 /// least squared error (<see cref="RangeMethod.Mse"/>: every fractional length from the one that holds the maximum to
-/// eight finer, each value rounded onto the grid and saturated as the format does), or by a percentile.
+/// eight finer, each value rounded onto the grid and saturated as the format does), by the least Kullback–Leibler
+/// divergence over the same candidates (<see cref="RangeMethod.Kl"/>; ties keep the wider range), or by a percentile.
 /// </summary>
 public static class DfpRange
 {
@@ -26,14 +27,17 @@ public static class DfpRange
                     return DynamicFixedPoint.Holding(bits, Math.Min(max, (i + 1) * width), signed);
             return holding;
         }
+        Func<DynamicFixedPoint, double> error = method.Kind == "kl"
+            ? f => Calibration.KlDivergence(histogram, max, Math.Min(max, (f.MaxCode + 0.5) * f.Step), f.MaxCode)
+            : f => Error(f, histogram, width);
         var best = holding;
-        double bestError = Error(holding, histogram, width);
+        double bestError = error(holding);
         for (int finer = 1; finer <= 8 && holding.FractionalLength + finer <= 126; finer++)
         {
             var candidate = new DynamicFixedPoint(bits, holding.FractionalLength + finer, signed);
-            double error = Error(candidate, histogram, width);
-            if (error < bestError)
-                (best, bestError) = (candidate, error);
+            double e = error(candidate);
+            if (e < bestError)
+                (best, bestError) = (candidate, e);
         }
         return best;
     }

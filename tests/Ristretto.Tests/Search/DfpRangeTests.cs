@@ -34,8 +34,26 @@ public class DfpRangeTests
         Assert.Equal(DynamicFixedPoint.Holding(8, 1.0, signed: false), f);
     }
 
+    [Fact]
+    public void Should_Clip_A_Long_Tail_At_Low_Widths_By_Kl_And_Keep_The_Maximum_Where_The_Grid_Is_Finer_Than_The_Bins()
+    {
+        var h = Bell();
+        var four = DfpRange.Choose(4, 3.0, h, true, RangeMethod.Kl);
+        Assert.True(four.FractionalLength > DynamicFixedPoint.Holding(4, 3.0).FractionalLength, $"4-bit kept the whole tail: {four}");
+        Assert.Equal(DynamicFixedPoint.Holding(16, 3.0), DfpRange.Choose(16, 3.0, h, true, RangeMethod.Kl));
+        Assert.Same(RangeMethod.Kl, RangeMethod.Parse("kl", "--calibration"));
+    }
+
+    [Fact]
+    public void Should_Measure_No_Divergence_For_A_Grid_As_Fine_As_The_Bins_And_Some_For_A_Coarse_One()
+    {
+        var h = Bell();
+        Assert.Equal(0, Calibration.KlDivergence(h, 3.0, 3.0, 300));
+        Assert.True(Calibration.KlDivergence(h, 3.0, 3.0, 3) > Calibration.KlDivergence(h, 3.0, 3.0, 30));
+    }
+
     [Theory]
-    [InlineData("kl")]
+    [InlineData("entropy")]
     [InlineData("percentile:0")]
     [InlineData("percentile:x")]
     public void Should_Refuse_Unknown_Methods_In_One_Line(string text)

@@ -1,0 +1,35 @@
+using System.Globalization;
+
+namespace Ristretto.Jobs;
+
+/// <summary>
+/// The cost budget of <c>--search hessian</c> (<c>--budget</c>): <c>bops=N</c> (bit operations per image, the cost model's
+/// BOPs), <c>energy-uj=X</c> or <c>memory-kib=Y</c>. Only BOPs are implemented yet; the others are refused in one line.
+/// </summary>
+public sealed record SearchBudget
+{
+    private SearchBudget(string kind, double value) => (Kind, Value) = (kind, value);
+
+    /// <summary>bops, energy-uj or memory-kib.</summary>
+    public string Kind { get; }
+
+    /// <summary>The limit.</summary>
+    public double Value { get; }
+
+    /// <summary>Parses KIND=VALUE; one error line otherwise.</summary>
+    public static SearchBudget Parse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        int eq = text.IndexOf('=', StringComparison.Ordinal);
+        string kind = eq > 0 ? text[..eq] : "";
+        if (eq < 0 || kind is not ("bops" or "energy-uj" or "memory-kib")
+            || !double.TryParse(text[(eq + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || !(value > 0) || double.IsInfinity(value))
+            throw new RistrettoException($"--budget {text}: expected bops=N, energy-uj=X or memory-kib=Y with a positive number, e.g. bops=43.2e6");
+        if (kind != "bops")
+            throw new RistrettoException($"--budget {text}: only bops=N is implemented yet (energy and memory budgets are not)");
+        return new SearchBudget(kind, value);
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"{Kind}={Value.ToString("G6", CultureInfo.InvariantCulture)}";
+}

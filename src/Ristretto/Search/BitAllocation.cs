@@ -1,0 +1,55 @@
+using Google.OrTools.Sat;
+
+namespace Ristretto.Search;
+
+/// <summary>One width a layer may take: its sensitivity (the loss it is expected to add) and its cost under the budget.</summary>
+/// <param name="Bits">The weight width.</param>
+/// <param name="Sensitivity">Expected loss added at this width (≥ 0; smaller is better).</param>
+/// <param name="Cost">Cost in the budget's unit (BOPs, µJ, KiB).</param>
+public sealed record WidthOption(int Bits, double Sensitivity, double Cost);
+
+/// <summary>
+/// The decision of the sensitivity-guided allocation, apart from any evaluation: an integer program that picks one width
+/// per layer minimising the summed sensitivity under a cost budget, solved by OR-Tools' CP-SAT. Sensitivities are scaled
+/// to integers (10⁶ for the largest), costs to integers of a billionth of the budget (a solution may exceed the budget by
+/// that rounding, a few parts in 10⁹). Deterministic: one search worker, a fixed seed.
+/// </summary>
+public static class BitAllocation
+{
+    /// <summary>The widths chosen, or null when no choice fits <paramref name="budget"/>.</summary>
+    public static IReadOnlyDictionary<string, int>? Solve(IReadOnlyDictionary<string, IReadOnlyList<WidthOption>> options, double budget)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Count == 0)
+            return new Dictionary<string, int>(StringComparer.Ordinal);
+        if (options.Values.Any(o => o.Count == 0))
+            throw new RistrettoException("bit allocation: a layer has no width to choose from");
+        double largestSensitivity = Math.Max(options.Values.SelectMany(o => o).Max(o => o.Sensitivity), 1e-300);
+        double unit = Math.Max(budget / 1e9, 1e-9); // costs in units of budget/10⁹: exact enough, far from overflow
+        long Scaled(double s) => (long)Math.Round(Math.Max(s, 0) / largestSensitivity * 1e6);
+        long Cost(double c) => (long)Math.Round(c / unit);
+        var model = new CpModel();
+        var cost = LinearExpr.NewBuilder();
+        var objective = LinearExpr.NewBuilder();
+        var chosen = new Dictionary<string, List<(BoolVar Var, WidthOption Option)>>(StringComparer.Ordinal);
+        foreach (var (layer, widths) in options.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            var vars = widths.Select(w => (Var: model.NewBoolVar($"{layer}_{w.Bits}"), Option: w)).ToList();
+            model.AddExactlyOne(vars.Select(v => (ILiteral)v.Var));
+            foreach (var (v, o) in vars)
+            {
+                cost.AddTerm(v, Cost(o.Cost));
+                objective.AddTerm(v, Scaled(o.Sensitivity));
+            }
+            chosen[layer] = vars;
+        }
+        model.Add(cost <= (long)Math.Round(budget / unit));
+        // Ties in sensitivity go to the cheaper plan.
+        model.Minimize(objective);
+        var solver = new CpSolver { StringParameters = "num_search_workers:1, random_seed:1, max_time_in_seconds:60" };
+        var status = solver.Solve(model);
+        if (status is not (CpSolverStatus.Optimal or CpSolverStatus.Feasible))
+            return null;
+        return chosen.ToDictionary(kv => kv.Key, kv => kv.Value.First(v => solver.BooleanValue(v.Var)).Option.Bits, StringComparer.Ordinal);
+    }
+}

@@ -1,0 +1,238 @@
+using System.Diagnostics;
+using Ristretto.Data;
+using Ristretto.Engine;
+using Ristretto.Evaluation;
+using Ristretto.Graph;
+using Ristretto.Hardware;
+using Ristretto.Quantization;
+using static TorchSharp.torch;
+
+namespace Ristretto.Search;
+
+/// <summary>One Hutchinson probe: a Rademacher vector drawn from <paramref name="Seed"/> on the first calibration images. Probes are independent (they can run anywhere) and their traces are averaged.</summary>
+/// <param name="Index">The probe's number.</param>
+/// <param name="Seed">Seed of its ±1 vector (SplitMix64).</param>
+public sealed record HutchinsonProbe(int Index, ulong Seed);
+
+/// <summary>What the Hessian-guided allocation found.</summary>
+/// <param name="Baseline">The float scores.</param>
+/// <param name="Quantized">The allocated plan's scores.</param>
+/// <param name="Plan">The allocated plan.</param>
+/// <param name="WeightBits">Each layer's weight width.</param>
+/// <param name="ActivationBits">Each layer's activation width (its input and output).</param>
+/// <param name="Traces">Each layer's mean Hessian diagonal (trace / weights) of the training loss.</param>
+/// <param name="Bops">The plan's BOPs.</param>
+/// <param name="Budget">The BOPs budget.</param>
+/// <param name="Evaluations">Plans scored on the evaluated set (the float baseline and the allocated plan).</param>
+/// <param name="PassEquivalents">The whole search's cost in float passes over the evaluated set (each Hessian-vector product counted as 4 passes of its images: forward, backward, and the double backward's two).</param>
+/// <param name="Seconds">Wall time.</param>
+public sealed record HessianResult(EvalResult Baseline, EvalResult Quantized, QuantizationPlan Plan, IReadOnlyDictionary<string, int> WeightBits,
+    IReadOnlyDictionary<string, int> ActivationBits, IReadOnlyDictionary<string, double> Traces, double Bops, double Budget, int Evaluations, double PassEquivalents, double Seconds);
+
+/// <summary>
+/// Sensitivity-guided bit allocation (HAWQ-v2's criterion): each weighted layer's sensitivity at a width b is
+/// ½ · (Tr H_l / n_l) · ‖W_l − Q_b(W_l)‖², with Tr H_l, the trace of the training loss's Hessian over the layer's weights,
+/// estimated by Hutchinson's method (E[vᵀHv] over Rademacher v, Hv by double backward) on calibration images; then
+/// <see cref="BitAllocation"/> picks each layer's weight and activation widths to minimise the summed sensitivity within a
+/// BOPs budget. An activation width's sensitivity is measured in the same unit: the increase of the mean training loss
+/// on calibration images when only that layer's input and output are trimmed to it (<see cref="ActivationProbes"/>, one
+/// candidate plan each). The evaluation calls (<see cref="Measure"/>, <see cref="Loss"/>, the final score) are apart from
+/// the decision (<see cref="Options"/>, <see cref="BitAllocation.Solve"/>): <see cref="Probes"/> and
+/// <see cref="ActivationProbes"/> list the independent jobs.
+/// </summary>
+public sealed class HessianSearch
+{
+    /// <summary>Weight widths a layer may take.</summary>
+    public static readonly int[] Widths = [16, 8, 4, 2];
+
+    /// <summary>Activation widths a layer may take.</summary>
+    public static readonly int[] ActivationWidths = [16, 8, 4];
+
+    /// <summary>Float-pass equivalents of one Hessian-vector product per image (forward, backward with graph, double backward).</summary>
+    public const double PassesPerProduct = 4;
+
+    private readonly Network _network;
+    private readonly IReadOnlyDictionary<string, LayerRange> _ranges;
+    private readonly ImageDataset _test, _calibration;
+    private readonly int _iterations, _batchSize;
+    private readonly IReadOnlyDictionary<string, long> _macs;
+
+    /// <summary>Prepares the search; <paramref name="iterations"/> test batches of <paramref name="batchSize"/> score each plan.</summary>
+    public HessianSearch(Network network, IReadOnlyDictionary<string, LayerRange> ranges, ImageDataset test, int iterations, int batchSize, ImageDataset calibration)
+    {
+        _network = network ?? throw new ArgumentNullException(nameof(network));
+        _ranges = ranges ?? throw new ArgumentNullException(nameof(ranges));
+        _test = test ?? throw new ArgumentNullException(nameof(test));
+        _calibration = calibration ?? throw new ArgumentNullException(nameof(calibration));
+        _iterations = iterations;
+        _batchSize = batchSize;
+        _macs = BitOperations.Macs(network);
+    }
+
+    /// <summary>How formats are fitted (default <see cref="RangeRules.Default"/>).</summary>
+    public RangeRules Rules { get; init; } = RangeRules.Default;
+
+    /// <summary>What plans are scored by.</summary>
+    public Metric Metric { get; init; } = Metric.Top1;
+
+    /// <summary>Whether fidelity metrics are measured on every plan scored.</summary>
+    public bool MeasureFidelity { get; init; }
+
+    /// <summary>Hutchinson probes.</summary>
+    public int ProbeCount { get; init; } = 16;
+
+    /// <summary>Calibration images each probe's Hessian-vector product runs on.</summary>
+    public int ProbeImages { get; init; } = 256;
+
+    /// <summary>Calibration images the loss of each activation probe plan is measured on.</summary>
+    public int LossImages { get; init; } = 512;
+
+    /// <summary>The candidate plans whose loss measures activation sensitivity: each layer alone with its input and output at each width (for fan-out).</summary>
+    public IReadOnlyList<(string Layer, int Bits, QuantizationPlan Plan)> ActivationProbes() =>
+        _macs.Keys.SelectMany(l => ActivationWidths.Select(a => (l, a, new QuantizationPlan(
+            new Dictionary<string, LayerQuantization>(StringComparer.Ordinal) { [l] = Rules.DynamicFixedPoint(l, _ranges[l], null, a) }, $"{l} activations {a}-bit")))).ToList();
+
+    /// <summary>The candidate plans whose loss checks the Hessian's weight sensitivity: each layer alone with its weights at each width below 16 (for fan-out).</summary>
+    public IReadOnlyList<(string Layer, int Bits, QuantizationPlan Plan)> WeightProbes() =>
+        _macs.Keys.SelectMany(l => Widths.Where(b => b < 16).Select(b => (l, b, new QuantizationPlan(
+            new Dictionary<string, LayerQuantization>(StringComparer.Ordinal) { [l] = Rules.DynamicFixedPoint(l, _ranges[l], b, null) }, $"{l} weights {b}-bit")))).ToList();
+
+    /// <summary>The mean training loss (cross-entropy) of <paramref name="plan"/> on the first calibration images (an evaluation call).</summary>
+    public double Loss(QuantizationPlan plan)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        using var model = new QuantizedNetwork(_network, plan);
+        model.eval();
+        var (x, y) = _calibration.Slice(0, Math.Min(LossImages, _calibration.Count));
+        return nn.functional.cross_entropy(model.forward(x), y).item<float>();
+    }
+
+    /// <summary>The independent probe jobs (for fan-out).</summary>
+    public IReadOnlyList<HutchinsonProbe> Probes() =>
+        Enumerable.Range(0, ProbeCount).Select(i => new HutchinsonProbe(i, 0x5EED_0000UL + (ulong)i)).ToList();
+
+    /// <summary>One probe's vᵀHv per weighted layer (an evaluation call: forward, backward and double backward).</summary>
+    public IReadOnlyDictionary<string, double> Measure(HutchinsonProbe probe)
+    {
+        ArgumentNullException.ThrowIfNull(probe);
+        var layers = _network.Nodes.Where(n => n.Layer is IWeightedLayer).Select(n => (n.Layer.LayerName, Weighted: (IWeightedLayer)n.Layer)).ToList();
+        var weights = layers.Select(l => l.Weighted.Weight).ToList();
+        var wanted = weights.Select(w => w.requires_grad).ToList();
+        bool wasTraining = _network.training;
+        _network.eval();
+        try
+        {
+            using var scope = NewDisposeScope();
+            foreach (var w in weights)
+                w.requires_grad_(true);
+            var (x, y) = _calibration.Slice(0, Math.Min(ProbeImages, _calibration.Count));
+            var logits = _network.forward(x);
+            var loss = nn.functional.cross_entropy(logits, y);
+            var grads = autograd.grad([loss], weights.Cast<Tensor>().ToList(), retain_graph: true, create_graph: true);
+            var rng = new SplitMix64(probe.Seed);
+            var vs = weights.Select(w =>
+            {
+                var signs = new float[w.numel()];
+                for (int i = 0; i < signs.Length; i++)
+                    signs[i] = (rng.NextUInt64() & 1) == 0 ? -1f : 1f;
+                return tensor(signs).reshape(w.shape).to(w.device);
+            }).ToList();
+            Tensor product = zeros(1);
+            for (int i = 0; i < grads.Count; i++)
+                product = product.Plus(grads[i].mul(vs[i]).sum());
+            var hv = autograd.grad([product], weights.Cast<Tensor>().ToList());
+            return layers.Select((l, i) => (l.LayerName, Value: hv[i].mul(vs[i]).sum().item<float>()))
+                .ToDictionary(p => p.LayerName, p => (double)p.Value, StringComparer.Ordinal);
+        }
+        finally
+        {
+            for (int i = 0; i < weights.Count; i++)
+                weights[i].requires_grad_(wanted[i]);
+            if (wasTraining)
+                _network.train();
+        }
+    }
+
+    /// <summary>The mean Hessian diagonal of every layer from the probes' results (the decision's input).</summary>
+    public IReadOnlyDictionary<string, double> Traces(IEnumerable<IReadOnlyDictionary<string, double>> measured)
+    {
+        ArgumentNullException.ThrowIfNull(measured);
+        var all = measured.ToList();
+        return _network.Nodes.Where(n => n.Layer is IWeightedLayer).ToDictionary(n => n.Layer.LayerName,
+            n => Math.Abs(all.Average(m => m[n.Layer.LayerName])) / ((IWeightedLayer)n.Layer).Weight.numel(), StringComparer.Ordinal);
+    }
+
+    /// <summary>
+    /// Each layer's (weight, activation) width pairs with their sensitivity and BOPs (the decision's options), coded as
+    /// <see cref="WidthOption.Bits"/> = 100 · weight bits + activation bits. <paramref name="activationLoss"/>: each
+    /// layer's loss increase at each activation width.
+    /// </summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<WidthOption>> Options(IReadOnlyDictionary<string, double> traces,
+        IReadOnlyDictionary<(string Layer, int Bits), double> activationLoss, IReadOnlyDictionary<(string Layer, int Bits), double>? weightLoss = null)
+    {
+        ArgumentNullException.ThrowIfNull(traces);
+        ArgumentNullException.ThrowIfNull(activationLoss);
+        using var noGrad = no_grad();
+        var options = new Dictionary<string, IReadOnlyList<WidthOption>>(StringComparer.Ordinal);
+        foreach (var node in _network.Nodes.Where(n => n.Layer is IWeightedLayer))
+        {
+            string name = node.Layer.LayerName;
+            var w = ((IWeightedLayer)node.Layer).Weight.detach();
+            options[name] = Widths.SelectMany(b =>
+            {
+                using var scope = NewDisposeScope();
+                var q = Rules.DynamicFixedPoint(name, _ranges[name], b, null).Weights!.Trim(w);
+                var d = q.Plus(w.neg());
+                // The second-order estimate, raised to the measured loss where the measurement shows more (the Taylor term
+                // misses what saturation and a 2-bit grid's large steps cost).
+                double estimate = 0.5 * traces[name] * d.mul(d).sum().item<float>();
+                double weightSensitivity = Math.Max(estimate, weightLoss?.GetValueOrDefault((name, b)) ?? 0);
+                return ActivationWidths.Select(a => new WidthOption(100 * b + a, weightSensitivity + Math.Max(0, activationLoss[(name, a)]),
+                    LayerCost.BopsOf(_macs[name], b, a))).ToList();
+            }).ToList();
+        }
+        return options;
+    }
+
+    /// <summary>The plan of per-layer (weight, activation) widths.</summary>
+    public QuantizationPlan Plan(IReadOnlyDictionary<string, (int Weights, int Activations)> widths)
+    {
+        ArgumentNullException.ThrowIfNull(widths);
+        var layers = widths.ToDictionary(kv => kv.Key, kv => Rules.DynamicFixedPoint(kv.Key, _ranges[kv.Key], kv.Value.Weights, kv.Value.Activations), StringComparer.Ordinal);
+        return new QuantizationPlan(layers, $"Hessian-guided allocation: {string.Join(", ", widths.Select(kv => $"{kv.Key} {kv.Value.Weights}/{kv.Value.Activations}"))}");
+    }
+
+    /// <summary>Probes, allocates within <paramref name="budgetBops"/>, and scores the float network and the plan.</summary>
+    public HessianResult Run(double budgetBops, Action<int, string>? progress = null, CancellationToken cancel = default)
+    {
+        var watch = Stopwatch.StartNew();
+        var measured = new List<IReadOnlyDictionary<string, double>>();
+        foreach (var probe in Probes())
+        {
+            cancel.ThrowIfCancellationRequested();
+            measured.Add(Measure(probe));
+        }
+        var traces = Traces(measured);
+        double floatLoss = Loss(QuantizationPlan.Float);
+        var probes = ActivationProbes();
+        var activationLoss = probes.ToDictionary(p => (p.Layer, p.Bits), p => Loss(p.Plan) - floatLoss);
+        var weightProbes = WeightProbes();
+        var weightLoss = weightProbes.ToDictionary(p => (p.Layer, p.Bits), p => Loss(p.Plan) - floatLoss);
+        var coded = BitAllocation.Solve(Options(traces, activationLoss, weightLoss), budgetBops)
+            ?? throw new RistrettoException($"--budget bops={budgetBops:G6}: no allocation fits (2-bit weights and {ActivationWidths[^1]}-bit activations everywhere cost {BitOperations.Of(Plan(_macs.Keys.ToDictionary(k => k, _ => (2, ActivationWidths[^1]))), _macs):G6} BOPs)");
+        var widths = coded.ToDictionary(kv => kv.Key, kv => (Weights: kv.Value / 100, Activations: kv.Value % 100), StringComparer.Ordinal);
+        var plan = Plan(widths);
+        using var scorer = new PlanScorer(_network, _test, _iterations, _batchSize, progress, cancel) { Metric = Metric, MeasureFidelity = MeasureFidelity };
+        var baseline = scorer.Score(QuantizationPlan.Float, "float32 baseline");
+        var quantized = scorer.Score(plan, "Hessian-guided plan");
+        double probeImages = Math.Min(ProbeImages, _calibration.Count);
+        double evaluated = Math.Min(_test.Count, (long)_iterations * _batchSize);
+        double passes = scorer.Evaluations + ProbeCount * probeImages * PassesPerProduct / evaluated
+            + (1 + probes.Count + weightProbes.Count) * Math.Min(LossImages, _calibration.Count) / evaluated;
+        return new HessianResult(baseline, quantized, plan, widths.ToDictionary(kv => kv.Key, kv => kv.Value.Weights, StringComparer.Ordinal),
+            widths.ToDictionary(kv => kv.Key, kv => kv.Value.Activations, StringComparer.Ordinal), traces, BitOperations.Of(plan, _macs), budgetBops,
+            scorer.Evaluations, passes, watch.Elapsed.TotalSeconds);
+    }
+}
