@@ -26,7 +26,10 @@ namespace Ristretto.Deploy;
 /// </remarks>
 public sealed class IntegerEngine : nn.Module<Tensor, Tensor>
 {
-    /// <summary>Bits of a requantization multiplier by default: 62, so that the rescale is exact to 2^−61 (TFLite/gemmlowp use 31).</summary>
+    /// <summary>
+    /// Bits of a requantization multiplier by default: 62, and a product that lands within the multiplier's error of a
+    /// halfway point is settled exactly, so the rescale is the real one (TFLite/gemmlowp use 31 bits and no settling).
+    /// </summary>
     public const int DefaultMultiplierBits = 62;
 
     private readonly Network _network;
@@ -182,7 +185,8 @@ public sealed class IntegerEngine : nn.Module<Tensor, Tensor>
         var (fNum, fDen) = from.StepRational;
         var (tNum, tDen) = to.StepRational;
         var m = FixedPointMultiplier.Of(fNum * tDen, fDen * tNum, _multiplierBits);
-        return new Requantizer([m], [Int128.Zero], to.Zero, to.Min, to.Max);
+        return new Requantizer([m], [Int128.Zero], to.Zero, to.Min, to.Max,
+            _multiplierBits == DefaultMultiplierBits ? [new Rational(fNum * tDen, fDen * tNum, BigInteger.Zero, BigInteger.One, false)] : null);
     }
 
     /// <summary>A layer between quantized layers, on integers.</summary>

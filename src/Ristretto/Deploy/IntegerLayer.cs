@@ -78,22 +78,23 @@ internal sealed class IntegerLayer : IDisposable
             var (outNum, outDen) = FixedPointMultiplier.Rational(outputAffine!.Scales[0]);
             var multipliers = new FixedPointMultiplier[channels];
             var biasOffsets = new Int128[channels];
+            var rationals = new Rational[channels];
             for (int c = 0; c < channels; c++)
             {
                 var (wNum, wDen) = FixedPointMultiplier.Rational(wScales[c]);
-                var m = FixedPointMultiplier.Of(inNum * wNum * outDen, inDen * wDen * outNum, multiplierBits);
+                var (mNum, mDen) = (inNum * wNum * outDen, inDen * wDen * outNum);
+                var m = FixedPointMultiplier.Of(mNum, mDen, multiplierBits);
                 multipliers[c] = m;
                 shiftOnly &= m.Exact && BigInteger.IsPow2(m.Multiplier);
                 exact &= m.Exact;
-                if (bias is not null)
-                {
-                    var (bNum, bDen) = FixedPointMultiplier.Rational(bias[c]);
-                    var (offset, offsetExact) = m.OffsetOf(bNum * outDen, bDen * outNum);
-                    biasOffsets[c] = offset;
-                    exact &= offsetExact;
-                }
+                var (bNum, bDen) = bias is null ? (BigInteger.Zero, BigInteger.One) : FixedPointMultiplier.Rational(bias[c]);
+                var (offset, offsetExact) = m.OffsetOf(bNum * outDen, bDen * outNum);
+                biasOffsets[c] = offset;
+                exact &= offsetExact;
+                rationals[c] = new Rational(mNum, mDen, bNum * outDen, bDen * outNum, !offsetExact);
             }
-            _requantize = new Requantizer(multipliers, biasOffsets, output.Zero, output.Min, output.Max);
+            _requantize = new Requantizer(multipliers, biasOffsets, output.Zero, output.Min, output.Max,
+                multiplierBits == IntegerEngine.DefaultMultiplierBits ? rationals : null);
         }
         else
         {

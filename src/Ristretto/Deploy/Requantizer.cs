@@ -1,3 +1,4 @@
+using System.Numerics;
 using static TorchSharp.torch;
 
 namespace Ristretto.Deploy;
@@ -16,9 +17,26 @@ internal sealed class Requantizer
     private readonly long _zero;
     private readonly long _min;
     private readonly long _max;
+    private readonly bool[] _inexact;
 
-    public Requantizer(IReadOnlyList<FixedPointMultiplier> multipliers, IReadOnlyList<Int128> offsets, long zero, long min, long max)
+    private readonly Rational[]? _exact;
+
+    /// <summary>Creates the requantizer.</summary>
+    /// <param name="multipliers">Per channel.</param>
+    /// <param name="offsets">Per channel: the bias on the product's grid (<see cref="FixedPointMultiplier.OffsetOf"/>).</param>
+    /// <param name="zero">The output's zero point.</param>
+    /// <param name="min">The smallest output code.</param>
+    /// <param name="max">The largest output code.</param>
+    /// <param name="exact">
+    /// Per channel, the exact factor and bias: where a multiplier is not exact, a product that lands within its error of a
+    /// halfway point is settled with these (a true tie rounds to even, as real arithmetic does); null keeps the
+    /// multiplier's own rounding (a datapath that has only the multiplier, as TFLite's int32 one).
+    /// </param>
+    public Requantizer(IReadOnlyList<FixedPointMultiplier> multipliers, IReadOnlyList<Int128> offsets, long zero, long min, long max,
+        IReadOnlyList<Rational>? exact = null)
     {
+        _exact = exact?.ToArray();
+        _inexact = multipliers.Select(x => !x.Exact).ToArray();
         _m = multipliers.Select(x => x.Multiplier).ToArray();
         _shift = multipliers.Select(x => x.Shift).ToArray();
         _offset = offsets.ToArray();
@@ -62,12 +80,28 @@ internal sealed class Requantizer
                     int shift = _shift[c];
                     Int128 half = Int128.One << (shift - 1);
                     long start = (o * channels + c) * inner;
+                    bool settle = _exact is not null && (_inexact[c] || _exact[c].BiasInexact);
                     for (long i = start; i < start + inner; i++)
-                        q[i] = Round((Int128)(long)a[i] * m + offset, shift, half);
+                    {
+                        long acc = (long)a[i];
+                        Int128 p = (Int128)acc * m + offset;
+                        q[i] = settle && NearHalf(p, shift, half, acc) ? Clamp(_exact![c].RoundHalfEven(acc) + _zero) : Round(p, shift, half);
+                    }
                 }
             }
         }
     }
+
+    /// <summary>Whether p's remainder lies within the multiplier's error (|acc|/2 + 1/2 units of 2^−shift, and one for the bias) of the halfway point.</summary>
+    private static bool NearHalf(Int128 p, int shift, Int128 half, long acc)
+    {
+        Int128 floor = p >> shift;
+        Int128 rest = p - (floor << shift);
+        Int128 distance = Int128.Abs(rest - half);
+        return distance <= Int128.Abs(acc) + 2;
+    }
+
+    private float Clamp(BigInteger code) => code < _min ? _min : code > _max ? _max : (float)(long)code;
 
     private float Round(Int128 p, int shift, Int128 half)
     {
@@ -77,5 +111,24 @@ internal sealed class Requantizer
             floor++;
         floor += _zero;
         return floor < _min ? _min : floor > _max ? _max : (float)(long)floor;
+    }
+}
+
+/// <summary>The exact requantization of one channel: <c>round_half_even(acc · Factor + Bias)</c>, both rationals.</summary>
+internal sealed record Rational(BigInteger FactorNumerator, BigInteger FactorDenominator, BigInteger BiasNumerator, BigInteger BiasDenominator, bool BiasInexact)
+{
+    /// <summary>round_half_even(acc · Factor + Bias), exactly.</summary>
+    public BigInteger RoundHalfEven(long acc)
+    {
+        var n = acc * FactorNumerator * BiasDenominator + BiasNumerator * FactorDenominator;
+        var d = FactorDenominator * BiasDenominator;
+        var q = BigInteger.DivRem(n, d, out var r);
+        if (r.Sign < 0)
+        {
+            q -= 1;
+            r += d;
+        }
+        var twice = r * 2;
+        return twice > d || (twice == d && !q.IsEven) ? q + 1 : q;
     }
 }
