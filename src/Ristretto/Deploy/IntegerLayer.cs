@@ -10,8 +10,7 @@ namespace Ristretto.Deploy;
 
 /// <summary>
 /// One quantized convolution or inner product as the integer engine runs it: weight codes made once, an exact integer
-/// multiply-accumulate (float32 where the accumulator's worst case is below 2^24, float64 below 2^53: both exact on
-/// integers), then <see cref="Requantizer"/> with one multiplier and bias offset per output channel.
+/// multiply-accumulate (float32 where no partial sum can pass 2^24, float64 below 2^53: both exact on integers), then <see cref="Requantizer"/> with one multiplier and bias offset per output channel.
 /// </summary>
 internal sealed class IntegerLayer : IDisposable
 {
@@ -67,7 +66,10 @@ internal sealed class IntegerLayer : IDisposable
         int bits = (int)Math.Ceiling(Math.Log2(products + maxBias + 1)) + 1;
         if (products >= Math.ScaleB(1.0, 53))
             throw new RistrettoException($"layer '{name}': its accumulator can reach 2^{Math.Log2(products):F0} (fan-in {fanIn}); the integer engine sums exactly up to 2^53");
-        _accumulate = products < Math.ScaleB(1.0, 24) ? ScalarType.Float32 : ScalarType.Float64;
+        // The sums run in float32 where no partial sum can pass 2^24 with these weights (Σ|q_w − z_w| of a channel times
+        // the largest input offset: static, and tighter than the widths' worst case), else in float64; both exact.
+        double l1 = offsets.abs().reshape(channels, -1).sum(1).max().item<double>();
+        _accumulate = l1 * Input.MaxOffset < Math.ScaleB(1.0, 24) ? ScalarType.Float32 : ScalarType.Float64;
         _weights = offsets.to(_accumulate).DetachFromDisposeScope();
 
         // Per channel: acc · s_in·s_w[c] + bias[c] is the layer's value; requantization divides it by s_out.
