@@ -20,13 +20,14 @@ public static class TestCommand
         var batch = CommonOptions.PositiveInt("--batch-size", "Test batch size.", 100);
         var weights = CommonOptions.Weights();
         var plan = new Option<string?>("--plan") { Description = "Apply a JSON quantization plan (from quantize --plan) to the float model before scoring." };
-        var engine = new Option<string>("--engine") { Description = "With --plan: simulate (float arithmetic trimmed to the plan's formats) or integer (the integer-only engine: integer codes, exact accumulation, requantization by shifts; DFP and pow2-scale integer plans).", DefaultValueFactory = _ => "simulate" };
+        var engine = new Option<string>("--engine") { Description = "With --plan: simulate (float arithmetic trimmed to the plan's formats) or integer (the integer-only engine: integer codes, exact accumulation, requantization by fixed-point multipliers and shifts; DFP, integer and power-of-two-weight plans).", DefaultValueFactory = _ => "simulate" };
         engine.AcceptOnlyFromAmong("simulate", "integer");
+        var exact = new Option<bool>("--exact") { Description = "With --plan and --engine simulate: simulate in float64 where float32 would round (accumulations beyond 2^24, float scales), so that the simulation equals the integer engine bit for bit." };
         var device = CommonOptions.Device();
         var json = CommonOptions.Json();
         var command = new Command("test", "Score a model's top-1 and top-5 accuracy on the evaluated data.")
         {
-            model, weights, plan, engine, iterations, batch, device, json,
+            model, weights, plan, engine, exact, iterations, batch, device, json,
         };
         var data = new DataOptions(command);
         command.SetAction(r => CommandRunner.Run(cancel =>
@@ -45,6 +46,7 @@ public static class TestCommand
                 DataGiven = data.Given(r),
                 BatchSize = size,
                 Engine = r.GetValue(engine)!,
+                Exact = r.GetValue(exact),
             }, ProgressDisplay.Observer, cancel);
             Console.WriteLine($"{result.ModelPath} ({result.Device}): {JobJson.Describe(result.Score)}");
             JobJson.Write(r.GetValue(json), result.ToJson());

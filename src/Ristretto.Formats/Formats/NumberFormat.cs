@@ -117,6 +117,13 @@ public abstract record NumberFormat
     public virtual double? BipolarScale => null;
 
     /// <summary>
+    /// A grid of integer codes every value of the format lies on, <c>value = scale·(q − zero point)</c>, for an integer
+    /// datapath: <see cref="Affine"/> where the format is one; power-of-two weights override it (multiples of the smallest
+    /// power, which a shifter produces); null otherwise (minifloat, binary/ternary α). What the integer engine reads.
+    /// </summary>
+    public virtual AffineGrid? IntegerGrid => Affine;
+
+    /// <summary>
     /// The representable values (channel 0) in [<paramref name="lo"/>, <paramref name="hi"/>], for charts; the caller stops
     /// enumerating once it has enough. The default refuses in one line.
     /// </summary>

@@ -114,6 +114,13 @@ public sealed record PowerOfTwo : NumberFormat
     /// <inheritdoc/>
     public override int ShiftPositions => MaxExponent - MinExponent + 1;
 
+    /// <summary>
+    /// Multiples of <c>2^MinExponent</c> with codes in ±2^(MaxExponent − MinExponent) (a shifted one): every value is one,
+    /// though not every code is a value. Null beyond 2^52 codes (no integer datapath holds them).
+    /// </summary>
+    public override AffineGrid? IntegerGrid => MaxExponent - MinExponent > 52 ? null
+        : new([MinValue], [0], -(1L << (MaxExponent - MinExponent)), 1L << (MaxExponent - MinExponent), null);
+
     /// <inheritdoc/>
     public override IEnumerable<double> GridValues(double lo, double hi)
     {

@@ -1,5 +1,5 @@
+using System.Numerics;
 using Ristretto.Engine;
-using Ristretto.Formats;
 using Ristretto.Graph;
 using Ristretto.Layers;
 using Ristretto.Quantization;
@@ -9,181 +9,273 @@ namespace Ristretto.Deploy;
 
 /// <summary>
 /// Runs a network under a plan the way an integer accelerator would: activations and weights held as integer codes,
-/// each quantized layer an integer multiply-accumulate (exact; the accumulator's width is checked against int32),
-/// an integer bias on the accumulator's grid, and requantization by a rounding shift (half to even, as the simulation
-/// rounds) with saturation; ReLU, max pooling, flatten and reshape work on the codes. Layers after the last quantized
-/// output (a softmax) run in float on the dequantized values.
+/// each quantized layer an exact integer multiply-accumulate followed by requantization with a fixed-point multiplier
+/// and shift per output channel (a pure shift for dynamic fixed point and power-of-two scales), the bias added on the
+/// product's grid, round half to even (as the simulation rounds) and saturation. Between quantized layers, ReLU, max and
+/// average pooling, concat, eltwise sums, flatten and reshape work on integers (a sum or an average's numerator is held
+/// exactly and rescaled once, at the next quantized layer's input). Layers after the last quantized output run in float
+/// on the dequantized values.
 /// </summary>
 /// <remarks>
-/// This first engine covers plans whose steps are powers of two: dynamic fixed point, and integer formats with a
-/// power-of-two scale and zero points (per-channel weights allowed), with nearest rounding. A float layer between two
-/// quantized layers, another format, or stochastic rounding is one error naming the layer — never a silent float
-/// fallback. The codes are held in float64 tensors, which represent every integer below 2^53 exactly, so libtorch's
-/// float64 convolution computes the exact integer sums; <see cref="MaxAccumulatorMagnitude"/> reports the widest sum
-/// seen so a caller can check it fits int32.
+/// Plans: dynamic fixed point, integer formats (per-tensor or per-channel weights, symmetric or asymmetric, float,
+/// fixed-point or power-of-two scales) and power-of-two weights, with nearest rounding. A float layer between two
+/// quantized layers, a format without an integer grid (minifloat, binary/ternary α), a quantized LRN or stochastic
+/// rounding is one error naming the layer — never a silent float fallback. <see cref="Arithmetic"/> says, before any
+/// image, which layers' accumulators can overflow int32. The results equal the simulation's exact mode
+/// (<see cref="QuantizedNetwork"/> with <c>exact</c>) bit for bit; see docs/deploy.md.
 /// </remarks>
 public sealed class IntegerEngine : nn.Module<Tensor, Tensor>
 {
+    /// <summary>
+    /// Bits of a requantization multiplier by default: 62, and a product that lands within the multiplier's error of a
+    /// halfway point is settled exactly, so the rescale is the real one (TFLite/gemmlowp use 31 bits and no settling).
+    /// </summary>
+    public const int DefaultMultiplierBits = 62;
+
     private readonly Network _network;
-    private readonly QuantizationPlan _plan;
+    private readonly Dictionary<string, IntegerLayer> _layers = new(StringComparer.Ordinal);
+    private readonly int _multiplierBits;
     private readonly int _lastQuantized;
 
     /// <summary>Checks that <paramref name="plan"/> on <paramref name="network"/> is one the engine computes; one error line naming the layer otherwise.</summary>
-    public IntegerEngine(Network network, QuantizationPlan plan) : base((network?.Name ?? "network") + "-integer")
+    /// <param name="network">The float network.</param>
+    /// <param name="plan">The plan.</param>
+    /// <param name="multiplierBits">Bits of each requantization multiplier, 2 to 62 (31: an int32 multiplier, as TFLite).</param>
+    public IntegerEngine(Network network, QuantizationPlan plan, int multiplierBits = DefaultMultiplierBits) : base((network?.Name ?? "network") + "-integer")
     {
         _network = network ?? throw new ArgumentNullException(nameof(network));
-        _plan = plan ?? throw new ArgumentNullException(nameof(plan));
+        ArgumentNullException.ThrowIfNull(plan);
+        if (multiplierBits is < 2 or > 62)
+            throw new RistrettoException($"multiplier bits must be 2 to 62, got {multiplierBits}");
+        _multiplierBits = multiplierBits;
         var nodes = network.Nodes;
         int first = -1;
         _lastQuantized = -1;
-        for (int i = 0; i < nodes.Count; i++)
+        try
         {
-            if (!Planned(nodes[i].Layer.LayerName, out var spec))
-                continue;
-            if (nodes[i].Layer is not IWeightedLayer)
-                throw new RistrettoException($"layer '{nodes[i].Layer.LayerName}' ({nodes[i].Layer.Type}): the integer engine runs quantized convolutions and inner products only");
-            if (spec.Rounding != Rounding.Nearest)
-                throw new RistrettoException($"layer '{nodes[i].Layer.LayerName}': the integer engine rounds to nearest; the plan asks for {spec.Rounding} rounding");
-            foreach (var (part, format) in new[] { ("input", spec.Input), ("weights", spec.Weights), ("output", spec.Output) })
-                GridOf(format, nodes[i].Layer.LayerName, part, allowChannels: part == "weights");
+            for (int i = 0; i < nodes.Count; i++)
+            {
+                var layer = nodes[i].Layer;
+                if (!plan.Layers.TryGetValue(layer.LayerName, out var spec) || spec.IsFloat)
+                    continue;
+                _layers[layer.LayerName] = new IntegerLayer(layer, spec, multiplierBits);
+                if (first < 0)
+                    first = i;
+                _lastQuantized = i;
+            }
             if (first < 0)
-                first = i;
-            _lastQuantized = i;
+                throw new RistrettoException("the plan quantizes no layer; nothing for the integer engine to run");
+            for (int i = first; i < _lastQuantized; i++)
+            {
+                var layer = nodes[i].Layer;
+                if (_layers.TryGetValue(layer.LayerName, out var quantized))
+                {
+                    if (quantized.Output is null)
+                        throw new RistrettoException($"layer '{layer.LayerName}': its output is float but quantized layers follow; the integer engine needs an integer output format");
+                    continue;
+                }
+                if (!RunsOnIntegers(layer))
+                    throw new RistrettoException($"layer '{layer.LayerName}' ({layer.Type}{Detail(layer)}) runs in float between two quantized layers; the integer engine cannot run it (quantize it, or end the plan before it)");
+            }
         }
-        if (first < 0)
-            throw new RistrettoException("the plan quantizes no layer; nothing for the integer engine to run");
-        for (int i = first; i < _lastQuantized; i++)
+        catch
         {
-            var layer = nodes[i].Layer;
-            if (Planned(layer.LayerName, out _))
-                continue;
-            if (layer is not (ReLULayer { NegativeSlope: 0 } or PoolingLayer { PoolMethod: PoolingLayer.Method.Max } or FlattenLayer or ReshapeLayer or DropoutLayer))
-                throw new RistrettoException($"layer '{layer.LayerName}' ({layer.Type}) runs in float between two quantized layers; the integer engine cannot run it (quantize it, or end the plan before it)");
+            DisposeLayers();
+            throw;
         }
+        Arithmetic = nodes.Where(n => _layers.ContainsKey(n.Layer.LayerName)).Select(n => _layers[n.Layer.LayerName].Arithmetic).ToList();
     }
 
-    /// <summary>The largest |accumulator| of the last <see cref="Forward"/> (int32 holds up to 2^31 − 1).</summary>
+    /// <summary>Each quantized layer's accumulator width and requantization, in network order (known before any image).</summary>
+    public IReadOnlyList<LayerArithmetic> Arithmetic { get; }
+
+    /// <summary>The largest |accumulator| (without the bias) of the last <see cref="Forward(Tensor)"/>.</summary>
     public double MaxAccumulatorMagnitude { get; private set; }
 
     /// <summary>The network's output for <paramref name="input"/> (float32, as the simulation returns it).</summary>
     public override Tensor forward(Tensor input) => Forward(input);
 
     /// <summary>The network's output for <paramref name="input"/> (float32, as the simulation returns it).</summary>
-    public Tensor Forward(Tensor input)
+    public Tensor Forward(Tensor input) => Forward(input, null);
+
+    /// <summary>As <see cref="Forward(Tensor)"/>, showing <paramref name="observe"/> every blob's value (dequantized, float32) as it is produced.</summary>
+    internal Tensor Forward(Tensor input, Action<string, Tensor>? observe)
     {
+        ArgumentNullException.ThrowIfNull(input);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var values = new Dictionary<string, Value>(StringComparer.Ordinal) { [_network.Inputs[0].Name] = new(input, null) };
         var nodes = _network.Nodes;
+        double maxAcc = 0;
         for (int i = 0; i < nodes.Count; i++)
         {
             var node = nodes[i];
             var layer = node.Layer;
-            var x = values[node.Inputs[0]];
-            Value y;
-            if (Planned(layer.LayerName, out var spec))
-                y = Quantized((IWeightedLayer)layer, layer.LayerName, spec, x);
-            else if (x.Grid is { } grid)
-                y = new(layer is ReLULayer ? x.Codes.AtLeast(grid.Zero) : layer.forward([x.Codes])[0], grid);
+            var inputs = node.Inputs.Select(b => values[b]).ToArray();
+            if (_layers.TryGetValue(layer.LayerName, out var quantized))
+            {
+                var codes = quantized.Run(OnGrid(inputs[0], quantized));
+                maxAcc = Math.Max(maxAcc, quantized.LastMaxAccumulator);
+                values[node.Outputs[0]] = new(codes, quantized.Output);
+            }
+            else if (i < _lastQuantized && inputs.Any(v => v.Grid is not null))
+            {
+                values[node.Outputs[0]] = OnCodes(layer, inputs);
+            }
             else
-                y = new(layer.forward(node.Inputs.Select(b => values[b].Float()).ToArray())[0], null);
-            values[node.Outputs[0]] = y;
+            {
+                var outputs = layer.forward(inputs.Select(v => v.Float()).ToArray());
+                for (int k = 0; k < node.Outputs.Count; k++)
+                    values[node.Outputs[k]] = new(outputs[k], null);
+            }
+            if (observe is not null)
+                foreach (string blob in node.Outputs)
+                    observe(blob, values[blob].Float());
         }
+        MaxAccumulatorMagnitude = maxAcc;
         return values[_network.Outputs[0]].Float().MoveToOuterDisposeScope();
     }
 
-    private Value Quantized(IWeightedLayer layer, string name, LayerQuantization spec, Value x)
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
     {
-        var input = GridOf(spec.Input, name, "input", false)!;
-        var weights = GridOf(spec.Weights, name, "weights", true)!;
-        var output = GridOf(spec.Output, name, "output", false);
-        // Input codes on this layer's input grid: the float input quantized (the network's input), or a requantized code.
-        var q = x.Grid is { } from ? Requantize(x.Codes, from.Step, from.Zero, input) : Codes(spec.Input!.Trim(x.Codes.to(float32)).to(float64), input);
-        // Weight codes per output channel: the trimmed weights (what the simulation multiplies) divided by their step.
-        var w = layer.Weight.detach().to(float32);
-        var wq = spec.Weights!.Trim(w).to(float64);
-        var wSteps = tensor(weights.Steps, float64, w.device).reshape([-1, .. Enumerable.Repeat(1L, (int)w.dim() - 1)]);
-        var wZeros = tensor(weights.Zeros, float64, w.device).reshape([-1, .. Enumerable.Repeat(1L, (int)w.dim() - 1)]);
-        var wCodes = wq.div(wSteps).round().Plus(wZeros);
-        var acc = layer.Apply(q.Minus(input.Zero), wCodes.sub(wZeros), null);
-                // The accumulator's step per output channel: s_in · s_w (a power of two); the bias must lie on it.
-        var accSteps = wSteps.flatten().Times(input.Step);
-        long[] shape = [1, -1, .. Enumerable.Repeat(1L, (int)acc.dim() - 2)];
-        if (layer.Bias is { } b)
+        if (disposing)
+            DisposeLayers();
+        base.Dispose(disposing);
+    }
+
+    private void DisposeLayers()
+    {
+        foreach (var layer in _layers.Values)
+            layer.Dispose();
+        _layers.Clear();
+    }
+
+    private static bool RunsOnIntegers(Layer layer) => layer switch
+    {
+        ReLULayer relu => relu.NegativeSlope == 0,
+        PoolingLayer pool => pool.PoolMethod is PoolingLayer.Method.Max or PoolingLayer.Method.Average,
+        EltwiseLayer eltwise => eltwise.Op == EltwiseLayer.Operation.Sum && eltwise.Coefficients.All(c => c == Math.Round(c) && Math.Abs(c) <= 1 << 16),
+        ConcatLayer or FlattenLayer or ReshapeLayer or DropoutLayer => true,
+        _ => false,
+    };
+
+    private static string Detail(Layer layer) => layer switch
+    {
+        EltwiseLayer e when e.Op != EltwiseLayer.Operation.Sum => $" {e.Op}",
+        EltwiseLayer => " with a coefficient that is not an integer",
+        PoolingLayer p => $" {p.PoolMethod}",
+        ReLULayer => " with a negative slope",
+        _ => "",
+    };
+
+    /// <summary>Codes on <paramref name="layer"/>'s input grid: a float value quantized, codes on that grid as they are, others rescaled.</summary>
+    private Tensor OnGrid(Value x, IntegerLayer layer)
+    {
+        if (x.Grid is not { } from)
+            return ExactTrim.Codes(x.Codes, layer.InputAffine);
+        if (from == layer.Input)
+            return x.Codes;
+        return Rescale(from, layer.Input).Apply(x.Codes.to(ScalarType.Float64).Minus((double)from.Zero));
+    }
+
+    /// <summary>The per-tensor requantization from one grid to another (offsets from <paramref name="from"/>'s zero in, codes out).</summary>
+    private Requantizer Rescale(CodeGrid from, CodeGrid to)
+    {
+        var (fNum, fDen) = from.StepRational;
+        var (tNum, tDen) = to.StepRational;
+        var m = FixedPointMultiplier.Of(fNum * tDen, fDen * tNum, _multiplierBits);
+        return new Requantizer([m], [Int128.Zero], to.Zero, to.Min, to.Max,
+            _multiplierBits == DefaultMultiplierBits ? [new Rational(fNum * tDen, fDen * tNum, BigInteger.Zero, BigInteger.One, false)] : null);
+    }
+
+    /// <summary>A layer between quantized layers, on integers.</summary>
+    private static Value OnCodes(Layer layer, Value[] inputs)
+    {
+        if (inputs.Any(v => v.Grid is null))
+            throw new RistrettoException($"layer '{layer.LayerName}' ({layer.Type}) mixes float and integer inputs; the integer engine cannot run it");
+        var x = inputs[0];
+        var grid = x.Grid!;
+        switch (layer)
         {
-            var bias = (spec.Bias is { } bf ? bf.Trim(b.detach().to(float32)) : b.detach().to(float32)).to(float64);
-            var bCodes = bias.div(accSteps);
-            // A bias finer than s_in·s_w: widen the accumulator by k fraction bits (a left shift) until it is an integer.
-            int k = 0;
-            while (bCodes.round().ne(bCodes).any().item<bool>())
+            case ReLULayer:
+                return new(x.Codes.AtLeast((double)grid.Zero), grid);
+            case DropoutLayer:
+                return new(x.Codes.alias(), grid);
+            case PoolingLayer { PoolMethod: PoolingLayer.Method.Average } pool:
             {
-                if (++k > 30)
-                    throw new RistrettoException($"layer '{name}': its bias is not on a power-of-two refinement of the accumulator's step s_in·s_w; the integer engine needs an integer bias");
-                bCodes = bCodes.Times(2.0);
+                long divisor = AverageDivisor(pool, x.Codes);
+                var sums = layer.forward([x.Codes.to(ScalarType.Float64).Minus((double)grid.Zero)])[0].Times(divisor).round();
+                return new(sums, CodeGrid.Wide(grid.Mantissa, grid.Exponent, checked(grid.Divisor * divisor)));
             }
-            if (k > 0)
+            case ConcatLayer when inputs.All(v => v.Grid == grid):
+                return new(layer.forward(inputs.Select(v => v.Codes).ToArray())[0], grid);
+            case ConcatLayer:
             {
-                acc = acc.Times(Math.ScaleB(1.0, k));
-                accSteps = accSteps.Times(Math.ScaleB(1.0, -k));
+                var (parts, common) = Common(layer, inputs, null);
+                return new(layer.forward(parts)[0], common);
             }
-            acc = acc.Plus(bCodes.reshape(shape));
+            case EltwiseLayer eltwise:
+            {
+                var (parts, common) = Common(layer, inputs, eltwise.Coefficients);
+                var sum = parts[0];
+                for (int k = 1; k < parts.Length; k++)
+                    sum = sum.Plus(parts[k]);
+                CheckExact(layer, sum);
+                return new(sum, common);
+            }
+            default: // max pooling, flatten, reshape: the codes move, the grid stays
+                return new(layer.forward([x.Codes])[0], grid);
         }
-        MaxAccumulatorMagnitude = Math.Max(MaxAccumulatorMagnitude, acc.abs().max().item<double>());
-        if (output is null)
-            return new(acc.mul(accSteps.reshape(shape)).to(float32), null); // the layer's output stays float (the last quantized layer only)
-        // Requantize: value = acc · s_acc; code = round(value / s_out) + z_out, a shift by log2(s_out / s_acc), saturated.
-        var codes = RoundHalfEven(acc.mul(accSteps.Over(output.Step).reshape(shape))).Plus(output.Zero);
-        return new(codes.ClampTo(output.Min, output.Max), output);
     }
 
-    private static Tensor Codes(Tensor onGrid, Grid g) => onGrid.Over(g.Step).round().Plus(g.Zero);
-
-    private static Tensor Requantize(Tensor codes, double step, double zero, Grid to)
+    /// <summary>The inputs as integers on one grid (the finest power of two, the common divisor), times their coefficients.</summary>
+    private static (Tensor[] Parts, CodeGrid Grid) Common(Layer layer, Value[] inputs, IReadOnlyList<double>? coefficients)
     {
-        if (step == to.Step && zero == to.Zero)
-            return codes.ClampTo(to.Min, to.Max);
-        var v = codes.Minus(zero).Times(step / to.Step);
-        return RoundHalfEven(v).Plus(to.Zero).ClampTo(to.Min, to.Max);
-    }
-
-    /// <summary>Round half to even of exact float64 values (ratios of powers of two are exact).</summary>
-    private static Tensor RoundHalfEven(Tensor v) => v.round(); // libtorch's round is half-to-even
-
-    private bool Planned(string layer, out LayerQuantization spec)
-    {
-        if (_plan.Layers.TryGetValue(layer, out var s) && !s.IsFloat)
+        int exponent = inputs.Min(v => v.Grid!.Exponent);
+        long divisor = inputs.Aggregate(1L, (d, v) => checked(d / (long)BigInteger.GreatestCommonDivisor(d, v.Grid!.Divisor) * v.Grid!.Divisor));
+        var parts = new Tensor[inputs.Length];
+        for (int k = 0; k < inputs.Length; k++)
         {
-            spec = s;
-            return true;
+            var g = inputs[k].Grid!;
+            double coefficient = coefficients is { Count: > 0 } ? coefficients[k] : 1;
+            double factor = coefficient * g.Mantissa * Math.ScaleB(1.0, g.Exponent - exponent) * (divisor / g.Divisor);
+            if (Math.Abs(factor) >= Math.ScaleB(1.0, 53))
+                throw new RistrettoException($"layer '{layer.LayerName}' ({layer.Type}): its inputs' steps are too far apart for exact integer arithmetic");
+            parts[k] = inputs[k].Codes.to(ScalarType.Float64).Minus((double)g.Zero).Times(factor);
+            CheckExact(layer, parts[k]);
         }
-        spec = null!;
-        return false;
+        return (parts, CodeGrid.Wide(1, exponent, divisor));
     }
 
-    private static Grid? GridOf(NumberFormat? format, string layer, string part, bool allowChannels)
+    private static void CheckExact(Layer layer, Tensor integers)
     {
-        if (format is null)
-            return part == "output" ? null : throw new RistrettoException($"layer '{layer}': its {part} is float; the integer engine needs integer {part}");
-        var affine = format.Affine ?? throw new RistrettoException($"layer '{layer}': its {part} format ({format.Kind}) is not an integer grid; the integer engine cannot run it");
-        if (affine.Axis is not null && !allowChannels)
-            throw new RistrettoException($"layer '{layer}': per-channel {part} are not supported by the integer engine");
-        foreach (double s in affine.Scales)
-            if (s <= 0 || Math.ScaleB(1.0, Math.ILogB(s)) != s)
-                throw new RistrettoException($"layer '{layer}': its {part} step {s} is not a power of two; the integer engine requantizes by shifts only (dynamic fixed point, pow2 scales)");
-        return new Grid(affine.Scales.ToArray(), affine.ZeroPoints.Select(z => (double)z).ToArray(), affine.QMin, affine.QMax);
+        if (integers.abs().max().item<double>() >= Math.ScaleB(1.0, 53))
+            throw new RistrettoException($"layer '{layer.LayerName}' ({layer.Type}): a sum reaches 2^53; the integer engine cannot hold it exactly");
     }
 
-    /// <summary>An integer grid: value = step · (code − zero), codes in [Min, Max]; per channel for weights.</summary>
-    private sealed record Grid(double[] Steps, double[] Zeros, long Min, long Max)
+    /// <summary>The one divisor of an average pooling whose windows are all whole (global, or unpadded windows that tile the input).</summary>
+    private static long AverageDivisor(PoolingLayer pool, Tensor x)
     {
-        public double Step => Steps[0];
-
-        public double Zero => Zeros[0];
+        long h = x.shape[^2], w = x.shape[^1];
+        if (pool.Global)
+            return h * w;
+        var (kh, kw) = pool.Kernel;
+        var (sh, sw) = pool.Stride;
+        if (pool.Pad == (0, 0) && kh <= h && kw <= w && (h - kh) % sh == 0 && (w - kw) % sw == 0)
+            return kh * kw;
+        throw new RistrettoException($"layer '{pool.LayerName}' (Pooling Average): windows cut by padding or the border have divisors of their own; the integer engine averages whole windows only (global, or unpadded windows that tile the input)");
     }
 
     /// <summary>A blob: integer codes on a grid, or a float tensor (Grid null).</summary>
-    private sealed record Value(Tensor Codes, Grid? Grid)
+    private sealed record Value(Tensor Codes, CodeGrid? Grid)
     {
-        public Tensor Float() => Grid is { } g ? Codes.Minus(g.Zero).Times(g.Step).to(float32) : Codes;
+        public Tensor Float()
+        {
+            if (Grid is not { } g)
+                return Codes;
+            var v = Codes.to(ScalarType.Float64).Minus((double)g.Zero).Times(Math.ScaleB(g.Mantissa, g.Exponent));
+            return (g.Divisor == 1 ? v : v.Over(g.Divisor)).to(ScalarType.Float32);
+        }
     }
 }

@@ -37,6 +37,12 @@ public sealed record TestSettings
     /// integer-only engine, <see cref="Deploy.IntegerEngine"/>).
     /// </summary>
     public string Engine { get; init; } = "simulate";
+
+    /// <summary>
+    /// The simulation's exact mode (<see cref="QuantizedNetwork.Exact"/>): float64 arithmetic where the plan's integer
+    /// grids need it, equal to the integer engine bit for bit. Only with a plan and the "simulate" engine.
+    /// </summary>
+    public bool Exact { get; init; }
 }
 
 /// <summary>What <see cref="Tester.Run"/> measured; <see cref="ToJson"/> is the CLI's <c>--json</c>.</summary>
@@ -60,11 +66,16 @@ public static class Tester
             throw new RistrettoException($"--engine {settings.Engine}: expected simulate or integer");
         if (settings.Engine == "integer" && settings.Plan is null)
             throw new RistrettoException("--engine integer runs a plan: give --plan PLAN.json");
+        if (settings.Exact && settings.Plan is null)
+            throw new RistrettoException("--exact simulates a plan exactly: give --plan PLAN.json");
+        if (settings.Exact && settings.Engine != "simulate")
+            throw new RistrettoException("--exact is a mode of --engine simulate; the integer engine is exact by construction");
         var dev = DeviceSelector.Resolve(settings.Device);
         using var loaded = ModelLoader.Load(settings.Model, dev, settings.Weights, observer: observer);
         var plan = settings.Plan is { } planPath ? PlanFile.Load(planPath) : null;
         using nn.Module<Tensor, Tensor>? quantized = plan is null ? null
-            : settings.Engine == "integer" ? new Deploy.IntegerEngine(loaded.Network("given a plan"), plan)
+            : settings.Engine == "integer" ? IntegerEngine(loaded.Network("given a plan"), plan, observer)
+            : settings.Exact ? QuantizedNetwork.Exact(loaded.Network("given a plan"), plan)
             : new QuantizedNetwork(loaded.Network("given a plan"), plan);
         var network = (nn.Module<Tensor, Tensor>?)quantized ?? loaded.Model;
         var data = ModelLoader.WithModelData(settings.Data, loaded.Path, settings.DataGiven, observer);
@@ -76,6 +87,15 @@ public static class Tester
         cancel.ThrowIfCancellationRequested();
         var score = observer.Stage("test", total, report => Evaluator.Evaluate(network, testSet, size, null, new Throughput(report, size)));
         return new TestResult(loaded.Path, dev.ToString(), score);
+    }
+
+    /// <summary>The integer engine, after noting each layer whose accumulator can overflow int32.</summary>
+    private static Deploy.IntegerEngine IntegerEngine(Graph.Network network, QuantizationPlan plan, IJobObserver observer)
+    {
+        var engine = new Deploy.IntegerEngine(network, plan);
+        foreach (var layer in engine.Arithmetic.Where(a => a.NeedsInt64))
+            observer.Info(layer.Describe());
+        return engine;
     }
 
     /// <summary>Batches done, with the images per second so far (decoding and the model together).</summary>

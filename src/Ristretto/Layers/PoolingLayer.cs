@@ -1,3 +1,4 @@
+using Ristretto.Engine;
 using Ristretto.Graph;
 using Ristretto.Interchange.Caffe.Proto;
 using static TorchSharp.torch;
@@ -145,8 +146,10 @@ public sealed class PoolingLayer : Layer
     public override Tensor[] forward(Tensor[] inputs)
     {
         var x = inputs[0];
+        // A global average is the sum divided once by the plane's size (one correctly rounded division: libtorch's mean
+        // multiplies by a rounded 1/n, which moves a sum of grid values that is exactly halfway between two codes).
         if (Global)
-            return [PoolMethod == Method.Max ? x.amax([2, 3], keepdim: true) : x.mean([2, 3], keepdim: true)];
+            return [PoolMethod == Method.Max ? x.amax([2, 3], keepdim: true) : x.sum([2, 3], keepdim: true).Over(x.shape[2] * x.shape[3])];
         return PoolMethod == Method.Max
             ? [nn.functional.max_pool2d(x, [Kernel.H, Kernel.W], [Stride.H, Stride.W], [Pad.H, Pad.W], [Dilation.H, Dilation.W], ceil_mode: CeilMode)]
             : [nn.functional.avg_pool2d(x, [Kernel.H, Kernel.W], [Stride.H, Stride.W], [Pad.H, Pad.W], ceil_mode: CeilMode, count_include_pad: CountIncludePad)];

@@ -16,6 +16,8 @@ public sealed class QuantizedLayer : Layer, IQuantizedLayer
     private readonly IWeightedLayer _weighted;
     private readonly Tensor _weight;
     private readonly Tensor? _bias;
+    private Tensor? _exactWeight;
+    private Tensor? _exactBias;
 
     /// <summary>Wraps <paramref name="layer"/> (a convolution or inner product) with <paramref name="spec"/>.</summary>
     /// <param name="layer">The float layer.</param>
@@ -45,6 +47,16 @@ public sealed class QuantizedLayer : Layer, IQuantizedLayer
     /// </summary>
     internal bool InputOnGrid { get; init; }
 
+    /// <summary>
+    /// The exact mode (<see cref="QuantizedNetwork.Exact"/>): float64 arithmetic with every trimmed value held exactly and the
+    /// integer grids' trims computed in float64 (<see cref="ExactTrim"/>), so that the accumulation and the rounding are
+    /// those of real numbers; the output is float64, or float32 when <see cref="Float32Output"/>.
+    /// </summary>
+    internal bool Exact { get; init; }
+
+    /// <summary>In the exact mode, whether the output goes back to float32 (the last quantized layer: the float layers after it run as in the simulation).</summary>
+    internal bool Float32Output { get; init; }
+
     /// <inheritdoc />
     public Layer Inner => _inner;
 
@@ -64,11 +76,31 @@ public sealed class QuantizedLayer : Layer, IQuantizedLayer
     public override Tensor[] forward(Tensor[] inputs)
     {
         using var scope = NewDisposeScope();
+        if (Exact)
+            return [ExactForward(inputs[0]).MoveToOuterDisposeScope()];
         var x = Spec.Input is { } fin && !InputOnGrid ? fin.Trim(inputs[0], Spec.Rounding) : inputs[0];
         var y = _weighted.Apply(x, _weight, _bias);
         if (Spec.Output is { } fout)
             y = y.requires_grad ? fout.Trim(y, Spec.Rounding) : fout.Trim_(y, Spec.Rounding); // y is this call's own tensor
         return [y.MoveToOuterDisposeScope()];
+    }
+
+    private Tensor ExactForward(Tensor input)
+    {
+        if (_exactWeight is null)
+        {
+            using var noGrad = no_grad();
+            using var scope = NewDisposeScope();
+            _exactWeight = (Spec.Weights is { } w ? ExactTrim.Values(w, _weight) : _weight.detach().to(ScalarType.Float64)).DetachFromDisposeScope();
+            _exactBias = _bias is null ? null : (Spec.Bias is { } b ? ExactTrim.Values(b, _bias) : _bias.detach().to(ScalarType.Float64)).DetachFromDisposeScope();
+        }
+        var x = input.to(ScalarType.Float64);
+        if (Spec.Input is { } fin && !InputOnGrid)
+            x = ExactTrim.Trim(fin, x, Spec.Rounding);
+        var y = _weighted.Apply(x, _exactWeight, _exactBias);
+        if (Spec.Output is { } fout)
+            y = ExactTrim.Trim(fout, y, Spec.Rounding);
+        return Float32Output ? y.to(ScalarType.Float32) : y;
     }
 
     /// <inheritdoc />
@@ -78,6 +110,8 @@ public sealed class QuantizedLayer : Layer, IQuantizedLayer
         {
             _weight.Dispose();
             _bias?.Dispose();
+            _exactWeight?.Dispose();
+            _exactBias?.Dispose();
         }
         base.Dispose(disposing);
     }

@@ -22,11 +22,16 @@ public sealed class QuantizedNetwork : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>As the public constructor; <paramref name="skipRedundantTrims"/> off trims every planned input (for tests).</summary>
-    internal QuantizedNetwork(Network network, QuantizationPlan plan, bool skipRedundantTrims) : base(network?.Name + "-quantized")
+    internal QuantizedNetwork(Network network, QuantizationPlan plan, bool skipRedundantTrims) : this(network, plan, skipRedundantTrims, exact: false)
+    {
+    }
+
+    private QuantizedNetwork(Network network, QuantizationPlan plan, bool skipRedundantTrims, bool exact) : base(network?.Name + "-quantized")
     {
         _network = network ?? throw new ArgumentNullException(nameof(network));
         Plan = plan ?? throw new ArgumentNullException(nameof(plan));
         _substitutes = new Dictionary<string, Layer>(StringComparer.Ordinal);
+        string? last = exact ? CheckExact(network, plan) : null;
         try
         {
             foreach (var (name, spec) in plan.Layers)
@@ -35,6 +40,8 @@ public sealed class QuantizedNetwork : nn.Module<Tensor, Tensor>
                         ? new QuantizedLayer(network[name], spec)
                         {
                             InputOnGrid = skipRedundantTrims && InputAlreadyOnGrid(network, name, plan),
+                            Exact = exact,
+                            Float32Output = name == last,
                         }
                         : QuantizedLayers.Create(network[name], spec);
         }
@@ -45,6 +52,17 @@ public sealed class QuantizedNetwork : nn.Module<Tensor, Tensor>
             throw;
         }
     }
+
+    /// <summary>
+    /// The simulation's exact mode (<c>test --exact</c>): the quantized layers compute in float64 with exact trimmed values
+    /// and float64 trims onto integer grids (<see cref="ExactTrim"/>), and the layers between them (ReLU, pooling, concat,
+    /// eltwise) run on those float64 values, so that the simulation is the real-number arithmetic of the plan wherever
+    /// float64 holds it (every dynamic-fixed-point and power-of-two plan; float scales up to float64's rounding), as the
+    /// integer engine computes it. The last quantized layer's output returns to float32 for the float layers after it.
+    /// A layer with parameters between quantized layers, or a quantized layer other than a convolution or inner
+    /// product, is one error naming it.
+    /// </summary>
+    public static QuantizedNetwork Exact(Network network, QuantizationPlan plan) => new(network, plan, skipRedundantTrims: true, exact: true);
 
     /// <summary>The plan applied.</summary>
     public QuantizationPlan Plan { get; }
@@ -123,6 +141,27 @@ public sealed class QuantizedNetwork : nn.Module<Tensor, Tensor>
                 return false;
             blob = producer.Inputs[0];
         }
+    }
+
+    /// <summary>The last quantized layer, after checking the network can run in the exact mode.</summary>
+    private static string CheckExact(Network network, QuantizationPlan plan)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(plan);
+        var nodes = network.Nodes;
+        var planned = nodes.Select((n, i) => (n.Layer, i)).Where(p => plan.Layers.TryGetValue(p.Layer.LayerName, out var s) && !s.IsFloat).ToList();
+        if (planned.Count == 0)
+            throw new RistrettoException("--exact: the plan quantizes no layer");
+        foreach (var (layer, _) in planned)
+            if (layer is not IWeightedLayer)
+                throw new RistrettoException($"--exact: layer '{layer.LayerName}' ({layer.Type}) is quantized; the exact mode computes quantized convolutions and inner products only");
+        for (int i = planned[0].i; i < planned[^1].i; i++)
+        {
+            var layer = nodes[i].Layer;
+            if (!planned.Any(p => p.i == i) && (layer.parameters().Any() || layer.buffers().Any()))
+                throw new RistrettoException($"--exact: layer '{layer.LayerName}' ({layer.Type}) runs in float32 between quantized layers; the exact mode runs that part in float64 (quantize it, fold it, or end the plan before it)");
+        }
+        return planned[^1].Layer.LayerName;
     }
 
     /// <inheritdoc />
