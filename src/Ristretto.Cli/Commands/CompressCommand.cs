@@ -21,7 +21,7 @@ public static class CompressCommand
         var prune = new Option<string?>("--prune") { Description = "Magnitude pruning: the fraction of weights set to zero, in [0, 1): S for every weighted layer, or LAYER=S,LAYER=S." };
         var scope = new Option<string>("--prune-scope") { Description = "layer: each layer pruned to its sparsity; global: one magnitude threshold over all layers (with --prune S).", DefaultValueFactory = _ => "layer" };
         scope.AcceptOnlyFromAmong("layer", "global");
-        var steps = CommonOptions.PositiveInt("--prune-steps", "Pruning steps of the iterative schedule (step k prunes k/steps of the target), fine-tuning after each.", new CompressionRecipe().PruneSteps);
+        var steps = CommonOptions.PositiveInt("--prune-steps", "Pruning steps N of the iterative schedule: step k keeps (1 − sparsity)^(k/N) of the weights; fine-tuning after each.", new CompressionRecipe().PruneSteps);
         var share = new Option<string?>("--share") { Description = "Weight sharing: index bits B (2^B k-means centroids) for every weighted layer, or LAYER=B,LAYER=B." };
         var filters = new Option<string?>("--prune-filters") { Description = "Structured pruning: LAYER=F removes the fraction F of LAYER's filters with the smallest norms and rewires its readers." };
         var norm = new Option<string>("--filter-norm") { Description = "The norm that ranks filters: l1 or l2.", DefaultValueFactory = _ => "l1" };

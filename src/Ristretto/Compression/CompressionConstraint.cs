@@ -10,7 +10,7 @@ namespace Ristretto.Compression;
 /// <summary>
 /// Deep Compression's pruning and weight sharing as a constraint on fine-tuning. The schedule splits the run into
 /// <see cref="CompressionRecipe.Phases"/> equal phases: pruning step k (of S) sets the smallest-magnitude weights of
-/// each layer to zero up to k/S of its target sparsity (or, global, below one threshold over all layers), and keeps
+/// each layer to zero until it keeps (1 − s)^(k/S) of them (s its target sparsity) (or, global, below one threshold over all layers), and keeps
 /// a mask: the pruned weights' gradients are zeroed and the weights re-zeroed after every step, so they stay zero.
 /// The sharing phase clusters each layer's kept weights with k-means (2^b centroids, linear initialisation); then
 /// the gradient of every weight is replaced by the sum of the gradients of its cluster, and after every step each
@@ -122,12 +122,14 @@ public sealed class CompressionConstraint : IWeightConstraint, IDisposable
         int steps = _recipe.Prune.Count > 0 ? _recipe.PruneSteps : 0;
         if (phase < steps)
         {
+            // Geometric in the kept fraction: step k of S keeps (1 − s)^(k/S), so every step removes the same share of
+            // what is left (a linear schedule removes most of the weights in its last step).
             double share = (phase + 1.0) / steps;
             if (_recipe.GlobalPrune)
-                PruneGlobal(_recipe.Prune[CompressionRecipe.Every] * share);
+                PruneGlobal(StepSparsity(_recipe.Prune[CompressionRecipe.Every], share));
             else
                 foreach (var slot in _slots.Where(s => s.Sparsity is not null))
-                    slot.Prune(slot.Sparsity!.Value * share);
+                    slot.Prune(StepSparsity(slot.Sparsity!.Value, share));
             Observer?.Invoke(phase, $"pruning step {phase + 1} of {steps}: " + string.Join(", ", _slots.Where(s => s.Mask is not null).Select(s => $"{s.Name} {100 * s.Density():F1} %")) + " of the weights kept");
         }
         else if (phase == _recipe.SharePhase)
@@ -137,6 +139,9 @@ public sealed class CompressionConstraint : IWeightConstraint, IDisposable
             Observer?.Invoke(phase, "weight sharing: " + string.Join(", ", _slots.Where(s => s.Bits is not null).Select(s => $"{s.Name} {s.Clusters} centroids")));
         }
     }
+
+    /// <summary>The sparsity of a step <paramref name="share"/> of the way to <paramref name="target"/>: 1 − (1 − target)^share.</summary>
+    public static double StepSparsity(double target, double share) => share >= 1 ? target : 1 - Math.Pow(1 - target, share);
 
     private void PruneGlobal(double sparsity)
     {

@@ -21,7 +21,7 @@ public sealed record CompressionRecipe
     /// <summary>With <see cref="Every"/>: one magnitude threshold over all layers (the layers' sparsities then differ).</summary>
     public bool GlobalPrune { get; init; }
 
-    /// <summary>Pruning steps of the iterative schedule (step k prunes k/steps of the target), fine-tuning after each.</summary>
+    /// <summary>Pruning steps of the iterative schedule (step k of S keeps (1 − s)^(k/S) of the weights), fine-tuning after each.</summary>
     public int PruneSteps { get; init; } = 3;
 
     /// <summary>Weight sharing: index bits per layer (2^bits k-means centroids).</summary>

@@ -21,7 +21,7 @@ public static class Filters
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var flat = w.detach().reshape(channels, -1).to(ScalarType.Float64).cpu();
-        var norms = (norm == "l2" ? flat.square().sum(1).sqrt() : flat.abs().sum(1)).data<double>().ToArray();
+        var norms = (norm == "l2" ? flat.mul(flat).sum(1).sqrt() : flat.abs().sum(1)).data<double>().ToArray();
         // Stable: equal norms keep the lower channel.
         return Enumerable.Range(0, (int)channels).OrderByDescending(c => norms[c]).ThenBy(c => c)
             .Take((int)channels - removed).Order().ToArray();
