@@ -91,8 +91,11 @@ public static class LowRankFactorization
         {
             foreach (var n in nodes)
                 n.Layer.Dispose();
-            first.Dispose();
-            second.Dispose();
+            if (!nodes.Any(n => ReferenceEquals(n.Layer, first)))
+            {
+                first.Dispose();
+                second.Dispose();
+            }
             throw;
         }
         var result = new Network(network.Name, network.Inputs, nodes, network.Outputs, network.SourceBlobNames);
