@@ -74,6 +74,8 @@ public static class ReportCommand
                 BatchSize = r.GetValue(batch),
             }, ProgressDisplay.Observer, cancel);
             Render(result.Data);
+            if (result.Compression is { } compression)
+                CompressCommand.Render(compression);
             Console.WriteLine($"report written to {result.Folder} ({ReportWriter.MarkdownFile}, {ReportWriter.HtmlFile}, {ReportWriter.JsonFile}, {result.Files.Count - 3} figure files)");
             if (r.GetValue(json) is { } jsonPath)
             {

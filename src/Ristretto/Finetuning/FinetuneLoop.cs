@@ -22,15 +22,18 @@ public sealed class FinetuneLoop : IDisposable
     /// <param name="plan">The formats to fine-tune into.</param>
     /// <param name="options">Solver and fine-tuning options.</param>
     /// <param name="teacher">The frozen float network to distil from, required when <see cref="FinetuneOptions.DistillAlpha"/> &gt; 0.</param>
-    public FinetuneLoop(Network network, QuantizationPlan plan, FinetuneOptions options, nn.Module<Tensor, Tensor>? teacher = null)
+    /// <param name="constraint">What the shadow weights keep through training (pruning masks, shared weights; borrowed);
+    /// with one, a plan that trims nothing is allowed.</param>
+    public FinetuneLoop(Network network, QuantizationPlan plan, FinetuneOptions options, nn.Module<Tensor, Tensor>? teacher = null,
+        IWeightConstraint? constraint = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         Options = (options ?? throw new ArgumentNullException(nameof(options))).Validate();
-        if (plan.Layers.Values.All(s => s.IsFloat))
+        if (constraint is null && plan.Layers.Values.All(s => s.IsFloat))
             throw new RistrettoException("the plan trims nothing; fine-tuning needs at least one quantized layer");
         if (Options.DistillAlpha > 0 && teacher is null)
             throw new RistrettoException("distillation needs the float network as a teacher");
-        Model = new FinetuneNetwork(network, plan, Options.Solver.Seed, Options.TrainingRounding);
+        Model = new FinetuneNetwork(network, plan, Options.Solver.Seed, Options.TrainingRounding, constraint);
         var loss = Options.DistillAlpha > 0 ? Distillation.Loss(teacher!, Options.DistillTemperature, Options.DistillAlpha) : null;
         _trainer = new Trainer(Model, Options.Solver, Model.TrainedParameters(), loss);
     }

@@ -17,17 +17,22 @@ namespace Ristretto.Finetuning;
 /// lists them after the network's parameters and <see cref="CurrentPlan"/> gives the plan they stand for.
 /// Borrows the network.
 /// </summary>
-public sealed class FinetuneNetwork : nn.Module<Tensor, Tensor>, IBatchAware
+public sealed class FinetuneNetwork : nn.Module<Tensor, Tensor>, IBatchAware, IStepAware
 {
     private readonly Network _network;
     private readonly Dictionary<string, Layer> _substitutes = new(StringComparer.Ordinal);
     private readonly List<LearnedSteps> _steps = [];
     private readonly FinetuneClock _clock;
 
-    /// <summary>Applies <paramref name="plan"/> to <paramref name="network"/>; a plan naming a missing or weightless layer is an error.</summary>
-    public FinetuneNetwork(Network network, QuantizationPlan plan, ulong seed, Rounding trainingRounding = Rounding.Stochastic)
+    /// <summary>
+    /// Applies <paramref name="plan"/> to <paramref name="network"/>; a plan naming a missing or weightless layer is an error.
+    /// <paramref name="constraint"/> (borrowed) keeps the shadow weights pruned or shared through training.
+    /// </summary>
+    public FinetuneNetwork(Network network, QuantizationPlan plan, ulong seed, Rounding trainingRounding = Rounding.Stochastic,
+        IWeightConstraint? constraint = null)
         : base(network?.Name + "-finetune")
     {
+        Constraint = constraint;
         _network = network ?? throw new ArgumentNullException(nameof(network));
         Plan = plan ?? throw new ArgumentNullException(nameof(plan));
         _clock = new FinetuneClock(seed, trainingRounding);
@@ -94,12 +99,23 @@ public sealed class FinetuneNetwork : nn.Module<Tensor, Tensor>, IBatchAware
             steps.Restore(values, source);
     }
 
+    /// <summary>The rule the shadow weights keep (pruning, sharing), or null.</summary>
+    public IWeightConstraint? Constraint { get; }
+
     /// <inheritdoc />
     public void BeginBatch(long iteration, int part)
     {
         _clock.Iteration = iteration;
         _clock.Part = part;
+        if (part == 0)
+            Constraint?.BeginIteration(iteration);
     }
+
+    /// <inheritdoc />
+    public void BeforeStep(long iteration) => Constraint?.ConstrainGradients();
+
+    /// <inheritdoc />
+    public void AfterStep(long iteration) => Constraint?.ConstrainWeights();
 
     /// <inheritdoc />
     public override Tensor forward(Tensor input)

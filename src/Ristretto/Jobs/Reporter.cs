@@ -61,7 +61,8 @@ public static class Reporter
         PlanAccuracy? baseline = null;
         if (settings.Data is { } data)
             (baseline, plans) = Evaluate(network, plans, data, ModelLoader.RememberedPreprocessing(loaded.Path), dev, settings.BatchSize, observer, cancel);
-        return ReportWriter.Write(network, plans, options, settings.Folder, baseline);
+        var compression = Compressor.CostOf(loaded, options: settings.Accelerator);
+        return ReportWriter.Write(network, plans, options, settings.Folder, baseline, compression);
     }
 
     private static (PlanAccuracy, List<ReportPlan>) Evaluate(Network network, List<ReportPlan> plans, DataSettings settings, Data.Images.Preprocessing? remembered,

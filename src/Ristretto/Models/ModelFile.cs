@@ -15,8 +15,12 @@ namespace Ristretto.Models;
 public static class ModelFile
 {
     private static readonly byte[] Magic = "RISTRETTO-MODEL\n"u8.ToArray();
-    /// <summary>Version 2 may carry the preprocessing a model was trained with (metadata key "preprocessing"); version 1 files load as before.</summary>
-    private const int FormatVersion = 2;
+    /// <summary>
+    /// Version 2 may carry the preprocessing a model was trained with (metadata key "preprocessing"); version 3 may carry
+    /// a compression section (metadata key "compression": structure edits, masks, codebooks; <see cref="CompressionSection"/>).
+    /// Versions 1 and 2 load as before.
+    /// </summary>
+    private const int FormatVersion = 3;
 
     private const int OldestVersion = 1;
 

@@ -1,5 +1,6 @@
 using Ristretto.Engine;
 using Ristretto.Graph;
+using Ristretto.Transforms;
 using Ristretto.Zoo;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -19,13 +20,22 @@ public static class ModelStore
         return new ModelData(architecture, classes, weights, metadata ?? [], solver);
     }
 
-    /// <summary>Builds the zoo architecture named in <paramref name="data"/> and loads its weights on <paramref name="device"/>.</summary>
+    /// <summary>
+    /// Builds the zoo architecture named in <paramref name="data"/>, replays the structure edits of its compression
+    /// section (if any), and loads its weights on <paramref name="device"/>.
+    /// </summary>
     public static Network Instantiate(ModelData data, Device device, string source = "model")
     {
         ArgumentNullException.ThrowIfNull(data);
         var model = ModelZoo.Create(data.Architecture, data.Classes);
         try
         {
+            if (CompressionSection.Read(data.Metadata, source) is { Structure.Count: > 0 } section)
+            {
+                var edited = StructureEdit.ApplyAll(model, section.Structure);
+                model.Dispose();
+                model = edited;
+            }
             LoadWeights(model, data.Weights, source);
         }
         catch

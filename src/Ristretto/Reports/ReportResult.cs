@@ -6,6 +6,9 @@ namespace Ristretto.Reports;
 /// <param name="Files">Paths of the files written, relative to <paramref name="Folder"/>.</param>
 public sealed record ReportResult(string Folder, ReportData Data, IReadOnlyList<string> Files)
 {
+    /// <summary>The storage and energy of a compressed model, technique by technique (null when the model is not compressed).</summary>
+    public Hardware.CompressionCost? Compression { get; init; }
+
     /// <summary>The Markdown report.</summary>
     public string Markdown => Path.Combine(Folder, ReportWriter.MarkdownFile);
 

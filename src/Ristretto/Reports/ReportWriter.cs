@@ -23,8 +23,9 @@ public static class ReportWriter
     /// <param name="options">Accelerator and report options (default: <see cref="ReportOptions.Default"/>).</param>
     /// <param name="outDir">The report folder.</param>
     /// <param name="baselineAccuracy">The float32 network's accuracy, when known.</param>
+    /// <param name="compression">The storage and energy of a compressed model, written as compression.md; null for none.</param>
     public static ReportResult Write(Network network, IReadOnlyList<ReportPlan> plans, ReportOptions? options, string outDir,
-        PlanAccuracy? baselineAccuracy = null)
+        PlanAccuracy? baselineAccuracy = null, Hardware.CompressionCost? compression = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(plans);
@@ -47,7 +48,12 @@ public static class ReportWriter
             IO.AtomicFile.WriteText(Path.Combine(dir, HtmlFile), HtmlReport.Render(data, figures));
             IO.AtomicFile.WriteText(Path.Combine(dir, JsonFile), ReportJson.Serialize(data));
             files.AddRange([MarkdownFile, HtmlFile, JsonFile]);
+            if (compression is not null)
+            {
+                IO.AtomicFile.WriteText(Path.Combine(dir, CompressionReport.MarkdownFile), CompressionReport.Render(compression));
+                files.Add(CompressionReport.MarkdownFile);
+            }
         });
-        return new ReportResult(Path.GetFullPath(outDir), data, files);
+        return new ReportResult(Path.GetFullPath(outDir), data, files) { Compression = compression };
     }
 }

@@ -38,3 +38,17 @@ public interface IBatchAware
     /// <summary>Called before the forward pass of part <paramref name="part"/> of 0-based <paramref name="iteration"/>.</summary>
     void BeginBatch(long iteration, int part);
 }
+
+/// <summary>
+/// A model that constrains its own update (pruning masks, shared weights): <see cref="Trainer"/> calls
+/// <see cref="BeforeStep"/> after the gradients of an iteration are complete and before the solver's step, and
+/// <see cref="AfterStep"/> after it.
+/// </summary>
+public interface IStepAware
+{
+    /// <summary>Called with the complete gradients of 0-based <paramref name="iteration"/>, before the solver updates.</summary>
+    void BeforeStep(long iteration);
+
+    /// <summary>Called after the solver's update of 0-based <paramref name="iteration"/>.</summary>
+    void AfterStep(long iteration);
+}

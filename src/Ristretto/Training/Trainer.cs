@@ -111,7 +111,9 @@ public sealed class Trainer
             (parts == 1 ? loss : loss.Over(parts)).backward();
             total += value;
         }
+        (_model as IStepAware)?.BeforeStep(t);
         Solver.Step(t);
+        (_model as IStepAware)?.AfterStep(t);
         return total / parts;
     }
 }
