@@ -26,6 +26,7 @@ public static class Quantizer
         var dev = DeviceSelector.Resolve(settings.Device);
         using var loaded = ModelLoader.Load(settings.Model, dev, settings.Weights, applyQuantization: false, observer);
         var network = loaded.Network("quantized");
+        CheckKeepFloat(network, settings.KeepFloatLayers);
         var data = ModelLoader.WithModelData(settings.Data, loaded.Path, settings.DataGiven, observer);
         var scheme = settings.Scheme;
         var rules = settings.Compat == Compatibility.Ristretto ? RangeRules.Ristretto
@@ -40,20 +41,24 @@ public static class Quantizer
         int its = (test.Count + size - 1) / size;
         var metric = margin.Metric;
         bool fidelity = settings.ExtraMetrics.Any(m => m.NeedsReference);
+        var twoLevel = settings.TwoLevel;
         RistrettoDfpSearch Sweeps() => integer
-            ? new RistrettoDfpSearch(network, ranges, test, its, size, scheme.Formats(network), IntegerScheme.Widths, scheme.Describe())
+            ? new RistrettoDfpSearch(network, ranges, test, its, size, WithRules(scheme.Formats(network), settings), IntegerScheme.Widths, scheme.Describe())
                 { WidenToMargin = !settings.NoWiden, Metric = metric, MeasureFidelity = fidelity }
-            : new RistrettoDfpSearch(network, ranges, test, its, size, rules.DynamicFixedPoint) { WidenToMargin = !settings.NoWiden, Metric = metric, MeasureFidelity = fidelity };
-        string describe = integer ? scheme.Describe() : QuantizeModes.Name(settings.Mode);
+            : twoLevel is not null
+            ? new RistrettoDfpSearch(network, ranges, test, its, size, WithRules(twoLevel.Formats(network), settings), label: twoLevel.Describe()) { Metric = metric, MeasureFidelity = fidelity }
+            : new RistrettoDfpSearch(network, ranges, test, its, size, WithRules(rules.DynamicFixedPoint, settings)) { WidenToMargin = !settings.NoWiden, Metric = metric, MeasureFidelity = fidelity };
+        string describe = (integer ? scheme.Describe() : twoLevel?.Describe() ?? QuantizeModes.Name(settings.Mode))
+            + (settings.LogActivations is { } k ? $", log{(k == 1 ? "2" : "√2")} activations" : "");
 
         QuantizeResult result;
         var scoredPlans = new List<ReportPlan>();
-        if (settings.Widths is { } w)
+        if ((settings.Widths ?? settings.DefaultWidths) is { } w)
         {
             var search = Sweeps();
             var plan = search.Plan(w.Conv, w.Fc, w.Activations);
             var (baseline, scored) = observer.Stage("quantize", 2, p => search.Score(plan, p, cancel));
-            result = Result(baseline, scored, plan);
+            result = Result(baseline, scored, plan) with { Settings = settings with { Widths = w } };
         }
         else if (settings.Mode is QuantizeMode.DynamicFixedPoint or QuantizeMode.Integer)
         {
@@ -143,6 +148,22 @@ public static class Quantizer
             Plan = plan,
             SchemeDescription = describe,
         };
+    }
+
+    /// <summary><paramref name="formats"/> with the settings' log activations and float layers laid over it.</summary>
+    private static LayerFormats WithRules(LayerFormats formats, QuantizeSettings settings)
+    {
+        if (settings.LogActivations is { } k)
+            formats = LayerFormatRules.LogActivations(formats, k);
+        return LayerFormatRules.KeepFloat(formats, settings.KeepFloatLayers);
+    }
+
+    /// <summary>Every name of <c>--keep-float-layers</c> must be a quantizable layer of <paramref name="network"/>.</summary>
+    private static void CheckKeepFloat(Network network, IReadOnlyList<string> keep)
+    {
+        var weighted = network.Nodes.Where(n => n.Layer is IWeightedLayer).Select(n => n.Layer.LayerName).ToList();
+        if (keep.FirstOrDefault(k => !weighted.Contains(k)) is { } missing)
+            throw new RistrettoException($"--keep-float-layers {missing}: {network.Name} has no convolution or inner-product layer of that name (it has {string.Join(", ", weighted)})");
     }
 
     /// <summary>A plan's accuracy for the report, or null when the data has no labels.</summary>
