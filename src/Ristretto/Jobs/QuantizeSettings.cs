@@ -260,7 +260,9 @@ public sealed record QuantizeSettings
             throw new RistrettoException("--widths goes with --trimming-mode dynamic_fixed_point, integer, binary or ternary and --search per-type");
         if (NoWiden && (Widths != null || Mode is not (QuantizeMode.DynamicFixedPoint or QuantizeMode.Integer)))
             throw new RistrettoException("--no-widen goes with the sweeps of --trimming-mode dynamic_fixed_point or integer (not with --widths)");
-        if (Learning != StepLearning.None && Mode != QuantizeMode.Integer)
+        if (Learning == StepLearning.Ttq && TwoLevel is null)
+            throw new RistrettoException("--learn-steps ttq trains the α of binary or ternary weights: it goes with --trimming-mode binary or ternary");
+        if (Learning is StepLearning.Lsq or StepLearning.LsqPlus && Mode != QuantizeMode.Integer)
             throw new RistrettoException($"--learn-steps trains integer scales: it goes with --trimming-mode {integer}");
         if (TimeBudget is { } t && t <= TimeSpan.Zero)
             throw new RistrettoException($"--time-budget must be positive, got {t.TotalSeconds.ToString(CultureInfo.InvariantCulture)}");

@@ -107,11 +107,13 @@ public static class PlanFile
             };
             var learnText = Text(layer["learn"], $"{path}: layer '{name}': \"learn\"") ?? "none";
             var learning = ParseLearning(learnText)
-                ?? throw new RistrettoException($"{path}: layer '{name}': unknown \"learn\" '{learnText}' (none, lsq or lsq+)");
+                ?? throw new RistrettoException($"{path}: layer '{name}': unknown \"learn\" '{learnText}' (none, lsq, lsq+ or ttq)");
             var approximation = layer["approximation"] is { } a ? Approximation(a, $"{path}: layer '{name}' approximation") : null;
             var spec = new LayerQuantization(formats[0], formats[1], formats[2], formats[3], rounding, learning, approximation);
-            if (learning != StepLearning.None && new[] { spec.Weights, spec.Input, spec.Output }.All(f => f is not IntegerFormat))
+            if (learning is StepLearning.Lsq or StepLearning.LsqPlus && new[] { spec.Weights, spec.Input, spec.Output }.All(f => f is not IntegerFormat))
                 throw new RistrettoException($"{path}: layer '{name}' asks for learned steps (\"learn\": \"{LearningName(learning)}\") but has no int format");
+            if (learning == StepLearning.Ttq && spec.Weights is not (BinaryFormat or TernaryFormat))
+                throw new RistrettoException($"{path}: layer '{name}' asks for a learned α (\"learn\": \"ttq\") but its weights are not binary or ternary");
             result[name] = spec;
         }
         return new QuantizationPlan(result, Text(top["description"], $"plan file {path}: \"description\"") ?? "");
@@ -132,6 +134,7 @@ public static class PlanFile
     {
         StepLearning.Lsq => "lsq",
         StepLearning.LsqPlus => "lsq+",
+        StepLearning.Ttq => "ttq",
         _ => "none",
     };
 
@@ -141,6 +144,7 @@ public static class PlanFile
         "none" => StepLearning.None,
         "lsq" => StepLearning.Lsq,
         "lsq+" => StepLearning.LsqPlus,
+        "ttq" => StepLearning.Ttq,
         _ => null,
     };
 
