@@ -182,8 +182,10 @@ public sealed class LearnedSteps : IDisposable
         float[] deltas = [.. ternary.Thresholds];
         if (_lastWeights is not null)
         {
-            using var scope = NewDisposeScope();
-            deltas = LearnedTwoLevel.Thresholds(_lastWeights, axis is not null).to(ScalarType.Float32).cpu().reshape(-1).data<float>().ToArray();
+            // TWN's rule as the format computes it (in double), so a plan made from these weights has the same Δ.
+            float[] all = Read(_lastWeights);
+            int rows = axis is null ? 1 : (int)_lastWeights.shape[0], per = all.Length / rows;
+            deltas = [.. TernaryFormat.PerChannelFromWeights(Enumerable.Range(0, rows).Select(c => all.AsSpan(c * per, per).ToArray())).Thresholds];
         }
         // Δ < α must hold: a threshold at or above α keeps its channel's zero band just under α.
         for (int c = 0; c < deltas.Length; c++)

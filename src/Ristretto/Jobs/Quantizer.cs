@@ -41,7 +41,7 @@ public static class Quantizer
         int its = (test.Count + size - 1) / size;
         var metric = margin.Metric;
         bool fidelity = settings.ExtraMetrics.Any(m => m.NeedsReference);
-        var twoLevel = settings.TwoLevel;
+        var twoLevel = settings.TwoLevel is { } two ? two with { Rules = rules } : null;
         RistrettoDfpSearch Sweeps() => integer
             ? new RistrettoDfpSearch(network, ranges, test, its, size, WithRules(scheme.Formats(network), settings), IntegerScheme.Widths, scheme.Describe())
                 { WidenToMargin = !settings.NoWiden, Metric = metric, MeasureFidelity = fidelity }

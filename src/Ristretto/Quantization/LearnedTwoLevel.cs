@@ -32,7 +32,8 @@ public static class LearnedTwoLevel
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var x = w.detach();
-        var sign = where(x.LessThan(0), full_like(x, -1), full_like(x, 1));
+        var one = ones_like(x);
+        var sign = where(x.LessThan(0.0), one.neg(), one);
         var codes = thresholds is null ? sign : where(x.abs().gt(thresholds), sign, zeros_like(x));
         return codes.MoveToOuterDisposeScope();
     }
@@ -52,7 +53,7 @@ public static class LearnedTwoLevel
         if (w.requires_grad && is_grad_enabled())
         {
             // (w − w.detach()) is exactly +0: the value stays α·code, the gradient into w is the factor's.
-            var factor = where(codes.ne(0), alpha.detach().expand_as(w), ones_like(w));
+            var factor = where(codes.abs().GreaterThan(0.5), alpha.detach().expand_as(w), ones_like(w));
             y = y.Plus(w.sub(w.detach()).mul(factor));
         }
         return y.MoveToOuterDisposeScope();

@@ -7,7 +7,7 @@ namespace Ristretto.Search;
 
 /// <summary>
 /// Binary or ternary weights (<c>quantize --trimming-mode binary|ternary</c>) with dynamic-fixed-point activations by
-/// <see cref="RangeRules.Default"/> (unsigned where a tensor cannot be negative). Binary: XNOR-Net's α = mean |w|;
+/// <see cref="Rules"/> (default <see cref="RangeRules.Default"/>: unsigned where a tensor cannot be negative). Binary: XNOR-Net's α = mean |w|;
 /// ternary: TWN's Δ = 0.7·mean |w| and α = the mean of the |w| above Δ (<see cref="BinaryFormat.FromMeanAbs"/>,
 /// <see cref="TernaryFormat.FromWeights"/>), over the layer, or over each output channel with
 /// <see cref="PerChannelWeights"/>. The bias is 16-bit dynamic fixed point holding its largest value. The weight width
@@ -17,6 +17,9 @@ namespace Ristretto.Search;
 /// <param name="PerChannelWeights">One α (and Δ) per output channel.</param>
 public sealed record TwoLevelScheme(bool Ternary, bool PerChannelWeights = false)
 {
+    /// <summary>How activation and bias ranges are fitted (<c>--calibration</c>).</summary>
+    public RangeRules Rules { get; init; } = RangeRules.Default;
+
     /// <summary>Bits of the bias format.</summary>
     public const int BiasBits = 16;
 
@@ -33,12 +36,12 @@ public sealed record TwoLevelScheme(bool Ternary, bool PerChannelWeights = false
         var weightsOf = new Dictionary<string, NumberFormat>(StringComparer.Ordinal);
         return (layer, range, weightBits, activationBits) =>
         {
-            var activations = RangeRules.Default.DynamicFixedPoint(layer, range, null, activationBits);
+            var activations = Rules.DynamicFixedPoint(layer, range, null, activationBits);
             if (weightBits is null)
                 return activations;
             if (!weightsOf.TryGetValue(layer, out var weights))
                 weightsOf[layer] = weights = WeightFormat((IWeightedLayer)network[layer]);
-            return activations with { Weights = weights, Bias = RangeRules.Default.Bias(BiasBits, range.Bias) };
+            return activations with { Weights = weights, Bias = Rules.Bias(BiasBits, range.Bias) };
         };
     }
 
