@@ -1,5 +1,7 @@
 using Ristretto.Formats;
 using Ristretto.Hardware;
+using Ristretto.Quantization;
+using Ristretto.Zoo;
 
 namespace Ristretto.Tests.Hardware;
 
@@ -57,5 +59,20 @@ public class ShiftAndActivationUnitCostTests
         Assert.Equal(expectedPwl, pwl.EnergyPj, 9);
         var wide = ActivationUnitCost.PerElement(new LookupTableActivation(16, -4, 4), ops);
         Assert.True(wide.EnergyPj > lut.EnergyPj, "float32 entries cost 32 bits a read");
+    }
+
+    [Fact]
+    public void Should_List_The_Approximated_Activations_Of_A_Network_With_Their_Energy()
+    {
+        using var net = LeNet5.Build();
+        var pwl = new PiecewiseLinearActivation(16, -4, 4, new DynamicFixedPoint(8, 7));
+        var plan = new QuantizationPlan(new Dictionary<string, LayerQuantization> { ["tanh1"] = new(Approximation: pwl) });
+        var cost = NetworkCostModel.Compute(net, plan);
+        var row = Assert.Single(cost.ActivationUnits);
+        Assert.Equal("tanh1", row.Name);
+        Assert.Equal(6 * 28 * 28, row.Elements);
+        Assert.Equal(row.Elements * ActivationUnitCost.PerElement(pwl).EnergyPj, row.EnergyPj, 9);
+        Assert.Equal(row.EnergyPj, cost.ActivationUnitEnergyPj);
+        Assert.Empty(NetworkCostModel.Compute(net, QuantizationPlan.Float).ActivationUnits);
     }
 }
