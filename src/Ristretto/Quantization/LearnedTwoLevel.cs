@@ -9,7 +9,7 @@ namespace Ristretto.Quantization;
 /// <c>sign(w)</c> (+1 at 0), ternary <c>sign(w)</c> where <c>|w| &gt; Δ</c> and 0 elsewhere, with TWN's
 /// <c>Δ = 0.7 · mean |w|</c> recomputed over each channel (or the tensor) as the weights move. The forward value
 /// <c>α · code</c> is exactly what <c>BinaryFormat</c>/<c>TernaryFormat</c> with that α and Δ give (nearest).
-/// Gradients: <c>dL/dα = Σ dL/dy · code</c>; <c>dL/dw = α · dL/dy</c> where the code is ±1 and <c>dL/dy</c> where it
+/// Gradients: <c>dL/dα = Σ dL/dy · code / sqrt(N)</c> (N weights per α, LSQ's gradient scale); <c>dL/dw = α · dL/dy</c> where the code is ±1 and <c>dL/dy</c> where it
 /// is 0 (TTQ's scaled straight-through rule).
 /// </summary>
 public static class LearnedTwoLevel
@@ -49,7 +49,11 @@ public static class LearnedTwoLevel
         using var scope = NewDisposeScope();
         using var thresholds = ternary ? Thresholds(w, perChannel) : null;
         var codes = Codes(w, thresholds);
-        var y = alpha.mul(codes);
+        // LSQ's gradient scale 1/sqrt(N), N the weights per α: Σ dL/dy·code over a 400,000-weight layer otherwise moves α
+        // far past its size in one step. The value is α's exactly ((α − α.detach())·g is +0).
+        long perAlpha = Math.Max(1, w.numel() / Math.Max(1, alpha.numel()));
+        var scaled = alpha.detach().Plus(alpha.sub(alpha.detach()).Times(1.0 / Math.Sqrt(perAlpha)));
+        var y = scaled.mul(codes);
         if (w.requires_grad && is_grad_enabled())
         {
             // (w − w.detach()) is exactly +0: the value stays α·code, the gradient into w is the factor's.
