@@ -50,8 +50,8 @@ public static class FinetuneCommand
         var seed = new Option<ulong>("--seed") { Description = "Seed of the data order and the stochastic rounding.", DefaultValueFactory = _ => s.Seed };
         var snapshot = new Option<int>("--snapshot") { Description = "Write a checkpoint every N iterations (0: only on Ctrl+C).", DefaultValueFactory = _ => 1000 };
         var resume = new Option<bool>("--resume") { Description = "Continue from OUT.ckpt with its plan, settings and state (give the same --model)." };
-        var learn = new Option<string>("--learn-steps") { Description = "Train the integer scales too: lsq, or lsq+ (also the offsets of asymmetric tensors); none keeps them; default: what the plan says.", DefaultValueFactory = _ => "plan" };
-        learn.AcceptOnlyFromAmong("plan", "none", "lsq", "lsq+");
+        var learn = new Option<string>("--learn-steps") { Description = "Train the integer scales too: lsq, or lsq+ (also the offsets of asymmetric tensors); ttq: the α of binary and ternary weights (TWN's threshold follows the weights); none keeps them; default: what the plan says.", DefaultValueFactory = _ => "plan" };
+        learn.AcceptOnlyFromAmong("plan", "none", "lsq", "lsq+", "ttq");
         var keepBn = new Option<bool>("--keep-batchnorm") { Description = "Do not fold BatchNorm (and Scale) into the preceding convolutions before fine-tuning." };
         var weights = CommonOptions.Weights();
         var device = CommonOptions.Device();

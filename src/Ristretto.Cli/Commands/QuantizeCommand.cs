@@ -15,16 +15,20 @@ namespace Ristretto.Cli.Commands;
 /// </summary>
 public static class QuantizeCommand
 {
-    private const string Dfp = "dynamic_fixed_point", MiniFloat = "minifloat", PowerOfTwo = "integer_power_of_2_weights", Integer = "integer";
+    private const string Dfp = "dynamic_fixed_point", MiniFloat = "minifloat", PowerOfTwo = "integer_power_of_2_weights", Integer = "integer",
+        Binary = "binary", Ternary = "ternary";
 
     /// <summary>Builds the verb.</summary>
     public static Command Create()
     {
         var model = new Option<string?>("--model") { Description = "Model: a .rstm, .onnx or Caffe .prototxt file; default: the embedded LeNet trained on MNIST (trained and cached on first use)." };
-        var mode = new Option<string>("--trimming-mode") { Description = $"Number format searched: Ristretto's {Dfp}, {MiniFloat}, {PowerOfTwo}, or {Integer} (scale and offset; see --scale, --per-channel, --asymmetric, --calibration).", DefaultValueFactory = _ => Dfp };
+        var mode = new Option<string>("--trimming-mode") { Description = $"Number format searched: Ristretto's {Dfp}, {MiniFloat}, {PowerOfTwo}, {Integer} (scale and offset; see --scale, --per-channel, --asymmetric, --calibration), or {Binary} / {Ternary} weights (XNOR-Net's α = mean |w|, TWN's Δ = 0.7·mean |w|; per layer, or per output channel with --per-channel) scored once with 8-bit activations or --widths.", DefaultValueFactory = _ => Dfp };
         var scale = new Option<string>("--scale") { Description = $"{Integer} mode: what a scale may be: float, fixed (16 fraction bits: integer multiply + shift) or pow2 (a shift).", DefaultValueFactory = _ => "float" };
         scale.AcceptOnlyFromAmong("float", "fixed", "pow2");
-        var perChannel = new Option<bool>("--per-channel") { Description = $"{Integer} mode: one weight scale per output channel." };
+        var perChannel = new Option<bool>("--per-channel") { Description = $"{Integer} mode: one weight scale per output channel; {Binary} and {Ternary}: one α (and Δ) per output channel." };
+        var keepFloat = new Option<string?>("--keep-float-layers") { Description = "Leave these layers in float32 (comma-separated names, e.g. the first and last: conv1,ip2); every plan scored has them float." };
+        var logActivations = new Option<string?>("--log-activations") { Description = "Quantize layer inputs and outputs logarithmically, base 2 or sqrt2 (values 2^(e/k), zero, the full-scale range from the calibrated maximum; unsigned after a ReLU), at the swept or given activation width." };
+        logActivations.AcceptOnlyFromAmong("2", "sqrt2");
         var asymmetric = new Option<bool>("--asymmetric") { Description = $"{Integer} mode: activations with a zero point (offset) where they go negative." };
         var clipping = new Option<string>("--calibration") { Description = $"How activation ranges are chosen: max (hold the calibrated maximum), mse (least squared error over a histogram streamed over the calibration batches), kl (least Kullback–Leibler divergence over that histogram; not in {Integer} mode), or percentile:P (hold the P-th percentile of |x|; not in {Integer} mode).", DefaultValueFactory = _ => "max" };
         var weightClipping = new Option<string>("--weight-calibration") { Description = $"How dynamic-fixed-point weight ranges are chosen ({Dfp}, and --search per-layer): mse (default: least squared error over the weights' histogram), max (hold the largest |w|), kl, or percentile:P.", DefaultValueFactory = _ => "mse" };
@@ -43,8 +47,8 @@ public static class QuantizeCommand
         var budget = new Option<double?>("--time-budget") { Description = "Seconds the per-layer search may take; it then keeps the best plan found so far." };
         var noWiden = new Option<bool>("--no-widen") { Description = "Keep the sweeps' combined widths even when the combined plan misses the margin, as Ristretto did (by default each step scores every part one width wider and keeps the best, until the margin holds)." };
         var widths = new Option<string?>("--widths") { Description = $"Skip the sweeps ({Dfp} or {Integer}): build the per-type plan with these widths, CONV/FC/ACTIVATIONS (e.g. 2/2/4), and score it once." };
-        var learn = new Option<string>("--learn-steps") { Description = $"Mark the plan's int formats for fine-tuning to train their scales ({Integer} only): lsq, or lsq+ (also the offsets of asymmetric activations).", DefaultValueFactory = _ => "none" };
-        learn.AcceptOnlyFromAmong("none", "lsq", "lsq+");
+        var learn = new Option<string>("--learn-steps") { Description = $"Mark the plan's int formats for fine-tuning to train their scales ({Integer} only): lsq, or lsq+ (also the offsets of asymmetric activations); ttq: the α of {Binary} and {Ternary} weights.", DefaultValueFactory = _ => "none" };
+        learn.AcceptOnlyFromAmong("none", "lsq", "lsq+", "ttq");
         var quantized = new Option<string?>("--model-quantized") { Description = "Write the quantized network as a Ristretto prototxt (ConvolutionRistretto, FcRistretto, LRNRistretto, ...) to this file, and its float weights beside it as .caffemodel." };
         var reportDir = new Option<string?>("--report") { Description = "Also write the hardware cost report (Markdown, HTML, JSON, charts) of every scored plan to this folder; see ristretto report." };
         var compat = new Option<string>("--compat") { Description = "ristretto: fit formats to ranges by Ristretto's rules bit for bit (activations il = ceil(log2 max) on a signed format, which saturates values above half the maximum; the bias shares the weights' format), so its table is reproducible; none (default): ranges that hold the maximum, unsigned formats for non-negative tensors, a bias format of its own.", DefaultValueFactory = _ => "none" };
@@ -61,7 +65,7 @@ public static class QuantizeCommand
         var json = CommonOptions.Json();
         var command = new Command("quantize", "Find the smallest bit-widths that keep top-1 within an error margin (Ristretto's procedure).")
         {
-            model, weights, mode, compat, scale, perChannel, asymmetric, clipping, weightClipping, searchKind, noWiden, widths, learn, budget, margin, metric, metrics, layerSqnr, iterations, batch, calibration, quantized, plan, reportDir, device, json,
+            model, weights, mode, compat, scale, perChannel, asymmetric, keepFloat, logActivations, clipping, weightClipping, searchKind, noWiden, widths, learn, budget, margin, metric, metrics, layerSqnr, iterations, batch, calibration, quantized, plan, reportDir, device, json,
             equalize, adaround, adaroundIterations, biasCorrection, seed, outModel, searchBudget,
         };
         var data = new DataOptions(command, calibration: true);
@@ -84,6 +88,8 @@ public static class QuantizeCommand
                 Compat = r.GetValue(compat) == "ristretto" ? Compatibility.Ristretto : Compatibility.None,
                 Scale = r.GetResult(scale) is { Implicit: false } ? r.GetValue(scale) switch { "pow2" => Formats.ScaleKind.PowerOfTwo, "fixed" => Formats.ScaleKind.FixedPoint, _ => Formats.ScaleKind.Float } : null,
                 PerChannel = r.GetValue(perChannel),
+                KeepFloatLayers = LayerNames(r.GetValue(keepFloat), "--keep-float-layers"),
+                LogActivations = r.GetValue(logActivations) is { } logBase ? Formats.LogFormat.ParseBase(logBase) : null,
                 Asymmetric = r.GetValue(asymmetric),
                 MseCalibration = r.GetResult(clipping) is { Implicit: false } && r.GetValue(mode) == Integer
                     ? RangeMethod.Parse(r.GetValue(clipping)!, "--calibration") switch
@@ -121,6 +127,17 @@ public static class QuantizeCommand
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>A comma-separated list of layer names (none: empty); an empty name is one error line.</summary>
+    private static IReadOnlyList<string> LayerNames(string? text, string option)
+    {
+        if (text is null)
+            return [];
+        var names = text.Split(',').Select(n => n.Trim()).ToList();
+        return names.Any(n => n.Length == 0)
+            ? throw new RistrettoException($"{option} {text}: expected comma-separated layer names, e.g. conv1,ip2")
+            : names;
     }
 
     /// <summary>The tables and lines <c>quantize</c> prints for <paramref name="r"/>.</summary>

@@ -104,6 +104,12 @@ public abstract record NumberFormat
     public virtual int ShiftPositions => 0;
 
     /// <summary>
+    /// Accumulators a shift datapath for this format keeps (1; base-√2 log values: 2, the odd exponents' sum multiplied
+    /// by √2 once per output).
+    /// </summary>
+    public virtual int ShiftAccumulators => 1;
+
+    /// <summary>
     /// The format as an integer grid, <c>value = scale·(q − zero point)</c> with <c>QMin ≤ q ≤ QMax</c>, per channel along
     /// <see cref="ChannelAxis"/>; null when it is not one (minifloat, power of two, binary/ternary α). What the integer
     /// engine and quantized ONNX (QuantizeLinear/DequantizeLinear) read.

@@ -53,10 +53,12 @@ public sealed class LayerCostModel
         int aOperand = scheme.InputBits + (perMac && scheme.InputOffset ? 1 : 0);
         int acc = scheme.ProductBits + (wOperand - scheme.WeightBits) + (aOperand - scheme.InputBits) + l;
         var pe = ProcessingElement(scheme, wOperand, aOperand, acc);
+        // Base-√2 log operands: a second accumulator per PE (area only: each MAC updates one of them).
+        pe += new OpCost(0, (scheme.Accumulators - 1) * Ops.IntAdd(acc).AreaUm2);
         if (perMac)
             pe += (scheme.WeightOffset ? Ops.IntAdd(wOperand) : OpCost.Zero) + (scheme.InputOffset ? Ops.IntAdd(aOperand) : OpCost.Zero);
         var biasAdd = shape.Biases == 0 ? OpCost.Zero : scheme.IsIntegerDatapath ? Ops.IntAdd(acc) : Ops.FloatAdd(32);
-        var requant = Requant(scheme, acc);
+        var requant = Requant(scheme, acc) + ExtraAccumulators(scheme, acc);
         var (offsetEnergy, offsetArea, sigmaBits) = perMac ? (0.0, 0.0, 0L) : CrossTerms(shape, scheme, acc);
         long extraBits = scheme.ScaleParameterBits + sigmaBits;
 
@@ -92,7 +94,7 @@ public sealed class LayerCostModel
         MacKind.Float32 => Ops.FloatMultiply(24, 24) + Ops.FloatAdd(32),
         MacKind.MiniFloat => Ops.FloatMultiply(s.Significands.Weight, s.Significands.Input) + Ops.FloatAdd(32),
         MacKind.Integer => Ops.IntMultiply(wBits, aBits) + Ops.IntAdd(acc),
-        MacKind.Shift => Ops.Shifter(aBits, s.ShiftPositions) + Ops.IntAdd(acc),
+        MacKind.Shift => Ops.Shifter(s.ShiftDataBits, s.ShiftPositions) + Ops.IntAdd(acc),
         MacKind.SignSelect => Ops.IntAdd(acc),
         _ => Ops.IntAdd(1) + Ops.IntAdd(acc),
     };
@@ -109,6 +111,13 @@ public sealed class LayerCostModel
         };
         return s.OutputOffset ? unit + Ops.IntAdd(s.OutputBits) : unit;
     }
+
+    /// <summary>
+    /// Base-√2 log operands keep the odd exponents' products in their own accumulator; once per output it is multiplied by
+    /// the constant √2 (an A×A integer multiply) and added to the even one (an A-bit add). Nothing for other formats.
+    /// </summary>
+    private OpCost ExtraAccumulators(LayerScheme s, int acc) =>
+        s.Accumulators <= 1 ? OpCost.Zero : (s.Accumulators - 1) * (Ops.IntMultiply(acc, acc) + Ops.IntAdd(acc));
 
     /// <summary>Energy and area of the zero-point cross terms, and the bits of Σw stored for <c>z_a</c>.</summary>
     private (double Energy, double Area, long SigmaBits) CrossTerms(LayerShape shape, LayerScheme s, int acc)

@@ -35,6 +35,15 @@ public sealed record LayerScheme
     /// <summary>Positions a power-of-two weight shifts over (<c>e_max − e_min + 1</c>); 0 otherwise.</summary>
     public int ShiftPositions { get; init; }
 
+    /// <summary>
+    /// Width of the value a shift MAC shifts: the input for power-of-two weights, the weight for log activations, the
+    /// decoded weight (sign + its positions) when both are powers of two; 0 unless <see cref="MacKind.Shift"/>.
+    /// </summary>
+    public int ShiftDataBits { get; init; }
+
+    /// <summary>Accumulators per MAC unit (1; 2 for base-√2 log operands: the odd exponents' sum is multiplied by √2 once per output).</summary>
+    public int Accumulators { get; init; } = 1;
+
     /// <summary>The re-quantization unit.</summary>
     public required RequantKind Requant { get; init; }
 
@@ -77,7 +86,7 @@ public sealed record LayerScheme
             MacKind.Float32 => "float32",
             MacKind.MiniFloat => $"minifloat {WeightBits}×{InputBits}",
             MacKind.Integer => $"int {WeightBits}×{(UnsignedInput ? "u" : "")}{InputBits}",
-            MacKind.Shift => $"shift {InputBits}-bit",
+            MacKind.Shift => $"shift {ShiftDataBits}-bit" + (Accumulators > 1 ? " ×√2" : ""),
             MacKind.SignSelect => $"sign-select {Math.Max(WeightBits, InputBits)}-bit",
             _ => "xnor/popcount",
         };
@@ -107,9 +116,10 @@ public sealed record LayerScheme
     {
         int bw = weights?.BitWidth ?? 32, ba = input?.BitWidth ?? 32, bo = output?.BitWidth ?? 32, bb = bias?.BitWidth ?? 32;
         var mac = MacOf(weights, input);
+        var (shiftData, shiftPositions, accumulators) = mac == MacKind.Shift ? ShiftOf(weights!, input!) : (0, weights?.ShiftPositions ?? 0, 1);
         int product = mac switch
         {
-            MacKind.Shift => ba + (weights!.ShiftPositions - 1),
+            MacKind.Shift => shiftData + (shiftPositions - 1),
             MacKind.SignSelect => IsTwoLevel(weights) ? ba : bw,
             MacKind.Xnor => 1,
             _ => bw + ba,
@@ -128,7 +138,9 @@ public sealed record LayerScheme
             BiasBits = bb,
             ProductBits = product,
             Significands = mac == MacKind.MiniFloat ? (weights!.SignificandBits, input!.SignificandBits) : (0, 0),
-            ShiftPositions = weights?.ShiftPositions ?? 0,
+            ShiftPositions = shiftPositions,
+            ShiftDataBits = shiftData,
+            Accumulators = accumulators,
             Requant = requant,
             ScaleBits = scaleBits ?? 0,
             WeightOffset = weights?.HasZeroPoint ?? false,
@@ -151,7 +163,23 @@ public sealed record LayerScheme
             return MacKind.Xnor;
         if (IsTwoLevel(w) || IsTwoLevel(a))
             return MacKind.SignSelect;
-        return w.Arithmetic == FormatArithmetic.Shift ? MacKind.Shift : MacKind.Integer;
+        return w.Arithmetic == FormatArithmetic.Shift || a.Arithmetic == FormatArithmetic.Shift ? MacKind.Shift : MacKind.Integer;
+    }
+
+    /// <summary>
+    /// What a shift MAC shifts, over how many positions, into how many accumulators: power-of-two weights shift the input;
+    /// log activations shift the weight; both: the decoded weight (a sign and its positions) shifts by the activation.
+    /// </summary>
+    private static (int Data, int Positions, int Accumulators) ShiftOf(NumberFormat w, NumberFormat a)
+    {
+        int accumulators = Math.Max(w.ShiftAccumulators, 1) * Math.Max(a.ShiftAccumulators, 1);
+        bool weightShifts = w.Arithmetic == FormatArithmetic.Shift, inputShifts = a.Arithmetic == FormatArithmetic.Shift;
+        return (weightShifts, inputShifts) switch
+        {
+            (true, false) => (a.BitWidth, w.ShiftPositions, accumulators),
+            (false, true) => (w.BitWidth, a.ShiftPositions, accumulators),
+            _ => (1 + w.ShiftPositions, a.ShiftPositions, accumulators),
+        };
     }
 
     private static bool IsTwoLevel(NumberFormat? f) => f?.Arithmetic == FormatArithmetic.TwoLevel;

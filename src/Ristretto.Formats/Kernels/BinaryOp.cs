@@ -8,9 +8,9 @@ internal readonly struct BinaryOp : IElementOp
     private readonly Vector256<float> _alpha;
     private readonly bool _stochastic;
 
-    public BinaryOp(BinaryFormat format, bool stochastic)
+    public BinaryOp(float alpha, bool stochastic)
     {
-        _alpha = Vector256.Create(format.Alpha);
+        _alpha = Vector256.Create(alpha);
         _stochastic = stochastic;
     }
 

@@ -8,10 +8,10 @@ internal readonly struct TernaryOp : IElementOp
     private readonly Vector256<float> _alpha, _threshold;
     private readonly bool _stochastic;
 
-    public TernaryOp(TernaryFormat format, bool stochastic)
+    public TernaryOp(float threshold, float alpha, bool stochastic)
     {
-        _alpha = Vector256.Create(format.Alpha);
-        _threshold = Vector256.Create(format.Threshold);
+        _alpha = Vector256.Create(alpha);
+        _threshold = Vector256.Create(threshold);
         _stochastic = stochastic;
     }
 

@@ -43,6 +43,13 @@ public sealed class FinetuneNetwork : nn.Module<Tensor, Tensor>, IBatchAware, IS
                 continue;
             if (!order.TryGetValue(name, out int index))
                 throw new RistrettoException($"the plan names layer '{name}', which {network.Name} does not have");
+            if (network[name] is ISmoothActivation)
+            {
+                if (spec.Learning != StepLearning.None)
+                    throw new RistrettoException($"layer '{name}' ({network[name].Type}) has no integer scales to learn; only weighted layers take \"learn\"");
+                _substitutes[name] = new ApproximateActivationLayer(network[name], spec); // the exact function's gradient
+                continue;
+            }
             if (network[name] is LrnLayer lrn)
             {
                 if (spec.Learning != StepLearning.None)

@@ -1,3 +1,4 @@
+using Ristretto.Engine;
 using Ristretto.Formats;
 using Ristretto.Models;
 using Ristretto.Quantization;
@@ -12,7 +13,10 @@ namespace Ristretto.Finetuning;
 /// Each starts from the plan's calibrated values. Training passes quantize with
 /// <see cref="LearnedStep.Quantize"/> or <see cref="LearnedStep.QuantizeWithOffset"/> so the loss reaches the
 /// step. <see cref="Current"/> gives the plan these values stand for now: scales snapped to the format's scale
-/// kind, offsets rounded to integer zero points, and a bias at <c>s_w · s_in</c> kept there. Owns its parameters.
+/// kind, offsets rounded to integer zero points, and a bias at <c>s_w · s_in</c> kept there. Under
+/// <see cref="StepLearning.Ttq"/> the weights are binary or ternary instead and their α is trained
+/// (<see cref="LearnedTwoLevel"/>); <see cref="Current"/> then gives α as trained and TWN's Δ of the shadow weights.
+/// Owns its parameters.
 /// </summary>
 public sealed class LearnedSteps : IDisposable
 {
@@ -20,6 +24,9 @@ public sealed class LearnedSteps : IDisposable
     private readonly Entry?[] _entries = new Entry?[4];
     private readonly LayerQuantization _spec;
     private readonly bool _biasFollows;
+    private readonly Parameter? _alpha;
+    private readonly NumberFormat? _twoLevel;
+    private Tensor? _lastWeights;
 
     private sealed record Entry(IntegerFormat Initial, Parameter Scale, Tensor? Offset, bool LearnsOffset) : IDisposable
     {
@@ -37,6 +44,16 @@ public sealed class LearnedSteps : IDisposable
         LayerName = layerName;
         _spec = spec;
         NumberFormat?[] formats = [spec.Input, spec.Weights, null, spec.Output];
+        if (spec.Learning == StepLearning.Ttq)
+        {
+            if (spec.Weights is not (BinaryFormat or TernaryFormat))
+                throw new RistrettoException($"layer '{layerName}' asks for a learned α (ttq) but its weights are not binary or ternary");
+            _twoLevel = spec.Weights;
+            float[] alphas = spec.Weights is BinaryFormat binary ? [.. binary.Alphas] : [.. ((TernaryFormat)spec.Weights).Alphas];
+            using var scope = NewDisposeScope();
+            _alpha = Graph.Layer.CopyParameter(tensor(alphas, ScalarType.Float32, device), requiresGrad: true);
+            formats = [];
+        }
         for (int t = 0; t < formats.Length; t++)
         {
             if (formats[t] is not IntegerFormat f)
@@ -53,7 +70,7 @@ public sealed class LearnedSteps : IDisposable
             }
             _entries[t] = new Entry(f, scale, offset, learnsOffset);
         }
-        if (_entries.All(e => e is null))
+        if (_entries.All(e => e is null) && _alpha is null)
             throw new RistrettoException($"layer '{layerName}' asks for learned steps but has no int format to learn");
         _biasFollows = spec.Bias is IntegerFormat b && formats[0] is IntegerFormat i && formats[1] is IntegerFormat w
             && FollowsProduct(b, w, i);
@@ -65,6 +82,8 @@ public sealed class LearnedSteps : IDisposable
     /// <summary>The trained tensors, named <c>lsq:LAYER:TENSOR:scale</c> and <c>lsq:LAYER:TENSOR:offset</c>.</summary>
     public IEnumerable<(string name, Parameter parameter)> Parameters()
     {
+        if (_alpha is not null)
+            yield return (Name(1, "alpha"), _alpha);
         for (int t = 0; t < _entries.Length; t++)
         {
             if (_entries[t] is not { } e)
@@ -76,11 +95,13 @@ public sealed class LearnedSteps : IDisposable
     }
 
     /// <summary>True when tensor <paramref name="tensor"/> (0 input, 1 weights, 2 bias, 3 output) is quantized by <see cref="Trim"/>.</summary>
-    public bool Learns(int tensor) => _entries[tensor] is not null;
+    public bool Learns(int tensor) => _entries[tensor] is not null || (tensor == 1 && _alpha is not null);
 
     /// <summary>Quantizes <paramref name="x"/> (tensor <paramref name="tensor"/>) with the learned step, gradients into it and into <paramref name="x"/>.</summary>
     public Tensor Trim(int tensor, Tensor x, Rounding rounding, ulong seed)
     {
+        if (tensor == 1 && _alpha is not null)
+            return TrimTwoLevel(x);
         var e = _entries[tensor] ?? throw new InvalidOperationException($"tensor {tensor} of {LayerName} has no learned step");
         using var scope = NewDisposeScope();
         var f = e.Initial;
@@ -101,6 +122,8 @@ public sealed class LearnedSteps : IDisposable
     /// </summary>
     public LayerQuantization Current()
     {
+        if (_twoLevel is not null)
+            return _spec with { Weights = CurrentTwoLevel() };
         var input = CurrentFormat(0) ?? _spec.Input;
         var weights = CurrentFormat(1) ?? _spec.Weights;
         return _spec with { Input = input, Weights = weights, Bias = BiasFor(weights, input), Output = CurrentFormat(3) ?? _spec.Output };
@@ -132,9 +155,50 @@ public sealed class LearnedSteps : IDisposable
         }
     }
 
+    /// <summary>
+    /// Binary/ternary weights with the trained α (TTQ's scaled straight-through gradient); the shadow weights are
+    /// remembered so that <see cref="Current"/> can give TWN's Δ of them.
+    /// </summary>
+    private Tensor TrimTwoLevel(Tensor w)
+    {
+        using var scope = NewDisposeScope();
+        bool perChannel = _twoLevel!.ChannelAxis is not null;
+        var alpha = _alpha!.AtLeast(1.17549435e-38).reshape(perChannel ? LearnedTwoLevel.ChannelShape(w) : []);
+        var y = LearnedTwoLevel.Quantize(w, alpha, _twoLevel is TernaryFormat, perChannel);
+        _lastWeights?.Dispose();
+        _lastWeights = w.detach().clone().DetachFromDisposeScope();
+        return y.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The two-level weight format as α stands (positive normal floats) with Δ from the last shadow weights seen.</summary>
+    private NumberFormat CurrentTwoLevel()
+    {
+        const float tiny = 1.17549435e-38f;
+        float[] alphas = Read(_alpha!).Select(a => Math.Max(a, tiny)).ToArray();
+        int? axis = _twoLevel!.ChannelAxis;
+        if (_twoLevel is BinaryFormat)
+            return axis is null ? new BinaryFormat(alphas[0]) : new BinaryFormat(alphas, axis);
+        var ternary = (TernaryFormat)_twoLevel;
+        float[] deltas = [.. ternary.Thresholds];
+        if (_lastWeights is not null)
+        {
+            // TWN's rule as the format computes it (in double), so a plan made from these weights has the same Δ.
+            float[] all = Read(_lastWeights);
+            int rows = axis is null ? 1 : (int)_lastWeights.shape[0], per = all.Length / rows;
+            deltas = [.. TernaryFormat.PerChannelFromWeights(Enumerable.Range(0, rows).Select(c => all.AsSpan(c * per, per).ToArray())).Thresholds];
+        }
+        // Δ < α must hold: a threshold at or above α keeps its channel's zero band just under α.
+        for (int c = 0; c < deltas.Length; c++)
+            if (!(deltas[c] < alphas[c]))
+                deltas[c] = MathF.BitDecrement(alphas[c]);
+        return axis is null ? new TernaryFormat(Math.Max(deltas[0], 0), alphas[0]) : new TernaryFormat(deltas.Select(d => Math.Max(d, 0)), alphas, axis);
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {
+        _alpha?.Dispose();
+        _lastWeights?.Dispose();
         foreach (var e in _entries)
             e?.Dispose();
     }

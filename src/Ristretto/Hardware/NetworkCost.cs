@@ -36,4 +36,10 @@ public sealed record NetworkCost(string Network, string Plan, IReadOnlyList<Laye
 
     /// <summary>Total bytes moved.</summary>
     public double Bytes => Layers.Sum(l => l.Bytes);
+
+    /// <summary>Activation layers the plan approximates (piecewise linear, lookup table), with their units' cost; not in <see cref="Energy"/>.</summary>
+    public IReadOnlyList<ActivationUnitRow> ActivationUnits { get; init; } = [];
+
+    /// <summary>Energy of the approximate activation units per image.</summary>
+    public double ActivationUnitEnergyPj => ActivationUnits.Sum(a => a.EnergyPj);
 }

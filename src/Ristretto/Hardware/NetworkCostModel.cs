@@ -33,7 +33,28 @@ public static class NetworkCostModel
         var layers = resident
             ? rows.Select(r => model.Cost(r.Node.Layer.LayerName, r.Node.Layer.Type, r.Shape, r.Scheme, weightsResident: true)).ToList()
             : probe;
-        return new NetworkCost(network.Name, planName ?? plan.Description, layers, resident);
+        return new NetworkCost(network.Name, planName ?? plan.Description, layers, resident) { ActivationUnits = ActivationUnits(network, plan, model.Ops) };
+    }
+
+    /// <summary>
+    /// Every activation layer <paramref name="plan"/> gives an approximation: its elements per image (batch excluded) times
+    /// the unit's energy per element, read from the approximation's cost hooks (<see cref="ActivationUnitCost"/>).
+    /// </summary>
+    public static IReadOnlyList<ActivationUnitRow> ActivationUnits(Network network, QuantizationPlan plan, OpCostModel? ops = null)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(plan);
+        var shapes = network.Validate();
+        var rows = new List<ActivationUnitRow>();
+        foreach (var node in network.Nodes)
+        {
+            if (node.Layer is not ISmoothActivation || plan.Layers.GetValueOrDefault(node.Layer.LayerName)?.Approximation is not { } approximation)
+                continue;
+            long elements = shapes[node.Outputs[0]].Skip(1).Aggregate(1L, (a, d) => a * d);
+            var unit = ActivationUnitCost.PerElement(approximation, ops);
+            rows.Add(new ActivationUnitRow(node.Layer.LayerName, approximation.Describe(), elements, elements * unit.EnergyPj, unit.AreaUm2));
+        }
+        return rows;
     }
 
     /// <summary>

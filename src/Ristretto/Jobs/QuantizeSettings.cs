@@ -20,17 +20,25 @@ public enum QuantizeMode
 
     /// <summary>Integer formats with a scale and an offset, swept like dynamic fixed point.</summary>
     Integer,
+
+    /// <summary>Binary weights ±α (XNOR-Net's α = mean |w|) with dynamic-fixed-point activations, scored once.</summary>
+    Binary,
+
+    /// <summary>Ternary weights {−α, 0, α} (TWN's Δ = 0.7·mean |w|) with dynamic-fixed-point activations, scored once.</summary>
+    Ternary,
 }
 
 /// <summary>Names of <see cref="QuantizeMode"/> as Ristretto spelled them (the CLI's <c>--trimming-mode</c>).</summary>
 public static class QuantizeModes
 {
-    /// <summary>The name of <paramref name="mode"/>: dynamic_fixed_point, minifloat, integer_power_of_2_weights, integer.</summary>
+    /// <summary>The name of <paramref name="mode"/>: dynamic_fixed_point, minifloat, integer_power_of_2_weights, integer, binary, ternary.</summary>
     public static string Name(QuantizeMode mode) => mode switch
     {
         QuantizeMode.DynamicFixedPoint => "dynamic_fixed_point",
         QuantizeMode.MiniFloat => "minifloat",
         QuantizeMode.PowerOfTwoWeights => "integer_power_of_2_weights",
+        QuantizeMode.Binary => "binary",
+        QuantizeMode.Ternary => "ternary",
         _ => "integer",
     };
 
@@ -233,6 +241,19 @@ public sealed record QuantizeSettings
     /// <summary>The margin that applies.</summary>
     public ErrorMargin EffectiveMargin => Margin ?? ErrorMargin.Default(Metric.Top1);
 
+    /// <summary>Layers left in float32 whatever the mode (<c>--keep-float-layers</c>: first and last layers, usually).</summary>
+    public IReadOnlyList<string> KeepFloatLayers { get; init; } = [];
+
+    /// <summary>Logarithmic activations (<c>--log-activations</c>): 1 for base 2, 2 for base √2; null: the mode's own.</summary>
+    public int? LogActivations { get; init; }
+
+    /// <summary>The binary or ternary scheme of <see cref="QuantizeMode.Binary"/> and <see cref="QuantizeMode.Ternary"/> (null otherwise).</summary>
+    public Search.TwoLevelScheme? TwoLevel => Mode is QuantizeMode.Binary or QuantizeMode.Ternary
+        ? new Search.TwoLevelScheme(Mode == QuantizeMode.Ternary, PerChannel) : null;
+
+    /// <summary>The widths scored when none are given: binary and ternary score their weights with 8-bit activations.</summary>
+    public BitWidths? DefaultWidths => TwoLevel is { } t ? new BitWidths(t.WeightBits, t.WeightBits, 8) : null;
+
     /// <summary>The integer scheme of <see cref="QuantizeMode.Integer"/>.</summary>
     public Search.IntegerScheme Scheme => new(Scale ?? ScaleKind.Float, PerChannel, Asymmetric, MseCalibration ?? false);
 
@@ -240,8 +261,22 @@ public sealed record QuantizeSettings
     public QuantizeSettings Validate()
     {
         const string integer = "integer";
-        if (Mode != QuantizeMode.Integer && (Scale is not null || PerChannel || Asymmetric || MseCalibration is not null))
-            throw new RistrettoException($"--scale, --per-channel and --asymmetric go with --trimming-mode {integer}");
+        if (Mode != QuantizeMode.Integer && (Scale is not null || Asymmetric || MseCalibration is not null || (PerChannel && TwoLevel is null)))
+            throw new RistrettoException($"--scale, --per-channel and --asymmetric go with --trimming-mode {integer} (--per-channel also with binary and ternary)");
+        if (TwoLevel is { } two)
+        {
+            string mode = QuantizeModes.Name(Mode);
+            if (Widths is { } given && (given.Conv != two.WeightBits || given.Fc != two.WeightBits))
+                throw new RistrettoException($"--widths {given}: --trimming-mode {mode} has {two.WeightBits}-bit weights, so CONV and FC must be {two.WeightBits} (e.g. {two.WeightBits}/{two.WeightBits}/8)");
+            if (Search == SearchKind.PerLayer || NoWiden || Compat == Compatibility.Ristretto || WeightCalibration is not null || QuantizedModelPath is not null)
+                throw new RistrettoException($"--trimming-mode {mode} scores one plan: it does not go with --search per-layer, --no-widen, --compat ristretto, --weight-calibration or --model-quantized");
+        }
+        if ((KeepFloatLayers.Count > 0 || LogActivations is not null) && (Mode is QuantizeMode.MiniFloat or QuantizeMode.PowerOfTwoWeights || Search == SearchKind.PerLayer))
+            throw new RistrettoException("--keep-float-layers and --log-activations go with --trimming-mode dynamic_fixed_point, integer, binary or ternary and --search per-type");
+        if (LogActivations is { } steps && steps is not (1 or 2))
+            throw new RistrettoException($"--log-activations: the base is 2 or sqrt2");
+        if (LogActivations is not null && QuantizedModelPath is not null)
+            throw new RistrettoException("--model-quantized writes Ristretto's prototxt, which has no log formats: write the plan with --plan");
         if ((ActivationCalibration is not null || WeightCalibration is not null) && Compat == Compatibility.Ristretto)
             throw new RistrettoException("--calibration and --weight-calibration choose ranges by error; --compat ristretto keeps Ristretto's ranges from the maximum");
         if (Mode is QuantizeMode.MiniFloat && (ActivationCalibration is not null || WeightCalibration is not null))
@@ -258,11 +293,13 @@ public sealed record QuantizeSettings
             throw new RistrettoException("--budget goes with --search hessian");
         if (Search == SearchKind.PerLayer && Mode != QuantizeMode.DynamicFixedPoint)
             throw new RistrettoException("--search per-layer works with dynamic_fixed_point only");
-        if (Widths != null && (Mode is not (QuantizeMode.DynamicFixedPoint or QuantizeMode.Integer) || Search == SearchKind.PerLayer))
-            throw new RistrettoException("--widths goes with --trimming-mode dynamic_fixed_point or integer and --search per-type");
+        if (Widths != null && (Mode is not (QuantizeMode.DynamicFixedPoint or QuantizeMode.Integer or QuantizeMode.Binary or QuantizeMode.Ternary) || Search == SearchKind.PerLayer))
+            throw new RistrettoException("--widths goes with --trimming-mode dynamic_fixed_point, integer, binary or ternary and --search per-type");
         if (NoWiden && (Widths != null || Mode is not (QuantizeMode.DynamicFixedPoint or QuantizeMode.Integer)))
             throw new RistrettoException("--no-widen goes with the sweeps of --trimming-mode dynamic_fixed_point or integer (not with --widths)");
-        if (Learning != StepLearning.None && Mode != QuantizeMode.Integer)
+        if (Learning == StepLearning.Ttq && TwoLevel is null)
+            throw new RistrettoException("--learn-steps ttq trains the α of binary or ternary weights: it goes with --trimming-mode binary or ternary");
+        if (Learning is StepLearning.Lsq or StepLearning.LsqPlus && Mode != QuantizeMode.Integer)
             throw new RistrettoException($"--learn-steps trains integer scales: it goes with --trimming-mode {integer}");
         if (ChangesWeights && Compat == Compatibility.Ristretto)
             throw new RistrettoException("--equalize, --adaround and --bias-correction change the weights; --compat ristretto keeps Ristretto's procedure");

@@ -46,6 +46,7 @@ public static class Quantizer
         // Equalization needs batch norms folded into the layers before them (what an accelerator runs anyway).
         using var folded = settings.Equalize && network.Nodes.Any(n => n.Layer is Layers.BatchNormLayer) ? Transforms.BatchNormFolding.Fold(network) : null;
         network = folded ?? network;
+        CheckKeepFloat(network, settings.KeepFloatLayers);
         var equalized = QuantizeRefinement.Equalize(settings, network, observer);
         var data = ModelLoader.WithModelData(settings.Data, loaded.Path, settings.DataGiven, observer);
         var scheme = settings.Scheme;
@@ -66,22 +67,26 @@ public static class Quantizer
             ? OpenTrials(settings, scaleOut with { Work = scaleOut.Work ?? temporaryWork, Device = scaleOut.Device ?? settings.Device },
                 TrialContext.Of(ModelReference.Of(loaded.Path, settings.Weights), data, job.Preprocessing, metric, fidelity, size, its), observer)
             : null;
+        var twoLevel = settings.TwoLevel is { } two ? two with { Rules = rules } : null;
         RistrettoDfpSearch Sweeps() => integer
-            ? new RistrettoDfpSearch(network, ranges, test, its, size, scheme.Formats(network), IntegerScheme.Widths, scheme.Describe())
+            ? new RistrettoDfpSearch(network, ranges, test, its, size, WithRules(scheme.Formats(network), settings), IntegerScheme.Widths, scheme.Describe())
                 { WidenToMargin = !settings.NoWiden, Metric = metric, MeasureFidelity = fidelity, Trials = trials }
-            : new RistrettoDfpSearch(network, ranges, test, its, size, rules.DynamicFixedPoint) { WidenToMargin = !settings.NoWiden, Metric = metric, MeasureFidelity = fidelity, Trials = trials };
-        string describe = integer ? scheme.Describe() : QuantizeModes.Name(settings.Mode);
+            : twoLevel is not null
+            ? new RistrettoDfpSearch(network, ranges, test, its, size, WithRules(twoLevel.Formats(network), settings), label: twoLevel.Describe()) { Metric = metric, MeasureFidelity = fidelity, Trials = trials }
+            : new RistrettoDfpSearch(network, ranges, test, its, size, WithRules(rules.DynamicFixedPoint, settings)) { WidenToMargin = !settings.NoWiden, Metric = metric, MeasureFidelity = fidelity, Trials = trials };
+        string describe = (integer ? scheme.Describe() : twoLevel?.Describe() ?? QuantizeModes.Name(settings.Mode))
+            + (settings.LogActivations is { } k ? $", log{(k == 1 ? "2" : "√2")} activations" : "");
 
         QuantizeResult result;
         var scoredPlans = new List<ReportPlan>();
         // A --dry-run launcher stops the search after writing its first round (see Run).
         dryRun.Value = Result(new EvalResult(double.NaN, double.NaN, 0, 0), new EvalResult(double.NaN, double.NaN, 0, 0), QuantizationPlan.Float) with { ScaleOut = trials?.Summary };
-        if (settings.Widths is { } w)
+        if ((settings.Widths ?? settings.DefaultWidths) is { } w)
         {
             var search = Sweeps();
             var plan = search.Plan(w.Conv, w.Fc, w.Activations);
             var (baseline, scored) = observer.Stage("quantize", 2, p => search.Score(plan, p, cancel));
-            result = Result(baseline, scored, plan);
+            result = Result(baseline, scored, plan) with { Settings = settings with { Widths = w } };
         }
         else if (settings.Search == SearchKind.Hessian)
         {
@@ -208,7 +213,8 @@ public static class Quantizer
             $"--compat {settings.Compat}", $"--calibration {settings.ActivationCalibration?.ToString() ?? "default"}/{settings.MseCalibration}",
             $"--weight-calibration {settings.WeightCalibration?.ToString() ?? "default"}", $"--error-margin {settings.EffectiveMargin.Metric.Name} {settings.EffectiveMargin.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)}",
             $"--no-widen {settings.NoWiden}", $"--widths {settings.Widths?.ToString() ?? "none"}", $"--time-budget {settings.TimeBudget?.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}",
-            context.ToJson().ToJsonString());
+            $"--keep-float-layers {string.Join(',', settings.KeepFloatLayers)}", $"--log-activations {settings.LogActivations?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}",
+            $"two-level {settings.TwoLevel?.Describe() ?? "none"}", context.ToJson().ToJsonString());
         var folder = WorkFolder.OpenForSearch(scaleOut.Work!, identity, context.Model);
         try
         {
@@ -220,6 +226,22 @@ public static class Quantizer
             folder.Dispose();
             throw;
         }
+    }
+
+    /// <summary><paramref name="formats"/> with the settings' log activations and float layers laid over it.</summary>
+    private static LayerFormats WithRules(LayerFormats formats, QuantizeSettings settings)
+    {
+        if (settings.LogActivations is { } k)
+            formats = LayerFormatRules.LogActivations(formats, k);
+        return LayerFormatRules.KeepFloat(formats, settings.KeepFloatLayers);
+    }
+
+    /// <summary>Every name of <c>--keep-float-layers</c> must be a quantizable layer of <paramref name="network"/>.</summary>
+    private static void CheckKeepFloat(Network network, IReadOnlyList<string> keep)
+    {
+        var weighted = network.Nodes.Where(n => n.Layer is IWeightedLayer).Select(n => n.Layer.LayerName).ToList();
+        if (keep.FirstOrDefault(k => !weighted.Contains(k)) is { } missing)
+            throw new RistrettoException($"--keep-float-layers {missing}: {network.Name} has no convolution or inner-product layer of that name (it has {string.Join(", ", weighted)})");
     }
 
     /// <summary>A plan's accuracy for the report, or null when the data has no labels.</summary>

@@ -11,8 +11,17 @@ namespace Ristretto.Layers;
 /// is Caffe's ELU / ONNX Elu; ONNX Selu uses its fixed α ≈ 1.6733 and γ ≈ 1.0507.
 /// </summary>
 [CaffeLayer("ELU")]
-public sealed class EluLayer(string name, double alpha = 1, double gamma = 1) : Layer(name)
+public sealed class EluLayer(string name, double alpha = 1, double gamma = 1) : Layer(name), ISmoothActivation
 {
+    /// <inheritdoc />
+    public double Value(double x) => Gamma * (x > 0 ? x : Alpha * (Math.Exp(x) - 1));
+
+    /// <summary>[−8, 0]: above 0 the function is linear (slope γ), below −8 within 3.4·10⁻⁴·αγ of −αγ.</summary>
+    public (double Lo, double Hi) DefaultRange => (-8, 0);
+
+    /// <inheritdoc />
+    public (double Below, double Above) SlopesOutside => (0, Gamma);
+
     /// <inheritdoc />
     public override string Type => Gamma == 1 ? "ELU" : "SELU";
 

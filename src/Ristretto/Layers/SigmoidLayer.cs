@@ -6,8 +6,17 @@ namespace Ristretto.Layers;
 
 /// <summary>Logistic sigmoid 1 / (1 + e^−x) (Caffe Sigmoid, ONNX Sigmoid).</summary>
 [CaffeLayer("Sigmoid")]
-public sealed class SigmoidLayer(string name) : Layer(name)
+public sealed class SigmoidLayer(string name) : Layer(name), ISmoothActivation
 {
+    /// <inheritdoc />
+    public double Value(double x) => 1 / (1 + Math.Exp(-x));
+
+    /// <summary>[−8, 8]: σ(8) is 1 − 3.4·10⁻⁴.</summary>
+    public (double Lo, double Hi) DefaultRange => (-8, 8);
+
+    /// <inheritdoc />
+    public (double Below, double Above) SlopesOutside => (0, 0);
+
     /// <inheritdoc />
     public override string Type => "Sigmoid";
 

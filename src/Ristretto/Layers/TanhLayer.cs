@@ -6,8 +6,17 @@ namespace Ristretto.Layers;
 
 /// <summary>Hyperbolic tangent (Caffe TanH, ONNX Tanh).</summary>
 [CaffeLayer("TanH")]
-public sealed class TanhLayer(string name) : Layer(name)
+public sealed class TanhLayer(string name) : Layer(name), ISmoothActivation
 {
+    /// <inheritdoc />
+    public double Value(double x) => Math.Tanh(x);
+
+    /// <summary>[−4, 4]: tanh(4) is 1 − 6.7·10⁻⁴.</summary>
+    public (double Lo, double Hi) DefaultRange => (-4, 4);
+
+    /// <inheritdoc />
+    public (double Below, double Above) SlopesOutside => (0, 0);
+
     /// <inheritdoc />
     public override string Type => "TanH";
 

@@ -11,7 +11,9 @@ namespace Ristretto.Quantization;
 /// model: <c>{"version": 2, "description": …, "layers": {"conv1": {"weights": {"kind": "dfp", "bw": 8, "fl": 7}, "bias": …,
 /// "input": …, "output": …, "rounding": "nearest", "learn": "lsq"}}, "accuracy": {"top1": …, "top5": …}}</c>
 /// ("learn": lsq or lsq+ asks fine-tuning to train the integer scales; it and accuracy are optional).
-/// Version 2 (issue 15) added the unsigned dynamic fixed point (<c>"signed": false</c>); a file without "version" is
+/// Version 2 (issue 15) added the unsigned dynamic fixed point (<c>"signed": false</c>); version 3 (issue 16) added log
+/// formats (<c>{"kind": "log", "bw", "base": "2"|"sqrt2", "exp_max", "signed"}</c>) and, on activation layers, an
+/// <c>"approximation"</c> (<see cref="ActivationApproximation"/>: pwl or lut); a file without "version" is
 /// version 1 and loads as before; a newer version is refused in one line.
 /// Formats: dfp (bw, fl, signed), minifloat (exp_bits, mant_bits), pow2 (exp_min, exp_max, zero), int (bw, signed,
 /// scales, zero_points, axis, narrow, scale_kind float|fixed|pow2, scale_frac_bits), binary (alpha),
@@ -23,7 +25,7 @@ public static class PlanFile
     private static readonly string[] Parts = ["weights", "bias", "input", "output"];
 
     /// <summary>The version this build writes, and the newest it reads.</summary>
-    public const int Version = 2;
+    public const int Version = 3;
 
     /// <summary>Writes <paramref name="plan"/> to <paramref name="path"/>.</summary>
     /// <param name="path">Where to write.</param>
@@ -47,6 +49,8 @@ public static class PlanFile
             layer["rounding"] = spec.Rounding == Rounding.Nearest ? "nearest" : "stochastic";
             if (spec.Learning != StepLearning.None)
                 layer["learn"] = LearningName(spec.Learning);
+            if (spec.Approximation is { } approximation)
+                layer["approximation"] = approximation.ToJson();
             layers[name] = layer;
         }
         var root = new JsonObject { ["version"] = Version, ["description"] = plan.Description, ["layers"] = layers };
@@ -103,10 +107,13 @@ public static class PlanFile
             };
             var learnText = Text(layer["learn"], $"{path}: layer '{name}': \"learn\"") ?? "none";
             var learning = ParseLearning(learnText)
-                ?? throw new RistrettoException($"{path}: layer '{name}': unknown \"learn\" '{learnText}' (none, lsq or lsq+)");
-            var spec = new LayerQuantization(formats[0], formats[1], formats[2], formats[3], rounding, learning);
-            if (learning != StepLearning.None && new[] { spec.Weights, spec.Input, spec.Output }.All(f => f is not IntegerFormat))
+                ?? throw new RistrettoException($"{path}: layer '{name}': unknown \"learn\" '{learnText}' (none, lsq, lsq+ or ttq)");
+            var approximation = layer["approximation"] is { } a ? Approximation(a, $"{path}: layer '{name}' approximation") : null;
+            var spec = new LayerQuantization(formats[0], formats[1], formats[2], formats[3], rounding, learning, approximation);
+            if (learning is StepLearning.Lsq or StepLearning.LsqPlus && new[] { spec.Weights, spec.Input, spec.Output }.All(f => f is not IntegerFormat))
                 throw new RistrettoException($"{path}: layer '{name}' asks for learned steps (\"learn\": \"{LearningName(learning)}\") but has no int format");
+            if (learning == StepLearning.Ttq && spec.Weights is not (BinaryFormat or TernaryFormat))
+                throw new RistrettoException($"{path}: layer '{name}' asks for a learned α (\"learn\": \"ttq\") but its weights are not binary or ternary");
             result[name] = spec;
         }
         return new QuantizationPlan(result, Text(top["description"], $"plan file {path}: \"description\"") ?? "");
@@ -127,6 +134,7 @@ public static class PlanFile
     {
         StepLearning.Lsq => "lsq",
         StepLearning.LsqPlus => "lsq+",
+        StepLearning.Ttq => "ttq",
         _ => "none",
     };
 
@@ -136,10 +144,23 @@ public static class PlanFile
         "none" => StepLearning.None,
         "lsq" => StepLearning.Lsq,
         "lsq+" => StepLearning.LsqPlus,
+        "ttq" => StepLearning.Ttq,
         _ => null,
     };
 
     private static JsonObject ToJson(NumberFormat format) => format.ToJson();
+
+    private static ActivationApproximation Approximation(JsonNode node, string where)
+    {
+        try
+        {
+            return ActivationApproximation.FromJson(node);
+        }
+        catch (Exception e) when (e is RistrettoException or InvalidOperationException or FormatException)
+        {
+            throw new RistrettoException($"{where}: {e.Message}", e);
+        }
+    }
 
     private static NumberFormat FromJson(JsonNode node, string where)
     {

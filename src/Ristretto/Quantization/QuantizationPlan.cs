@@ -25,11 +25,18 @@ public sealed record QuantizationPlan(IReadOnlyDictionary<string, LayerQuantizat
     }
 
     /// <summary>
-    /// This plan with every layer that has an int format marked <paramref name="learning"/> (others unchanged);
-    /// marking a plan with no int format for learned steps is an error.
+    /// This plan with every layer that has an int format marked <paramref name="learning"/> (others unchanged), or for
+    /// <see cref="StepLearning.Ttq"/> every layer with binary or ternary weights; a plan with nothing to learn is an error.
     /// </summary>
     public QuantizationPlan WithLearning(StepLearning learning)
     {
+        if (learning == StepLearning.Ttq)
+        {
+            static bool TwoLevel(LayerQuantization s) => s.Weights is BinaryFormat or TernaryFormat;
+            if (!Layers.Values.Any(TwoLevel))
+                throw new RistrettoException("a learned α (ttq) trains binary or ternary weights, but the plan has none (make them with quantize --trimming-mode binary or ternary)");
+            return this with { Layers = Layers.ToDictionary(l => l.Key, l => TwoLevel(l.Value) ? l.Value with { Learning = learning } : l.Value, StringComparer.Ordinal) };
+        }
         static bool HasInteger(LayerQuantization s) => s.Weights is IntegerFormat || s.Input is IntegerFormat || s.Output is IntegerFormat;
         if (learning != StepLearning.None && !Layers.Values.Any(HasInteger))
             throw new RistrettoException($"learned steps ({PlanFile.LearningName(learning)}) train integer scales, but the plan has no int format (make one with quantize --trimming-mode integer)");

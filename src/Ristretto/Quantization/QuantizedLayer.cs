@@ -28,6 +28,9 @@ public sealed class QuantizedLayer : Layer, IQuantizedLayer
         _inner = layer;
         _weighted = layer as IWeightedLayer
             ?? throw new RistrettoException($"layer '{layer.LayerName}' ({layer.Type}) has no weights to quantize");
+        ArgumentNullException.ThrowIfNull(spec);
+        if (spec.Approximation is not null)
+            throw new RistrettoException($"layer '{layer.LayerName}' ({layer.Type}): an \"approximation\" belongs on an activation layer (tanh, sigmoid, ELU)");
         Spec = spec;
         if (owns)
             register_module("float", layer);

@@ -44,6 +44,8 @@ public sealed class QuantizedLrnLayer : Layer, IQuantizedLayer
         string where = $"layer '{layer.LayerName}' (LRN)";
         if (spec.Weights is not null || spec.Bias is not null)
             throw new RistrettoException($"{where} has no weights or bias, but its plan entry gives them formats");
+        if (spec.Approximation is not null)
+            throw new RistrettoException($"{where}: an \"approximation\" belongs on an activation layer (tanh, sigmoid, ELU)");
         _arithmetic = spec.Output switch
         {
             null => null,

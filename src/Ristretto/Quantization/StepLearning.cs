@@ -1,6 +1,6 @@
 namespace Ristretto.Quantization;
 
-/// <summary>Whether fine-tuning learns a layer's integer scales (and offsets) along with its weights.</summary>
+/// <summary>Whether fine-tuning learns a layer's integer scales (and offsets), or its binary/ternary α, along with its weights.</summary>
 public enum StepLearning
 {
     /// <summary>The plan's scales and zero points stay as they are.</summary>
@@ -16,4 +16,10 @@ public enum StepLearning
     /// the nearest integer zero point).
     /// </summary>
     LsqPlus,
+
+    /// <summary>
+    /// Binary or ternary weights with a trained α (TTQ-style, <see cref="LearnedTwoLevel"/>): α starts from the plan's,
+    /// TWN's threshold follows the shadow weights.
+    /// </summary>
+    Ttq,
 }

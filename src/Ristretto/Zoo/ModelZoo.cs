@@ -11,6 +11,7 @@ public static class ModelZoo
     private static readonly Dictionary<string, (int Classes, Func<int, ulong, Network> Build)> Builders = new(StringComparer.Ordinal)
     {
         [LeNet.ArchitectureName] = (10, LeNet.Build),
+        [LeNet5.ArchitectureName] = (10, LeNet5.Build),
         [Cifar10Full.ArchitectureName] = (10, Cifar10Full.Build),
         [ReferenceCaffeNet.ArchitectureName] = (1000, ReferenceCaffeNet.Build),
         [AlexNet.ArchitectureName] = (1000, AlexNet.Build),
@@ -24,6 +25,7 @@ public static class ModelZoo
     private static readonly Dictionary<string, string> Aliases = new(StringComparer.Ordinal)
     {
         ["squeezenet"] = SqueezeNet.V10Name,
+        ["lenet-5"] = LeNet5.ArchitectureName,
         ["cifar10_full"] = Cifar10Full.ArchitectureName,
         ["bvlc_alexnet"] = AlexNet.ArchitectureName,
         ["bvlc_reference_caffenet"] = ReferenceCaffeNet.ArchitectureName,

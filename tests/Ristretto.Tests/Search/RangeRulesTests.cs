@@ -63,8 +63,8 @@ public class RangeRulesTests
         Assert.Equal(plan.Layers["ip1"], PlanFile.Parse(text, "p.json").Layers["ip1"]);
         var old = PlanFile.Parse("""{"description": "v1", "layers": {"ip1": {"weights": {"kind": "dfp", "bw": 8, "fl": 7}}}}""", "old.json");
         Assert.Equal(new DynamicFixedPoint(8, 7), old.Layers["ip1"].Weights);
-        var e = Assert.Throws<RistrettoException>(() => PlanFile.Parse("""{"version": 3, "layers": {}}""", "new.json"));
-        Assert.Contains("new.json is version 3", e.Message);
+        var e = Assert.Throws<RistrettoException>(() => PlanFile.Parse("""{"version": 4, "layers": {}}""", "new.json"));
+        Assert.Contains("new.json is version 4", e.Message);
     }
 
     [Fact]

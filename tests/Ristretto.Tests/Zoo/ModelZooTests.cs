@@ -9,7 +9,7 @@ public class ModelZooTests
     [Fact]
     public void Should_List_Every_Architecture_Of_Issue_4()
     {
-        Assert.Equal(["lenet", "cifar10", "caffenet", "alexnet", "squeezenet1.0", "squeezenet1.1", "googlenet", "resnet18", "mobilenetv2"], ModelZoo.Names);
+        Assert.Equal(["lenet", "lenet5", "cifar10", "caffenet", "alexnet", "squeezenet1.0", "squeezenet1.1", "googlenet", "resnet18", "mobilenetv2"], ModelZoo.Names);
     }
 
     [Theory]

@@ -107,6 +107,7 @@ internal static class ChainTrim
 
     private static Tensor Binary(Tensor x, BinaryFormat f, Tensor? u)
     {
+        var alpha = Channels(x, f, f.Alphas);
         Tensor minus;
         if (u is null)
         {
@@ -114,18 +115,19 @@ internal static class ChainTrim
         }
         else
         {
-            var t = x.Over(f.Alpha).ClampTo(-1L, 1L).Plus(1.0).Times(0.5);
+            var t = x.div(alpha).ClampTo(-1L, 1L).Plus(1.0).Times(0.5);
             minus = (t < u.SubtractedFrom(1)).logical_and(x.isnan().logical_not());
         }
-        return where(minus, Scalar(x, -f.Alpha), Scalar(x, f.Alpha));
+        return where(minus, alpha.neg(), alpha);
     }
 
     private static Tensor Ternary(Tensor x, TernaryFormat f, Tensor? u)
     {
+        var alpha = Channels(x, f, f.Alphas);
         var a = x.abs();
-        var nonzero = u is null ? a.GreaterThan(f.Threshold) : a.Over(f.Alpha).AtMost(1L) >= u.SubtractedFrom(1);
+        var nonzero = u is null ? a.gt(Channels(x, f, f.Thresholds)) : a.div(alpha).AtMost(1L) >= u.SubtractedFrom(1);
         nonzero = nonzero.logical_and(x.isnan().logical_not());
-        return where(nonzero, copysign(Scalar(x, f.Alpha).expand_as(x), x), Scalar(x, 0f));
+        return where(nonzero, copysign(alpha.expand_as(x), x), Scalar(x, 0f));
     }
 
     /// <summary>
