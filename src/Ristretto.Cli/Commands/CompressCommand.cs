@@ -36,7 +36,7 @@ public static class CompressCommand
         {
             model, weights, prune, scope, steps, share, filters, norm, lowRank, plan, output, device, json,
         };
-        var finetune = new FinetuneOptionSet(command, 3000);
+        var finetune = new FinetuneOptionSet(command, 3000, phased: true);
         var data = new DataOptions(command, training: true);
         command.SetAction(r => CommandRunner.Run(cancel =>
         {

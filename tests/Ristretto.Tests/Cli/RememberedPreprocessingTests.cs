@@ -55,21 +55,23 @@ public class RememberedPreprocessingTests
         Assert.Equal(remembered, ModelPreprocessing.FromOnnx(global::Ristretto.Interchange.Onnx.Exporter.OnnxExporter.Metadata(dir.File("m.onnx")), "m.onnx"));
     }
 
-    [Fact]
-    public void Should_Load_A_Version_1_Model_File_Without_Preprocessing()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Should_Load_An_Older_Model_File_Without_Preprocessing_Or_Compression(int version)
     {
         using var dir = new TempDir();
         using (var net = LeNet.Build(seed: 2))
             ModelFile.Save(dir.File("m.rstm"), ModelStore.Capture("lenet", 10, net, new Dictionary<string, string>()));
-        // Rewrite the header's version to 1, as files of earlier builds carry (same length: "2" → "1").
+        // Rewrite the header's version (3 since the compression section) to what files of earlier builds carry (same length).
         var bytes = File.ReadAllBytes(dir.File("m.rstm"));
-        int at = Encoding.ASCII.GetString(bytes).IndexOf("\"version\":2", StringComparison.Ordinal);
-        Assert.True(at > 0, "the header names version 2");
-        bytes[at + "\"version\":".Length] = (byte)'1';
-        File.WriteAllBytes(dir.File("v1.rstm"), bytes);
-        var data = ModelFile.Load(dir.File("v1.rstm"));
-        Assert.Null(ModelPreprocessing.Read(data.Metadata, "v1.rstm"));
-        var (model, _) = ModelStore.Load(dir.File("v1.rstm"), CPU);
+        int at = Encoding.ASCII.GetString(bytes).IndexOf("\"version\":3", StringComparison.Ordinal);
+        Assert.True(at > 0, "the header names version 3");
+        bytes[at + "\"version\":".Length] = (byte)('0' + version);
+        File.WriteAllBytes(dir.File("old.rstm"), bytes);
+        var data = ModelFile.Load(dir.File("old.rstm"));
+        Assert.Null(ModelPreprocessing.Read(data.Metadata, "old.rstm"));
+        var (model, _) = ModelStore.Load(dir.File("old.rstm"), CPU);
         model.Dispose();
     }
 }
