@@ -53,6 +53,11 @@ public static class HtmlReport
             s.Append("<h2>Per layer: ").Append(E(ReportText.PlanHeading(plan))).AppendLine("</h2>");
             s.Append("<p>").Append(E(ReportText.PlanNote(plan))).AppendLine("</p>");
             Table(s, ReportTables.Layers(plan, data.Accelerator.Platform));
+            if (ReportTables.ActivationUnits(plan) is { } units)
+            {
+                s.AppendLine("<p>Approximated activation units (energy per image, not in the totals above):</p>");
+                Table(s, units);
+            }
         }
         s.AppendLine("<h2 id=\"histograms\">Weight histograms and format grids</h2><div class=\"histograms\">");
         foreach (var chart in figures.Histograms)

@@ -34,6 +34,11 @@ public static class MarkdownReport
             s.AppendLine().Append("## Per layer: ").AppendLine(ReportText.PlanHeading(plan)).AppendLine();
             s.AppendLine(ReportText.PlanNote(plan)).AppendLine();
             Table(s, ReportTables.Layers(plan, data.Accelerator.Platform));
+            if (ReportTables.ActivationUnits(plan) is { } units)
+            {
+                s.AppendLine().AppendLine("Approximated activation units (energy per image, not in the totals above):").AppendLine();
+                Table(s, units);
+            }
         }
         s.AppendLine().AppendLine("## Weight histograms and format grids").AppendLine();
         foreach (var chart in figures.Histograms)

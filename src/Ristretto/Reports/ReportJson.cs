@@ -8,8 +8,8 @@ public static class ReportJson
 {
     private static readonly JsonSerializerOptions Options = new() { WriteIndented = true };
 
-    /// <summary>The JSON text of <paramref name="data"/>.</summary>
-    public static string Serialize(ReportData data)
+    /// <summary>The JSON text of <paramref name="data"/>, with the storage formula's terms of a compressed model (<paramref name="compression"/>).</summary>
+    public static string Serialize(ReportData data, CompressionCost? compression = null)
     {
         ArgumentNullException.ThrowIfNull(data);
         var a = data.Accelerator;
@@ -31,6 +31,8 @@ public static class ReportJson
             ["without_accuracy"] = data.WithoutAccuracy,
             ["plans"] = data.Plans.Select(p => Plan(p, data)).ToList(),
         };
+        if (compression is not null)
+            root["compression"] = CompressionJson.Of(compression);
         return JsonSerializer.Serialize(root, Options) + "\n";
     }
 
@@ -60,6 +62,10 @@ public static class ReportJson
                 ["area_ratio"] = f.Area.Total / c.Area.Total,
             },
             ["layers"] = c.Layers.Select(l => Layer(l, data.Accelerator.Platform)).ToList(),
+            ["activation_units"] = c.ActivationUnits.Select(u => new Dictionary<string, object?>
+            {
+                ["layer"] = u.Name, ["approximation"] = u.Approximation, ["elements"] = u.Elements, ["energy_pj"] = u.EnergyPj, ["area_um2"] = u.AreaUm2,
+            }).ToList(),
         };
     }
 

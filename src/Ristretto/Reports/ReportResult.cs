@@ -19,5 +19,5 @@ public sealed record ReportResult(string Folder, ReportData Data, IReadOnlyList<
     public string Json => Path.Combine(Folder, ReportWriter.JsonFile);
 
     /// <summary>The JSON document of the report (what <see cref="Json"/> holds and the CLI's <c>--json</c> copies).</summary>
-    public string ToJson() => ReportJson.Serialize(Data);
+    public string ToJson() => ReportJson.Serialize(Data, Compression);
 }

@@ -62,6 +62,22 @@ public static class ReportTables
              "bias+requant+offsets (nJ)", "SRAM (nJ)", "DRAM (nJ)", "total (nJ)", "area (mm²)", "ops/byte", "bound"], rows);
     }
 
+    /// <summary>
+    /// One row per activation layer <paramref name="plan"/> approximates (piecewise linear, lookup table) with its unit's
+    /// energy and area, and a total row; null when the plan approximates none. Not part of the layer totals above.
+    /// </summary>
+    public static ReportTable? ActivationUnits(PlanReport plan)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        var units = plan.Cost.ActivationUnits;
+        if (units.Count == 0)
+            return null;
+        var rows = units.Select(u => (IReadOnlyList<string>)
+            [u.Name, u.Approximation, Count(u.Elements), Nano(u.EnergyPj), Mm2(u.AreaUm2)]).ToList();
+        rows.Add(["total", "", Count(units.Sum(u => u.Elements)), Nano(plan.Cost.ActivationUnitEnergyPj), Mm2(units.Max(u => u.AreaUm2)) + " (max)"]);
+        return new ReportTable(["activation layer", "approximation", "elements per image", "energy (nJ)", "unit area (mm²)"], rows);
+    }
+
     /// <summary>"98.12 %", or "—" when unknown.</summary>
     public static string Accuracy(PlanAccuracy? a) => a is null ? "—" : (100 * a.Top1).ToString("0.00", C) + " %";
 

@@ -46,7 +46,7 @@ public static class ReportWriter
             }
             IO.AtomicFile.WriteText(Path.Combine(dir, MarkdownFile), MarkdownReport.Render(data, figures));
             IO.AtomicFile.WriteText(Path.Combine(dir, HtmlFile), HtmlReport.Render(data, figures));
-            IO.AtomicFile.WriteText(Path.Combine(dir, JsonFile), ReportJson.Serialize(data));
+            IO.AtomicFile.WriteText(Path.Combine(dir, JsonFile), ReportJson.Serialize(data, compression));
             files.AddRange([MarkdownFile, HtmlFile, JsonFile]);
             if (compression is not null)
             {

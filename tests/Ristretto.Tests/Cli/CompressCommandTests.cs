@@ -59,6 +59,9 @@ public class CompressCommandTests
         var reported = CliProcess.Run(["report", "--model", dir.File("c.rstm"), "--out", dir.File("report"), "--device", "cpu"]);
         Assert.True(reported.ExitCode == 0, reported.StdErr);
         Assert.Contains("weight sharing", File.ReadAllText(Path.Combine(dir.File("report"), "compression.md")));
+        // report.json (and report --json) carry the storage formula's numbers too, the same as compress --json.
+        var reportJson = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir.File("report"), "report.json"))).RootElement.GetProperty("compression");
+        Assert.Equal(json.GetProperty("compression").GetProperty("stored_bits").GetInt64(), reportJson.GetProperty("stored_bits").GetInt64());
     }
 
     [Theory]

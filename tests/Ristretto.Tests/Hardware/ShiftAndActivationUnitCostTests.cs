@@ -75,4 +75,20 @@ public class ShiftAndActivationUnitCostTests
         Assert.Equal(row.EnergyPj, cost.ActivationUnitEnergyPj);
         Assert.Empty(NetworkCostModel.Compute(net, QuantizationPlan.Float).ActivationUnits);
     }
+
+    [Fact]
+    public void Should_Show_The_Activation_Units_In_The_Report_Table_Of_Their_Plan_Only()
+    {
+        using var net = LeNet5.Build();
+        var pwl = new PiecewiseLinearActivation(16, -4, 4, new DynamicFixedPoint(8, 7));
+        var plan = new QuantizationPlan(new Dictionary<string, LayerQuantization> { ["tanh1"] = new(Approximation: pwl) });
+        var cost = NetworkCostModel.Compute(net, plan);
+        var table = Ristretto.Reports.ReportTables.ActivationUnits(new Ristretto.Reports.PlanReport(new Ristretto.Reports.ReportPlan("pwl", plan), cost, true));
+        Assert.NotNull(table);
+        Assert.Equal(2, table.Rows.Count); // tanh1 and the total
+        Assert.Equal("tanh1", table.Rows[0][0]);
+        Assert.Equal(Ristretto.Reports.ReportTables.Count(6 * 28 * 28), table.Rows[0][2]);
+        var none = NetworkCostModel.Compute(net, QuantizationPlan.Float);
+        Assert.Null(Ristretto.Reports.ReportTables.ActivationUnits(new Ristretto.Reports.PlanReport(new Ristretto.Reports.ReportPlan("float", QuantizationPlan.Float), none, true)));
+    }
 }
