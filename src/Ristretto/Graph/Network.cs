@@ -51,6 +51,27 @@ public sealed class Network : nn.Module<Tensor, Tensor>
         ?? throw new RistrettoException($"network {Name} has no layer '{name}'");
 
     /// <summary>
+    /// A rewrite of this network (same name, inputs and outputs) over <paramref name="nodes"/>, validated and in this
+    /// network's training mode; disposed (with the layers it now owns) when it does not validate. What the graph
+    /// transforms (batch-norm folding, filter pruning, low rank) return.
+    /// </summary>
+    internal Network Rewritten(List<LayerNode> nodes, IReadOnlyDictionary<string, string>? sourceNames = null)
+    {
+        var result = new Network(Name, Inputs, nodes, Outputs, sourceNames ?? SourceBlobNames);
+        try
+        {
+            result.Validate();
+        }
+        catch
+        {
+            result.Dispose();
+            throw;
+        }
+        result.train(training);
+        return result;
+    }
+
+    /// <summary>
     /// Infers every blob's shape from the input shapes and checks each layer's inputs, before any tensor
     /// work. A problem is a <see cref="RistrettoException"/> naming the layer.
     /// </summary>

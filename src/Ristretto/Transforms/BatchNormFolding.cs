@@ -59,18 +59,7 @@ public static class BatchNormFolding
             throw;
         }
         var sourceNames = network.SourceBlobNames.Where(p => !removedBlobs.Contains(p.Key)).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
-        var folded = new Network(network.Name, network.Inputs, nodes, network.Outputs, sourceNames);
-        try
-        {
-            folded.Validate();
-        }
-        catch
-        {
-            folded.Dispose();
-            throw;
-        }
-        folded.train(network.training);
-        return folded;
+        return network.Rewritten(nodes, sourceNames);
     }
 
     /// <summary>Per producer node: the node indices merged into it (a batch norm, then an optional multiply, then an optional add).</summary>

@@ -94,18 +94,7 @@ public static class FilterPruning
                 r.Dispose();
             throw;
         }
-        var result = new Network(network.Name, network.Inputs, nodes, network.Outputs, network.SourceBlobNames);
-        try
-        {
-            result.Validate();
-        }
-        catch
-        {
-            result.Dispose();
-            throw;
-        }
-        result.train(network.training);
-        return result;
+        return network.Rewritten(nodes);
     }
 
     private static Parameter Slice(Tensor t, int dim, Tensor index)

@@ -98,18 +98,7 @@ public static class LowRankFactorization
             }
             throw;
         }
-        var result = new Network(network.Name, network.Inputs, nodes, network.Outputs, network.SourceBlobNames);
-        try
-        {
-            result.Validate();
-        }
-        catch
-        {
-            result.Dispose();
-            throw;
-        }
-        result.train(network.training);
-        return result;
+        return network.Rewritten(nodes);
     }
 
     private static Parameter Owned(Tensor t, bool requiresGrad)
