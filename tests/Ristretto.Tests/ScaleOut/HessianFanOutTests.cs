@@ -6,8 +6,6 @@ using Ristretto.Quantization;
 using Ristretto.ScaleOut;
 using Ristretto.Search;
 using Ristretto.Tests.Support;
-using Ristretto.Training;
-using Ristretto.Zoo;
 using static TorchSharp.torch;
 
 namespace Ristretto.Tests.ScaleOut;
@@ -20,8 +18,6 @@ namespace Ristretto.Tests.ScaleOut;
 [Collection("cli")]
 public sealed class HessianFanOutTests
 {
-    private static readonly string[] WorkFields = ["evaluations", "seconds", "scale_out"];
-
     private static string Cli => Path.Combine(AppContext.BaseDirectory, "Ristretto.Cli.dll");
 
     [Fact]
@@ -30,7 +26,7 @@ public sealed class HessianFanOutTests
         using var data = SyntheticDigits.WriteDataset(train: 256, test: 100);
         using var dir = new TempDir();
         set_num_threads(1);
-        double budget = SaveLeNet(dir.File("m.rstm"), trainIterations: 40);
+        double budget = LeNetFile.Write(dir.File("m.rstm"), trainIterations: 40);
         var settings = new QuantizeSettings
         {
             Model = dir.File("m.rstm"), Device = "cpu", DataGiven = true, Search = SearchKind.Hessian, Budget = SearchBudget.Parse($"bops={budget:R}"),
@@ -41,7 +37,7 @@ public sealed class HessianFanOutTests
         string work = dir.File("pool");
         var fanned = Quantizer.Run(settings with { ScaleOut = new ScaleOutSettings { Workers = 2, Work = work, WorkerCommand = ["dotnet", Cli] } });
 
-        Assert.Equal(Normalised(serial.ToJson()), Normalised(fanned.ToJson()));
+        Assert.Equal(ResultJson.WithoutWorkFields(serial.ToJson()), ResultJson.WithoutWorkFields(fanned.ToJson()));
         Assert.Equal(PlanFile.Serialize(serial.Plan), PlanFile.Serialize(fanned.Plan));
         Assert.Equal(serial.Hessian!.Traces, fanned.Hessian!.Traces);
         Assert.Equal(serial.Quantized.Top1, fanned.Quantized.Top1);
@@ -79,7 +75,7 @@ public sealed class HessianFanOutTests
     {
         using var data = SyntheticDigits.WriteDataset(train: 64, test: 50);
         using var dir = new TempDir();
-        SaveLeNet(dir.File("m.rstm"), trainIterations: 0);
+        LeNetFile.Write(dir.File("m.rstm"), trainIterations: 0);
         var settings = new QuantizeSettings
         {
             Model = dir.File("m.rstm"), Device = "cpu", DataGiven = true,
@@ -115,46 +111,6 @@ public sealed class HessianFanOutTests
             ScaleOut = new ScaleOutSettings { Workers = 1, Retries = 0, Work = given, WorkerCommand = ["false"] },
         }));
         Assert.True(File.Exists(Path.Combine(given, "manifest.json")));
-    }
-
-    /// <summary>Writes a LeNet trained <paramref name="trainIterations"/> iterations on synthetic digits; returns the BOPs of 4-bit weights and 8-bit activations.</summary>
-    private static double SaveLeNet(string path, int trainIterations)
-    {
-        using var net = LeNet.Build(seed: 3);
-        if (trainIterations > 0)
-        {
-            using var train = new TensorImageSet(SyntheticDigits.Create(256, seed: 7), CPU);
-            var trainer = new Trainer(net, new SolverSettings { Iterations = trainIterations, BatchSize = 32, Seed = 3 });
-            using (trainer.Solver)
-                trainer.Run(train);
-        }
-        ModelFile.Save(path, ModelStore.Capture(LeNet.ArchitectureName, 10, net));
-        return Ristretto.Hardware.BitOperations.Macs(net).Values.Sum(m => m * 4.0 * 8.0);
-    }
-
-    /// <summary>The document without the fields that count work.</summary>
-    private static string Normalised(Dictionary<string, object?> document)
-    {
-        var node = JsonNode.Parse(JobJson.Serialize(document))!;
-        Strip(node);
-        return node.ToJsonString();
-
-        static void Strip(JsonNode? n)
-        {
-            switch (n)
-            {
-                case JsonObject o:
-                    foreach (var field in WorkFields)
-                        o.Remove(field);
-                    foreach (var (_, child) in o)
-                        Strip(child);
-                    break;
-                case JsonArray a:
-                    foreach (var child in a)
-                        Strip(child);
-                    break;
-            }
-        }
     }
 
     /// <summary>An observer that keeps the trial folder's path from the job's notes.</summary>

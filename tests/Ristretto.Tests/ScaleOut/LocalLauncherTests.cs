@@ -16,8 +16,6 @@ namespace Ristretto.Tests.ScaleOut;
 [Collection("cli")]
 public sealed class LocalLauncherTests
 {
-    private static readonly string[] WorkFields = ["evaluations", "seconds", "scale_out"];
-
     [Fact]
     public void Should_Give_The_Serial_Result_Through_A_Local_Pool_Of_Two_And_Resume_After_A_Kill()
     {
@@ -42,7 +40,7 @@ public sealed class LocalLauncherTests
         {
             ScaleOut = new ScaleOutSettings { Workers = 2, Work = dir.File("pool"), WorkerCommand = ["dotnet", cli] },
         });
-        Assert.Equal(Normalised(serial.ToJson()), Normalised(fanned.ToJson()));
+        Assert.Equal(ResultJson.WithoutWorkFields(serial.ToJson()), ResultJson.WithoutWorkFields(fanned.ToJson()));
         Assert.Equal(PlanFile.Serialize(serial.Plan), PlanFile.Serialize(fanned.Plan));
         Assert.Equal(serial.PerLayer!.Value.Result.Scored, fanned.PerLayer!.Value.Result.Scored); // every per-layer candidate read, in order
         Assert.Equal(serial.Sweeps!.Sweeps, fanned.Sweeps!.Sweeps);
@@ -84,35 +82,10 @@ public sealed class LocalLauncherTests
         }
         var resumedJson = JsonNode.Parse(File.ReadAllText(dir.File("resumed.json")))!;
         Assert.Equal(before.Count, resumedJson["scale_out"]!["resumed"]!.GetValue<int>());
-        Assert.Equal(Normalised(serial.ToJson()), Normalised(resumedJson));
+        Assert.Equal(ResultJson.WithoutWorkFields(serial.ToJson()), ResultJson.WithoutWorkFields(resumedJson));
         Assert.Equal(so.Trials, ResultCount(work));
     }
 
     private static int ResultCount(string work) =>
         Directory.Exists(Path.Combine(work, "results")) ? Directory.GetFiles(Path.Combine(work, "results"), "*.json").Length : 0;
-
-    /// <summary>The document without the fields that count work (evaluations, seconds, the scale-out summary).</summary>
-    private static string Normalised(object document)
-    {
-        var node = document as JsonNode ?? JsonNode.Parse(JobJson.Serialize((Dictionary<string, object?>)document))!;
-        Strip(node);
-        return node.ToJsonString();
-
-        static void Strip(JsonNode? n)
-        {
-            switch (n)
-            {
-                case JsonObject o:
-                    foreach (var field in WorkFields)
-                        o.Remove(field);
-                    foreach (var (_, child) in o)
-                        Strip(child);
-                    break;
-                case JsonArray a:
-                    foreach (var child in a)
-                        Strip(child);
-                    break;
-            }
-        }
-    }
 }
