@@ -23,7 +23,7 @@ public sealed class HessianFanOutTests
     [Fact]
     public void Should_Give_The_Serial_Hessian_Allocation_Of_An_Equalized_Model_Through_A_Local_Pool_Of_Two()
     {
-        using var data = SyntheticDigits.WriteDataset(train: 256, test: 100);
+        using var data = SyntheticDigits.WriteDataset(train: 256, test: 60);
         using var dir = new TempDir();
         set_num_threads(1);
         double budget = LeNetFile.Write(dir.File("m.rstm"), trainIterations: 40);
@@ -31,7 +31,7 @@ public sealed class HessianFanOutTests
         {
             Model = dir.File("m.rstm"), Device = "cpu", DataGiven = true, Search = SearchKind.Hessian, Budget = SearchBudget.Parse($"bops={budget:R}"),
             Equalize = true,
-            Data = new DataSettings { Data = data.Path, CalibrationImages = 96, Streaming = new StreamingOptions { Workers = 1 } }.Validate(),
+            Data = new DataSettings { Data = data.Path, CalibrationImages = 64, Streaming = new StreamingOptions { Workers = 1 } }.Validate(),
         };
         var serial = Quantizer.Run(settings);
         string work = dir.File("pool");
