@@ -36,10 +36,12 @@ public sealed class LocalLauncherTests
 
         // local:2, through the library: every per-type sweep point and combined try, every per-layer candidate, the plan.
         string cli = Path.Combine(AppContext.BaseDirectory, "Ristretto.Cli.dll");
+        var progress = new ProgressBound();
         var fanned = Quantizer.Run(settings with
         {
             ScaleOut = new ScaleOutSettings { Workers = 2, Work = dir.File("pool"), WorkerCommand = ["dotnet", cli] },
-        });
+        }, progress);
+        Assert.True(progress.Over.Count == 0, $"progress past its total: {string.Join(", ", progress.Over)}"); // trials scored ahead are not counted
         Assert.Equal(ResultJson.WithoutWorkFields(serial.ToJson()), ResultJson.WithoutWorkFields(fanned.ToJson()));
         Assert.Equal(PlanFile.Serialize(serial.Plan), PlanFile.Serialize(fanned.Plan));
         Assert.Equal(serial.PerLayer!.Value.Result.Scored, fanned.PerLayer!.Value.Result.Scored); // every per-layer candidate read, in order
@@ -84,6 +86,22 @@ public sealed class LocalLauncherTests
         Assert.Equal(before.Count, resumedJson["scale_out"]!["resumed"]!.GetValue<int>());
         Assert.Equal(ResultJson.WithoutWorkFields(serial.ToJson()), ResultJson.WithoutWorkFields(resumedJson));
         Assert.Equal(so.Trials, ResultCount(work));
+    }
+
+    /// <summary>Records every progress report that passes its stage's total (e.g. "quantize 20/17").</summary>
+    private sealed class ProgressBound : IJobObserver
+    {
+        public List<string> Over { get; } = [];
+
+        public T Stage<T>(string title, int total, Func<Action<int, string>, T> work) => work((done, _) =>
+        {
+            if (done > total)
+                Over.Add($"{title} {done}/{total}");
+        });
+
+        public void Info(string line)
+        {
+        }
     }
 
     private static int ResultCount(string work) =>
