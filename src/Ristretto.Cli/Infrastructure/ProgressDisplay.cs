@@ -32,7 +32,7 @@ public static class ProgressDisplay
                 var task = ctx.AddTask(Markup.Escape(title), maxValue: Math.Max(total, 1));
                 result = work((done, detail) =>
                 {
-                    task.Value = done;
+                    task.Value = Math.Min(done, task.MaxValue); // a bound, not an exact count, for some searches
                     task.Description = Markup.Escape(detail.Length == 0 ? title : $"{title} {detail}");
                 });
                 task.Value = task.MaxValue;
@@ -50,6 +50,7 @@ public static class ProgressDisplay
         TimeSpan lastPrint = TimeSpan.Zero;
         return work((done, detail) =>
         {
+            done = Math.Min(done, total); // the total is a bound for some searches: never "20/17"
             bool due = done == total || done % every == 0 || watch.Elapsed - lastPrint > TimeSpan.FromSeconds(30);
             if (!due || watch.Elapsed < TimeSpan.FromSeconds(2))
                 return;

@@ -75,6 +75,9 @@ public sealed class JobData : IDisposable
     /// <summary>The preprocessing applied to evaluated images (null for the in-memory IDX path).</summary>
     public Preprocessing? Preprocessing { get; private set; }
 
+    /// <summary>The preprocessing applied to the calibration images (null when they were not asked for).</summary>
+    public Preprocessing? CalibrationPreprocessing { get; private set; }
+
     /// <summary>What was opened, for logs.</summary>
     public List<string> Notes { get; } = [];
 
@@ -103,6 +106,8 @@ public sealed class JobData : IDisposable
                 if (settings.Adjust != null)
                     p = settings.Adjust(p);
                 job.Preprocessing ??= p;
+                if (role == "calibration")
+                    job.CalibrationPreprocessing = p;
                 // IDX data whose preprocessing only scales (and does not mirror training images) stays in memory: the same values, faster.
                 bool inMemory = p.IsPureScale && !(role == "training" && p.Mirror);
                 if (inMemory && source.Kind == "idx" && p != Images.Preprocessing.Idx)

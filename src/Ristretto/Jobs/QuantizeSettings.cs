@@ -317,10 +317,6 @@ public sealed record QuantizeSettings
             throw new RistrettoException($"--time-budget must be positive, got {t.TotalSeconds.ToString(CultureInfo.InvariantCulture)}");
         if (BatchSize < 1)
             throw new RistrettoException($"--batch-size must be ≥ 1, got {BatchSize}");
-        if (ScaleOut is not null && Search == SearchKind.Hessian)
-            throw new RistrettoException("--search hessian scores its probes in this process; --launcher does not fan it out yet");
-        if (ScaleOut is not null && Equalize)
-            throw new RistrettoException("--equalize rescales the weights in this process, but --launcher's workers score the model file as it is: equalize first (quantize --equalize --out MODEL), then search MODEL with --launcher");
         ScaleOut?.Validate();
         _ = EffectiveMargin;
         return this;

@@ -4,6 +4,7 @@ using Ristretto.Engine;
 using Ristretto.Evaluation;
 using Ristretto.Graph;
 using Ristretto.Interchange.Caffe.Writer;
+using Ristretto.IO;
 using Ristretto.Quantization;
 using Ristretto.Reports;
 using Ristretto.ScaleOut;
@@ -63,9 +64,12 @@ public static class Quantizer
         var metric = margin.Metric;
         bool fidelity = settings.ExtraMetrics.Any(m => m.NeedsReference);
         string? temporaryWork = settings.ScaleOut is { Work: null } ? Path.Combine(Path.GetTempPath(), $"ristretto-trials-{Guid.NewGuid():N}") : null;
+        // A temporary trial folder goes when the job ends, failed or interrupted too (a dry run's stays: it is what was asked for).
+        using var temporary = temporaryWork is not null && settings.ScaleOut is { DryRun: false } ? new TemporaryFolder(temporaryWork) : null;
         using var trials = settings.ScaleOut is { } scaleOut
             ? OpenTrials(settings, scaleOut with { Work = scaleOut.Work ?? temporaryWork, Device = scaleOut.Device ?? settings.Device },
-                TrialContext.Of(ModelReference.Of(loaded.Path, settings.Weights), data, job.Preprocessing, metric, fidelity, size, its), observer)
+                TrialContext.Of(ModelReference.Of(loaded.Path, settings.Weights), data, job.Preprocessing, metric, fidelity, size, its), job.CalibrationPreprocessing,
+                settings.Equalize ? ScoredModel(loaded, network) : null, observer)
             : null;
         var twoLevel = settings.TwoLevel is { } two ? two with { Rules = rules } : null;
         RistrettoDfpSearch Sweeps() => integer
@@ -90,7 +94,7 @@ public static class Quantizer
         }
         else if (settings.Search == SearchKind.Hessian)
         {
-            var hessian = new HessianSearch(network, ranges, test, its, size, job.Calibration!) { Rules = rules, Metric = metric, MeasureFidelity = fidelity };
+            var hessian = new HessianSearch(network, ranges, test, its, size, job.Calibration!) { Rules = rules, Metric = metric, MeasureFidelity = fidelity, Trials = trials };
             var found = observer.Stage("hessian", 2, p => hessian.Run(settings.Budget!.Value, p, cancel));
             result = Result(found.Baseline, found.Quantized, found.Plan) with { Hessian = found };
         }
@@ -144,7 +148,7 @@ public static class Quantizer
             if (temporaryWork is not null)
             {
                 trials.Dispose();
-                Directory.Delete(temporaryWork, recursive: true);
+                temporary?.Delete();
                 result = result with { ScaleOut = result.ScaleOut with { Folder = "(temporary, deleted)" } };
             }
         }
@@ -206,7 +210,12 @@ public static class Quantizer
     /// Opens the work folder of a fanned-out search (refusing one of another search, or one another search holds) and its
     /// launcher. The search's identity is what decides its plans besides the trials' own context.
     /// </summary>
-    private static TrialSearch OpenTrials(QuantizeSettings settings, ScaleOutSettings scaleOut, TrialContext context, IJobObserver observer)
+    /// <remarks>
+    /// <paramref name="scoredModel"/>: when the search changed the weights (--equalize), the file name and writer of the
+    /// network it searches, written into the folder for the trials to score (<see cref="WorkFolder.WriteModel"/>).
+    /// </remarks>
+    private static TrialSearch OpenTrials(QuantizeSettings settings, ScaleOutSettings scaleOut, TrialContext context, Data.Images.Preprocessing? calibrationPreprocessing,
+        (string Name, Action<string> Save)? scoredModel, IJobObserver observer)
     {
         string identity = string.Join("; ",
             $"quantize --trimming-mode {QuantizeModes.Name(settings.Mode)}", $"--search {settings.Search}", $"scheme {settings.Scheme.Describe()}",
@@ -214,18 +223,38 @@ public static class Quantizer
             $"--weight-calibration {settings.WeightCalibration?.ToString() ?? "default"}", $"--error-margin {settings.EffectiveMargin.Metric.Name} {settings.EffectiveMargin.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)}",
             $"--no-widen {settings.NoWiden}", $"--widths {settings.Widths?.ToString() ?? "none"}", $"--time-budget {settings.TimeBudget?.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}",
             $"--keep-float-layers {string.Join(',', settings.KeepFloatLayers)}", $"--log-activations {settings.LogActivations?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}",
-            $"two-level {settings.TwoLevel?.Describe() ?? "none"}", context.ToJson().ToJsonString());
+            $"two-level {settings.TwoLevel?.Describe() ?? "none"}", $"--budget {settings.Budget?.ToString() ?? "none"}", $"--equalize {settings.Equalize}",
+            context.ToJson().ToJsonString());
         var folder = WorkFolder.OpenForSearch(scaleOut.Work!, identity, context.Model);
         try
         {
             observer.Info($"trials: {folder.Path} ({scaleOut.Describe()}{(scaleOut.DryRun ? ", dry run" : "")})");
-            return new TrialSearch(folder, context, scaleOut, observer.Info);
+            if (scoredModel is { } model)
+            {
+                context = context with { Model = folder.WriteModel(model.Name, model.Save) };
+                observer.Info($"trials: they score {context.Model.Path} (the model as this search changed it)");
+            }
+            return new TrialSearch(folder, context, scaleOut, observer.Info) { CalibrationPreprocessing = calibrationPreprocessing };
         }
         catch
         {
             folder.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The network as this search changed it (batch norms folded, layers equalized), as a file a trial worker loads: a
+    /// .rstm when it is still the zoo network the model file holds (its metadata kept), ONNX otherwise.
+    /// </summary>
+    private static (string Name, Action<string> Save) ScoredModel(LoadedModel loaded, Network network)
+    {
+        if (loaded.Architecture is { } architecture && ReferenceEquals(loaded.Model, network))
+        {
+            var metadata = new Dictionary<string, string>(Models.ModelFile.Load(loaded.Path).Metadata);
+            return ("model.rstm", path => Models.ModelFile.Save(path, Models.ModelStore.Capture(architecture, loaded.Classes, network, metadata)));
+        }
+        return ("model.onnx", path => Interchange.Onnx.Exporter.OnnxExporter.Save(network, path));
     }
 
     /// <summary><paramref name="formats"/> with the settings' log activations and float layers laid over it.</summary>

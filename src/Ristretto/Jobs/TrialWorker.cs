@@ -110,7 +110,7 @@ public static class TrialWorker
         private string? _key;
         private LoadedModel? _model;
         private JobData? _data;
-        private PlanEvaluator? _scorer;
+        private RoundEvaluator? _scorer;
 
         public TrialOutcome Score(int index, CancellationToken cancel)
         {
@@ -129,7 +129,8 @@ public static class TrialWorker
                 var score = scorer.ScoreOne(trial.Plan, trial.What);
                 var result = new TrialResult(index, trial.What, score, Environment.MachineName, _device.ToString(), watch.Elapsed.TotalSeconds);
                 folder.WriteResult(result);
-                folder.Log(index, $"done: {trial.Context.Metric.Title} {trial.Context.Metric.Format(score.Driving)} in {watch.Elapsed.TotalSeconds:F2} s → {folder.ResultPath(index)}");
+                string scored = trial.Context.Loss is null ? $"{trial.Context.Metric.Title} {trial.Context.Metric.Format(score.Driving)}" : CalibrationLoss.Format(score.Score);
+                folder.Log(index, $"done: {scored} in {watch.Elapsed.TotalSeconds:F2} s → {folder.ResultPath(index)}");
                 return new TrialOutcome(index, trial.What, false, score, folder.ResultPath(index), log);
             }
             catch (Exception e) when (e is RistrettoException or IOException)
@@ -139,7 +140,7 @@ public static class TrialWorker
             }
         }
 
-        private PlanEvaluator Prepare(TrialContext context, int index, CancellationToken cancel)
+        private RoundEvaluator Prepare(TrialContext context, int index, CancellationToken cancel)
         {
             string key = context.ToJson().ToJsonString();
             if (_key == key && _scorer is not null)
@@ -155,8 +156,11 @@ public static class TrialWorker
             }
             _model = ModelLoader.Load(context.Model.Path, _device, context.Model.Weights, applyQuantization: false);
             var network = _model.Network("quantized");
-            _data = JobData.Open(context.Data, network.Inputs[0].Shape, _device, eval: true, train: false, calibration: true, null, Log);
-            _scorer = PlanEvaluator.InProcess(network, _data.Eval!, context.Iterations, context.BatchSize, context.Metric, context.MeasureFidelity, null, cancel);
+            // A loss trial reads only the calibration images (its context's preprocessing is theirs).
+            _data = JobData.Open(context.Data, network.Inputs[0].Shape, _device, eval: context.Loss is null, train: false, calibration: true, null, Log);
+            _scorer = context.Loss is { } loss
+                ? RoundEvaluator.InProcessLoss(network, _data.Calibration!, loss, null, cancel)
+                : PlanEvaluator.InProcess(network, _data.Eval!, context.Iterations, context.BatchSize, context.Metric, context.MeasureFidelity, null, cancel);
             _key = key;
             return _scorer;
         }

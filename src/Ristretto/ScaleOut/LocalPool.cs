@@ -32,11 +32,21 @@ internal sealed class LocalPool : ITrialLauncher
         var queue = new ConcurrentQueue<int>(batch.Missing);
         using var stop = cancel.Register(KillAll);
         int reported = -1;
+        RistrettoException? failed = null; // a worker that cannot be started (e.g. a wrong --worker-command): the round stops
         var threads = Enumerable.Range(0, _workers.Length).Select(slot => new Thread(() =>
         {
-            while (!cancel.IsCancellationRequested && queue.TryDequeue(out int index))
+            while (!cancel.IsCancellationRequested && Volatile.Read(ref failed) is null && queue.TryDequeue(out int index))
             {
-                var worker = Ensure(slot, batch.Folder, log);
+                Worker? worker;
+                try
+                {
+                    worker = Ensure(slot, batch.Folder, log);
+                }
+                catch (RistrettoException e)
+                {
+                    Interlocked.CompareExchange(ref failed, e, null);
+                    return;
+                }
                 string? answer = worker?.Ask(index);
                 if (answer is null)
                 {
@@ -55,6 +65,8 @@ internal sealed class LocalPool : ITrialLauncher
         threads.ForEach(t => t.Start());
         threads.ForEach(t => t.Join());
         cancel.ThrowIfCancellationRequested();
+        if (failed is not null)
+            throw failed;
     }
 
     public void Dispose()

@@ -8,6 +8,7 @@ using Ristretto.Data.Sources;
 using Ristretto.Evaluation;
 using Ristretto.Models;
 using Ristretto.Quantization;
+using Ristretto.Search;
 
 namespace Ristretto.ScaleOut;
 
@@ -67,6 +68,13 @@ public sealed record TrialContext
     public required int Iterations { get; init; }
 
     /// <summary>
+    /// When set, a plan is scored by its loss on the first calibration images (the Hessian allocation's probes) instead
+    /// of by <see cref="Metric"/>, and <see cref="DataSettings.Preprocessing"/> is the one the search applied to its
+    /// calibration images.
+    /// </summary>
+    public CalibrationLoss? Loss { get; init; }
+
+    /// <summary>
     /// The context of a search over <paramref name="data"/> as the search opened it, with <paramref name="preprocessing"/> the one it
     /// applied to the evaluated images (so a worker needs neither the model's remembered one nor the CLI's adjustments).
     /// </summary>
@@ -102,7 +110,7 @@ public sealed record TrialContext
     {
         var meta = new Dictionary<string, string>();
         ModelPreprocessing.Write(meta, Data.Preprocessing);
-        return new JsonObject
+        var json = new JsonObject
         {
             ["model"] = new JsonObject { ["path"] = Model.Path, ["weights"] = Model.Weights, ["sha256"] = Model.Sha256 },
             ["data"] = new JsonObject
@@ -126,6 +134,9 @@ public sealed record TrialContext
             ["iterations"] = Iterations,
             ["seed"] = Data.SubsetSeed,
         };
+        if (Loss is not null)
+            json["calibration_loss"] = new JsonObject { ["images"] = Loss.Images };
+        return json;
     }
 
     /// <summary>Reads the context of a trial file; relative paths are relative to <paramref name="folder"/>.</summary>
@@ -167,6 +178,7 @@ public sealed record TrialContext
             MeasureFidelity = root["measure_fidelity"]?.GetValue<bool>() ?? false,
             BatchSize = root["batch_size"]?.GetValue<int>() ?? throw Bad(file, "batch_size"),
             Iterations = root["iterations"]?.GetValue<int>() ?? throw Bad(file, "iterations"),
+            Loss = root["calibration_loss"] is JsonObject loss ? new CalibrationLoss(loss["images"]?.GetValue<int>() is { } n and > 0 ? n : throw Bad(file, "calibration_loss.images")) : null,
         };
     }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Ristretto.Data.Images;
 using Ristretto.Evaluation;
 using Ristretto.Search;
 
@@ -76,6 +77,9 @@ public sealed class TrialSearch : IEvaluatorSource, IDisposable
         _launcher = TrialLaunchers.Create(settings, folder);
     }
 
+    /// <summary>The preprocessing the search applied to its calibration images (scored by <see cref="CalibrationLoss"/> trials); null: the evaluated images'.</summary>
+    public Preprocessing? CalibrationPreprocessing { get; init; }
+
     /// <summary>What the search did so far.</summary>
     public ScaleOutSummary Summary => new(_folder.Path, _settings.Describe(), _round, _next, _resumed, _retried);
 
@@ -85,7 +89,15 @@ public sealed class TrialSearch : IEvaluatorSource, IDisposable
         ArgumentNullException.ThrowIfNull(metric);
         if (metric != _context.Metric || measureFidelity != _context.MeasureFidelity)
             throw new InvalidOperationException($"the search scores by {metric.Name} but its trials by {_context.Metric.Name}");
-        return new Evaluator(this, progress, cancel);
+        return new Evaluator(this, _context, progress, cancel);
+    }
+
+    /// <inheritdoc />
+    public RoundEvaluator OpenLoss(CalibrationLoss loss, Action<int, string>? progress, CancellationToken cancel)
+    {
+        ArgumentNullException.ThrowIfNull(loss);
+        var context = _context with { Loss = loss, Data = _context.Data with { Preprocessing = CalibrationPreprocessing ?? _context.Data.Preprocessing } };
+        return new LossEvaluator(this, context, progress, cancel);
     }
 
     /// <inheritdoc />
@@ -95,12 +107,17 @@ public sealed class TrialSearch : IEvaluatorSource, IDisposable
         _folder.Dispose();
     }
 
-    private RoundScores Run(IReadOnlyList<Candidate> candidates, Action<int, string>? progress, ref int evaluations, CancellationToken cancel)
+    /// <summary>
+    /// Writes <paramref name="candidates"/> as the next round's trials with <paramref name="context"/>, runs the missing
+    /// ones and returns their scores; <paramref name="counter"/> counts the trials and, as the search reads them, the
+    /// scores read (the progress, which never counts a candidate scored ahead that no decision reads).
+    /// </summary>
+    private RoundScores Run(IReadOnlyList<Candidate> candidates, TrialContext context, Action<int, string>? progress, Counter counter, CancellationToken cancel)
     {
         cancel.ThrowIfCancellationRequested();
         int first = _next, round = ++_round;
         for (int i = 0; i < candidates.Count; i++)
-            _folder.WriteTrial(new Trial(first + i, round, candidates[i].What, candidates[i].Plan, _context));
+            _folder.WriteTrial(new Trial(first + i, round, candidates[i].What, candidates[i].Plan, context));
         _next += candidates.Count;
         var indices = Enumerable.Range(first, candidates.Count).ToList();
         var missing = indices.Where(i => !_folder.HasResult(i)).ToList();
@@ -120,36 +137,56 @@ public sealed class TrialSearch : IEvaluatorSource, IDisposable
         }
         if (missing.Count > 0)
             throw new RistrettoException($"round {round}: trial(s) {string.Join(", ", missing)} left no result after {attempts} run(s); see {string.Join(", ", missing.Take(3).Select(_folder.LogPath))}");
-        var scores = new List<EvalResult>();
-        foreach (int i in indices)
-        {
-            var result = _folder.ReadResult(i);
-            scores.Add(result.Score);
-            evaluations++;
-            progress?.Invoke(evaluations, $"{candidates[i - first].What}: {_context.Metric.Title} {_context.Metric.Format(result.Score.Driving)}");
-        }
+        var scores = indices.Select(i => _folder.ReadResult(i).Score).ToList();
+        counter.Trials += scores.Count;
         _log($"round {round}: done, {candidates.Count} trial(s) scored");
-        return new RoundScores(scores);
+        return new RoundScores(scores.Count, i =>
+        {
+            progress?.Invoke(++counter.Read, $"{candidates[i].What}: {(context.Loss is null ? $"{context.Metric.Title} {context.Metric.Format(scores[i].Driving)}" : CalibrationLoss.Format(scores[i].Score))}");
+            return scores[i];
+        });
     }
 
     private static string Range(int first, int count) => count == 1
         ? first.ToString(CultureInfo.InvariantCulture)
         : $"{first.ToString(CultureInfo.InvariantCulture)}–{(first + count - 1).ToString(CultureInfo.InvariantCulture)}";
 
-    private sealed class Evaluator(TrialSearch search, Action<int, string>? progress, CancellationToken cancel) : PlanEvaluator
+    /// <summary>An evaluator's count of trials and of scores read.</summary>
+    private sealed class Counter
     {
-        private int _evaluations;
+        public int Trials;
+        public int Read;
+    }
 
-        public override Metric Metric => search._context.Metric;
+    private sealed class Evaluator(TrialSearch search, TrialContext context, Action<int, string>? progress, CancellationToken cancel) : PlanEvaluator
+    {
+        private readonly Counter _count = new();
 
-        public override int Evaluations => _evaluations;
+        public override Metric Metric => context.Metric;
+
+        public override int Evaluations => _count.Trials;
 
         public override int Lookahead => search._launcher.Slots;
 
         public override RoundScores Score(IReadOnlyList<Candidate> round)
         {
             ArgumentNullException.ThrowIfNull(round);
-            return search.Run(round, progress, ref _evaluations, cancel);
+            return search.Run(round, context, progress, _count, cancel);
+        }
+    }
+
+    private sealed class LossEvaluator(TrialSearch search, TrialContext context, Action<int, string>? progress, CancellationToken cancel) : RoundEvaluator
+    {
+        private readonly Counter _count = new();
+
+        public override int Evaluations => _count.Trials;
+
+        public override int Lookahead => search._launcher.Slots;
+
+        public override RoundScores Score(IReadOnlyList<Candidate> round)
+        {
+            ArgumentNullException.ThrowIfNull(round);
+            return search.Run(round, context, progress, _count, cancel);
         }
     }
 }

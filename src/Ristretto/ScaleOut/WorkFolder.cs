@@ -99,6 +99,41 @@ public sealed class WorkFolder : IDisposable
         return folder;
     }
 
+    /// <summary>
+    /// Writes the model the trials score when the search changed the weights of the model file it was given (batch norms
+    /// folded, layers equalized): <paramref name="save"/> writes it to a temporary file, which becomes
+    /// <paramref name="fileName"/> in the folder, and its SHA-256 goes into the manifest (<c>scored_model</c>). A resumed
+    /// search must write the same bytes; a folder whose manifest names another is refused.
+    /// </summary>
+    public ModelReference WriteModel(string fileName, Action<string> save)
+    {
+        ArgumentNullException.ThrowIfNull(fileName);
+        ArgumentNullException.ThrowIfNull(save);
+        string path = System.IO.Path.Combine(Path, fileName);
+        string temporary = System.IO.Path.Combine(Path, $".{System.IO.Path.GetFileNameWithoutExtension(fileName)}-{Guid.NewGuid():N}{System.IO.Path.GetExtension(fileName)}");
+        try
+        {
+            save(temporary);
+            var model = ModelReference.Of(temporary, null) with { Path = path };
+            var manifest = ReadManifest();
+            if (manifest["scored_model"]?["sha256"]?.GetValue<string>() is { } known && known != model.Sha256)
+                throw new RistrettoException($"--work {Path} holds the trials of another transformed model ({fileName} with SHA-256 {known}, this search's has {model.Sha256}); give another folder, or delete it");
+            if (!File.Exists(path) || ModelReference.Hash(path, null) != model.Sha256)
+                File.Move(temporary, path, overwrite: true);
+            if (manifest["scored_model"] is null)
+            {
+                manifest["scored_model"] = new JsonObject { ["path"] = path, ["sha256"] = model.Sha256 };
+                AtomicFile.WriteText(ManifestPath, manifest.ToJsonString(JsonOptions) + "\n");
+            }
+            return model;
+        }
+        finally
+        {
+            if (File.Exists(temporary))
+                File.Delete(temporary);
+        }
+    }
+
     /// <summary>Refuses, before any work, a folder that another search holds (its lock is taken and released at once).</summary>
     public static void RefuseIfLocked(string path)
     {

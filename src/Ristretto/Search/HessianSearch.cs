@@ -98,15 +98,21 @@ public sealed class HessianSearch
             new Dictionary<string, LayerQuantization>(StringComparer.Ordinal) { [l] = Rules.DynamicFixedPoint(l, _ranges[l], b, null) }, $"{l} weights {b}-bit")))).ToList();
 
     /// <summary>The mean training loss (cross-entropy) of <paramref name="plan"/> on the first calibration images (an evaluation call).</summary>
-    public double Loss(QuantizationPlan plan)
+    public double Loss(QuantizationPlan plan) => new CalibrationLoss(LossImages).Of(_network, plan, _calibration);
+
+    /// <summary>Where the probe plans' losses and the final scores are computed (a folder of trials and a launcher); null: in this process. The Hutchinson probes stay here.</summary>
+    public IEvaluatorSource? Trials { get; init; }
+
+    /// <summary>The loss of each of <paramref name="plans"/> (by reference), scored as one round of <see cref="Trials"/> or in process, in order.</summary>
+    private Dictionary<QuantizationPlan, double> Losses(IReadOnlyList<QuantizationPlan> plans, CancellationToken cancel)
     {
-        ArgumentNullException.ThrowIfNull(plan);
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        using var model = new QuantizedNetwork(_network, plan);
-        model.eval();
-        var (x, y) = _calibration.Slice(0, Math.Min(LossImages, _calibration.Count));
-        return nn.functional.cross_entropy(model.forward(x), y).item<float>();
+        var loss = new CalibrationLoss(LossImages);
+        using var evaluator = Trials?.OpenLoss(loss, null, cancel) ?? RoundEvaluator.InProcessLoss(_network, _calibration, loss, null, cancel);
+        var scores = evaluator.Score(plans.Select(p => new Candidate(p.Description, p)).ToList());
+        var losses = new Dictionary<QuantizationPlan, double>(ReferenceEqualityComparer.Instance);
+        for (int i = 0; i < plans.Count; i++)
+            losses.TryAdd(plans[i], scores[i].Score);
+        return losses;
     }
 
     /// <summary>The independent probe jobs (for fan-out).</summary>
@@ -215,18 +221,20 @@ public sealed class HessianSearch
             measured.Add(Measure(probe));
         }
         var traces = Traces(measured);
-        double floatLoss = Loss(QuantizationPlan.Float);
         var probes = ActivationProbes();
-        var activationLoss = probes.ToDictionary(p => (p.Layer, p.Bits), p => Loss(p.Plan) - floatLoss);
         var weightProbes = WeightProbes();
-        var weightLoss = weightProbes.ToDictionary(p => (p.Layer, p.Bits), p => Loss(p.Plan) - floatLoss);
+        var loss = Losses([QuantizationPlan.Float, .. probes.Select(p => p.Plan), .. weightProbes.Select(p => p.Plan)], cancel);
+        double floatLoss = loss[QuantizationPlan.Float];
+        var activationLoss = probes.ToDictionary(p => (p.Layer, p.Bits), p => loss[p.Plan] - floatLoss);
+        var weightLoss = weightProbes.ToDictionary(p => (p.Layer, p.Bits), p => loss[p.Plan] - floatLoss);
         var coded = BitAllocation.Solve(Options(traces, activationLoss, weightLoss), budgetBops)
             ?? throw new RistrettoException($"--budget bops={budgetBops:G6}: no allocation fits (2-bit weights and {ActivationWidths[^1]}-bit activations everywhere cost {BitOperations.Of(Plan(_macs.Keys.ToDictionary(k => k, _ => (2, ActivationWidths[^1]))), _macs):G6} BOPs)");
         var widths = coded.ToDictionary(kv => kv.Key, kv => (Weights: kv.Value / 100, Activations: kv.Value % 100), StringComparer.Ordinal);
         var plan = Plan(widths);
-        using var scorer = new PlanScorer(_network, _test, _iterations, _batchSize, progress, cancel) { Metric = Metric, MeasureFidelity = MeasureFidelity };
-        var baseline = scorer.Score(QuantizationPlan.Float, "float32 baseline");
-        var quantized = scorer.Score(plan, "Hessian-guided plan");
+        using var scorer = Trials?.Open(Metric, MeasureFidelity, progress, cancel)
+            ?? PlanEvaluator.InProcess(_network, _test, _iterations, _batchSize, Metric, MeasureFidelity, progress, cancel);
+        var scores = scorer.Score([new Candidate("float32 baseline", QuantizationPlan.Float), new Candidate("Hessian-guided plan", plan)]);
+        var (baseline, quantized) = (scores[0], scores[1]);
         double probeImages = Math.Min(ProbeImages, _calibration.Count);
         double evaluated = Math.Min(_test.Count, (long)_iterations * _batchSize);
         double passes = scorer.Evaluations + ProbeCount * probeImages * PassesPerProduct / evaluated

@@ -40,18 +40,12 @@ public sealed class RoundScores
 }
 
 /// <summary>
-/// Where a search's candidate plans are scored. Every search (the per-type sweeps, minifloat, power of two, the greedy
-/// per-layer search; a new one the same way) is written as rounds: it hands a round of candidates to
-/// <see cref="Score"/>, reads their scores in order, decides, and hands the next round. The same decision code runs
-/// whether the round is scored here, one plan at a time when read (<see cref="InProcess"/>, the serial run), or
-/// written as numbered trials that a launcher runs elsewhere (<c>ScaleOut</c>), so a fanned-out search computes the same
-/// plan and scores as the serial one.
+/// Where a round of candidate plans is scored: the common part of <see cref="PlanEvaluator"/> (scored by a metric on
+/// the evaluated set) and of an evaluator scoring by another measure (<see cref="CalibrationLoss"/>). A search hands a
+/// round to <see cref="Score"/> and reads the scores in order.
 /// </summary>
-public abstract class PlanEvaluator : IDisposable
+public abstract class RoundEvaluator : IDisposable
 {
-    /// <summary>What plans are scored by.</summary>
-    public abstract Metric Metric { get; }
-
     /// <summary>Evaluations made so far (a fanned-out run counts the candidates scored ahead too).</summary>
     public abstract int Evaluations { get; }
 
@@ -68,13 +62,12 @@ public abstract class PlanEvaluator : IDisposable
     /// <summary>Scores one plan.</summary>
     public EvalResult ScoreOne(QuantizationPlan plan, string what) => Score([new Candidate(what, plan)])[0];
 
-    /// <summary>The lowest score a plan may have: the metric's threshold for <paramref name="baseline"/> and <paramref name="margin"/>.</summary>
-    public double ThresholdOf(EvalResult baseline, double margin) => Metric.Threshold(baseline.Driving, margin);
-
-    /// <summary>Scores plans in this process with a <see cref="PlanScorer"/> (the float prefix reused across rounds).</summary>
-    public static PlanEvaluator InProcess(Network network, ImageDataset test, int iterations, int batchSize, Metric metric, bool measureFidelity,
-        Action<int, string>? progress, CancellationToken cancel) =>
-        new InProcessEvaluator(new PlanScorer(network, test, iterations, batchSize, progress, cancel) { Metric = metric, MeasureFidelity = measureFidelity });
+    /// <summary>
+    /// Scores plans in this process by their <paramref name="loss"/> on <paramref name="calibration"/> (computed when
+    /// read); <paramref name="progress"/> gets one line per plan.
+    /// </summary>
+    public static RoundEvaluator InProcessLoss(Network network, ImageDataset calibration, CalibrationLoss loss, Action<int, string>? progress, CancellationToken cancel) =>
+        new LossEvaluator(network, calibration, loss, progress, cancel);
 
     /// <inheritdoc />
     public void Dispose()
@@ -87,6 +80,51 @@ public abstract class PlanEvaluator : IDisposable
     protected virtual void Dispose(bool disposing)
     {
     }
+
+    private sealed class LossEvaluator(Network network, ImageDataset calibration, CalibrationLoss loss, Action<int, string>? progress, CancellationToken cancel)
+        : RoundEvaluator
+    {
+        private int _evaluations;
+
+        public override int Evaluations => _evaluations;
+
+        public override int Lookahead => int.MaxValue;
+
+        public override RoundScores Score(IReadOnlyList<Candidate> round)
+        {
+            ArgumentNullException.ThrowIfNull(round);
+            var candidates = round.ToArray();
+            return new RoundScores(candidates.Length, i =>
+            {
+                cancel.ThrowIfCancellationRequested();
+                var r = loss.Score(network, candidates[i].Plan, calibration);
+                progress?.Invoke(++_evaluations, $"{candidates[i].What}: {CalibrationLoss.Format(r.Score)}");
+                return r;
+            });
+        }
+    }
+}
+
+/// <summary>
+/// Where a search's candidate plans are scored by its metric. Every search (the per-type sweeps, minifloat, power of
+/// two, the greedy per-layer search, the Hessian allocation's final scores; a new one the same way) is written as
+/// rounds: it hands a round of candidates to <see cref="RoundEvaluator.Score"/>, reads their scores in order, decides,
+/// and hands the next round. The same decision code runs whether the round is scored here, one plan at a time when read
+/// (<see cref="InProcess"/>, the serial run), or written as numbered trials that a launcher runs elsewhere
+/// (<c>ScaleOut</c>), so a fanned-out search computes the same plan and scores as the serial one.
+/// </summary>
+public abstract class PlanEvaluator : RoundEvaluator
+{
+    /// <summary>What plans are scored by.</summary>
+    public abstract Metric Metric { get; }
+
+    /// <summary>The lowest score a plan may have: the metric's threshold for <paramref name="baseline"/> and <paramref name="margin"/>.</summary>
+    public double ThresholdOf(EvalResult baseline, double margin) => Metric.Threshold(baseline.Driving, margin);
+
+    /// <summary>Scores plans in this process with a <see cref="PlanScorer"/> (the float prefix reused across rounds).</summary>
+    public static PlanEvaluator InProcess(Network network, ImageDataset test, int iterations, int batchSize, Metric metric, bool measureFidelity,
+        Action<int, string>? progress, CancellationToken cancel) =>
+        new InProcessEvaluator(new PlanScorer(network, test, iterations, batchSize, progress, cancel) { Metric = metric, MeasureFidelity = measureFidelity });
 
     private sealed class InProcessEvaluator(PlanScorer scorer) : PlanEvaluator
     {
@@ -119,4 +157,7 @@ public interface IEvaluatorSource
 {
     /// <summary>An evaluator scoring by <paramref name="metric"/>; the search disposes it when done.</summary>
     PlanEvaluator Open(Metric metric, bool measureFidelity, Action<int, string>? progress, CancellationToken cancel);
+
+    /// <summary>An evaluator scoring by <paramref name="loss"/> on the calibration images; the search disposes it when done.</summary>
+    RoundEvaluator OpenLoss(CalibrationLoss loss, Action<int, string>? progress, CancellationToken cancel);
 }

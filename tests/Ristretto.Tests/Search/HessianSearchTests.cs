@@ -61,16 +61,4 @@ public class HessianSearchTests
         new QuantizeSettings { Search = SearchKind.Hessian, Budget = SearchBudget.Parse("bops=1e6") }.Validate();
         new QuantizeSettings { Equalize = true, PlanPath = "p.json", OutPath = "m.onnx" }.Validate();
     }
-
-    [Fact]
-    public void Should_Refuse_A_Launcher_Where_The_Workers_Would_Score_Other_Weights_Or_Cannot_Score_The_Probes()
-    {
-        var pool = new Ristretto.ScaleOut.ScaleOutSettings { Launcher = Ristretto.ScaleOut.LauncherKind.Local, Workers = 2 };
-        var hessian = Assert.Throws<RistrettoException>(() => new QuantizeSettings { Search = SearchKind.Hessian, Budget = SearchBudget.Parse("bops=1e6"), ScaleOut = pool }.Validate());
-        Assert.Contains("--launcher", hessian.Message);
-        var equalize = Assert.Throws<RistrettoException>(() => new QuantizeSettings { Equalize = true, ScaleOut = pool }.Validate());
-        Assert.Contains("--equalize", equalize.Message);
-        Assert.DoesNotContain('\n', equalize.Message);
-        new QuantizeSettings { ScaleOut = pool }.Validate();
-    }
 }

@@ -1,0 +1,36 @@
+using System.Text.Json.Nodes;
+using Ristretto.Jobs;
+
+namespace Ristretto.Tests.Support;
+
+/// <summary>A job's --json document as compared between a serial and a fanned-out search.</summary>
+public static class ResultJson
+{
+    /// <summary>The fields that count work (evaluations, seconds, the scale-out summary): they may differ between the runs.</summary>
+    public static readonly string[] WorkFields = ["evaluations", "seconds", "scale_out"];
+
+    /// <summary>The document (a ToJson dictionary or a parsed node) without <see cref="WorkFields"/>, at any depth, as text.</summary>
+    public static string WithoutWorkFields(object document)
+    {
+        var node = document as JsonNode ?? JsonNode.Parse(JobJson.Serialize((Dictionary<string, object?>)document))!;
+        Strip(node);
+        return node.ToJsonString();
+
+        static void Strip(JsonNode? n)
+        {
+            switch (n)
+            {
+                case JsonObject o:
+                    foreach (var field in WorkFields)
+                        o.Remove(field);
+                    foreach (var (_, child) in o)
+                        Strip(child);
+                    break;
+                case JsonArray a:
+                    foreach (var child in a)
+                        Strip(child);
+                    break;
+            }
+        }
+    }
+}
