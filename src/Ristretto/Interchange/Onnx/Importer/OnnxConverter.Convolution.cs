@@ -122,7 +122,6 @@ internal sealed partial class OnnxConverter
         Require(xs.Length is 3 or 4 or 5, $"only 1-D, 2-D and 3-D pooling are supported (input [{string.Join("×", xs)}])");
         Require(node.Proto.Output.Count < 2 || node.Proto.Output[1].Length == 0 || !_consumers.ContainsKey(node.Proto.Output[1]),
             $"its second output '{(node.Proto.Output.Count > 1 ? node.Proto.Output[1] : "")}' (the indices of the maxima) is read; this version computes only the pooled values");
-        Require(node.Int("storage_order", 0) == 0 || node.Proto.Output.Count < 2, "storage_order applies to the indices output, which is not supported");
         var kernel = node.Ints("kernel_shape") ?? throw new RistrettoException("kernel_shape is missing");
         Require(kernel.Length == xs.Length - 2, $"kernel_shape [{string.Join(", ", kernel)}] does not match the {xs.Length - 2} spatial axes of the input");
         var win = ReadWindow(node, xs.Skip(2).ToArray(), kernel);
