@@ -51,5 +51,87 @@ internal sealed class IntegerEngineBenchmark : IBenchmark
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{name,-18} {Spread.Of(rates[0]).Median,15:N0} {Spread.Of(rates[1]).Median,12:N0} {Spread.Of(rates[2]).Median,13:N0} {Interleaved.Ratio(rates[2], rates[0]).Show(),34} {Interleaved.Ratio(rates[2], rates[1]).Show(),22}"));
         }
+        if (options.Tries)
+            HotOps(rounds, slot);
+    }
+
+    /// <summary>
+    /// The engine's hot operations on LeNet's shapes (batch 100), each against the alternative that was tried, in the same
+    /// interleaved rounds: the multiply-accumulate (libtorch float32 kernels on integer codes, kept, vs int32 C# SIMD) and
+    /// the requantization (64-bit SIMD lanes, kept, vs the scalar 128-bit loop, the reference).
+    /// </summary>
+    private static void HotOps(int rounds, double slot)
+    {
+        Console.WriteLine();
+        Console.WriteLine("hot operations, LeNet shapes, batch 100 (ratio = kept ÷ tried, per round; >1: the kept one is faster)");
+        Console.WriteLine($"{"operation",-44} {"kept /s",9} {"tried /s",9} {"kept/tried median [min–max]",30}");
+        using var gen = new Generator(5);
+        using var scope = NewDisposeScope();
+        // Codes: activations 0..255 minus a zero point of 128 (int8 offsets), weights −127..127.
+        var conv1In = randint(-128, 128, [100, 1, 28, 28], generator: gen);
+        var conv1W = randint(-127, 128, [20, 1, 5, 5], generator: gen);
+        var conv2In = randint(-128, 128, [100, 20, 12, 12], generator: gen);
+        var conv2W = randint(-127, 128, [50, 20, 5, 5], generator: gen);
+        var ip1In = randint(-128, 128, [100, 800], generator: gen);
+        var ip1W = randint(-127, 128, [500, 800], generator: gen);
+        foreach (var (name, x, w) in new[] { ("conv1 MAC [100,1,28,28]*[20,1,5,5]", conv1In, conv1W), ("conv2 MAC [100,20,12,12]*[50,20,5,5]", conv2In, conv2W), ("ip1 MAC [100,800]x[500,800]", ip1In, ip1W) })
+        {
+            bool conv = x.dim() == 4;
+            var xf = x.to(ScalarType.Float32);
+            var wf = w.to(ScalarType.Float32);
+            var xi = x.to(ScalarType.Int32).contiguous();
+            var wi = w.to(ScalarType.Int32).reshape(w.shape[0], -1).contiguous();
+            using (var a = conv ? nn.functional.conv2d(xf, wf) : nn.functional.linear(xf, wf))
+            using (var b = conv ? Int32Kernels.Conv(xi, wi, w.shape[2], w.shape[3]) : Int32Kernels.Linear(xi, wi))
+                if (a.ne(b.to(ScalarType.Float32)).any().item<bool>())
+                    throw new InvalidOperationException($"{name}: the int32 SIMD sums differ from the float32 kernel's");
+            var rates = Interleaved.Rates(rounds, 1, slot,
+                () => { using var y = conv ? nn.functional.conv2d(xf, wf) : nn.functional.linear(xf, wf); },
+                () => { using var y = conv ? Int32Kernels.Conv(xi, wi, w.shape[2], w.shape[3]) : Int32Kernels.Linear(xi, wi); });
+            Row(name, rates);
+        }
+        // Requantization of conv1-sized accumulators (±2^20): DFP (a shift) and float per-channel scales (62-bit multipliers, settled).
+        var acc = randint(-(1L << 20), 1L << 20, [100, 20, 24, 24], generator: gen).to(ScalarType.Float32);
+        foreach (var (name, requantizer) in new[] { ("requantize [100,20,24,24], DFP shift", Shift(20)), ("requantize [100,20,24,24], float scales", FloatScales(20)) })
+        {
+            using (var a = requantizer.Apply(acc))
+            using (var b = requantizer.ApplyReference(acc))
+                if (a.ne(b).any().item<bool>())
+                    throw new InvalidOperationException($"{name}: the SIMD lanes differ from the 128-bit reference");
+            var rates = Interleaved.Rates(rounds, 1, slot,
+                () => { using var y = requantizer.Apply(acc); },
+                () => { using var y = requantizer.ApplyReference(acc); });
+            Row(name, rates);
+        }
+    }
+
+    private static void Row(string name, double[][] rates) => Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"{name,-44} {Spread.Of(rates[0]).Median,9:N1} {Spread.Of(rates[1]).Median,9:N1} {Interleaved.Ratio(rates[0], rates[1]).Show(),30}"));
+
+    /// <summary>A DFP rescale: acc · 2^−9 onto int8, a bias on the product's grid.</summary>
+    private static Requantizer Shift(int channels)
+    {
+        var m = FixedPointMultiplier.Of(1, 512, IntegerEngine.DefaultMultiplierBits);
+        var rationals = Enumerable.Range(0, channels).Select(c => new Rational(1, 512, c - 10, 4, false)).ToArray();
+        var offsets = rationals.Select(r => m.OffsetOf(r.BiasNumerator, r.BiasDenominator).Offset).ToArray();
+        return new Requantizer(Enumerable.Repeat(m, channels).ToArray(), offsets, 0, -128, 127, rationals, 22);
+    }
+
+    /// <summary>Per-channel float scales: M_c = s_in·s_w,c / s_out with float32 scales, a float bias, onto uint8 with zero point 3.</summary>
+    private static Requantizer FloatScales(int channels)
+    {
+        var multipliers = new FixedPointMultiplier[channels];
+        var offsets = new Int128[channels];
+        var rationals = new Rational[channels];
+        for (int c = 0; c < channels; c++)
+        {
+            var (num, den) = FixedPointMultiplier.Rational(0.0123f * (0.9f + 0.01f * c) * 0.00071f / 0.031f);
+            var (bNum, bDen) = FixedPointMultiplier.Rational(0.37f * (c - 9.5f));
+            multipliers[c] = FixedPointMultiplier.Of(num, den, IntegerEngine.DefaultMultiplierBits);
+            var (offset, exact) = multipliers[c].OffsetOf(bNum, bDen);
+            offsets[c] = offset;
+            rationals[c] = new Rational(num, den, bNum, bDen, !exact);
+        }
+        return new Requantizer(multipliers, offsets, 3, 0, 255, rationals, 22);
     }
 }

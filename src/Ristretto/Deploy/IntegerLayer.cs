@@ -96,7 +96,7 @@ internal sealed class IntegerLayer : IDisposable
                 rationals[c] = new Rational(mNum, mDen, bNum * outDen, bDen * outNum, !offsetExact);
             }
             _requantize = new Requantizer(multipliers, biasOffsets, output.Zero, output.Min, output.Max,
-                multiplierBits == IntegerEngine.DefaultMultiplierBits ? rationals : null);
+                multiplierBits == IntegerEngine.DefaultMultiplierBits ? rationals : null, bits);
         }
         else
         {

@@ -82,6 +82,22 @@ public class OnnxOperatorTests
             .Node("AveragePool", ["a"], "y", ("kernel_shape", new long[] { 3, 3 }), ("pads", new long[] { 2, 2, 2, 2 }), ("count_include_pad", 1L)).Output("y"), 1, 2, 6, 6);
 
     [Fact]
+    public void Should_Average_Without_Counting_Pads_Wider_Than_Half_The_Window() => AssertAgreesWithOrt(
+        new OnnxModelWriter().Input("x", 1, 2, 7, 6)
+            .Node("AveragePool", ["x"], "y", ("kernel_shape", new long[] { 3, 2 }), ("strides", new long[] { 2, 1 }), ("pads", new long[] { 2, 0, 1, 1 })).Output("y"), 1, 2, 7, 6);
+
+    [Fact]
+    public void Should_Pool_In_3d_With_Pads_Strides_And_Ceil_Mode() => AssertAgreesWithOrt(
+        new OnnxModelWriter().Input("x", 2, 2, 5, 6, 7)
+            .Node("MaxPool", ["x"], "a", ("kernel_shape", new long[] { 2, 3, 2 }), ("strides", new long[] { 2, 1, 2 }), ("pads", new long[] { 1, 1, 0, 0, 1, 1 }), ("ceil_mode", 1L))
+            .Node("AveragePool", ["a"], "b", ("kernel_shape", new long[] { 2, 2, 3 }), ("pads", new long[] { 1, 0, 1, 1, 1, 0 }))
+            .Node("AveragePool", ["b"], "y", ("kernel_shape", new long[] { 3, 2, 2 }), ("strides", new long[] { 1, 2, 1 }), ("pads", new long[] { 1, 1, 1, 1, 1, 1 }), ("count_include_pad", 1L)).Output("y"), 2, 2, 5, 6, 7);
+
+    [Fact]
+    public void Should_Multiply_By_A_Constant_Stack_Of_Matrices() => AssertAgreesWithOrt(
+        new OnnxModelWriter().Input("x", 3, 2, 4, 5).Weights("w", 3, 2, 5, 6).Node("MatMul", ["x", "w"], "y").Output("y"), 3, 2, 4, 5);
+
+    [Fact]
     public void Should_Pool_Globally_And_Concatenate() => AssertAgreesWithOrt(
         new OnnxModelWriter().Input("x", 2, 3, 5, 4).Node("GlobalMaxPool", ["x"], "a").Node("GlobalAveragePool", ["x"], "b")
             .Node("Concat", ["a", "b"], "c", ("axis", 1L)).Node("Flatten", ["c"], "y", ("axis", 1L)).Output("y"), 2, 3, 5, 4);

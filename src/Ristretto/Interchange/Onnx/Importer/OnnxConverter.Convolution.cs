@@ -119,11 +119,18 @@ internal sealed partial class OnnxConverter
     private void ConvertPool(OnnxNode node, PoolingLayer.Method method)
     {
         var (x, xs) = Runtime(node.Input(0));
-        Require(xs.Length is 3 or 4, $"only 1-D and 2-D pooling are supported (input [{string.Join("×", xs)}])");
+        Require(xs.Length is 3 or 4 or 5, $"only 1-D, 2-D and 3-D pooling are supported (input [{string.Join("×", xs)}])");
+        Require(node.Proto.Output.Count < 2 || node.Proto.Output[1].Length == 0 || !_consumers.ContainsKey(node.Proto.Output[1]),
+            $"its second output '{(node.Proto.Output.Count > 1 ? node.Proto.Output[1] : "")}' (the indices of the maxima) is read; this version computes only the pooled values");
         var kernel = node.Ints("kernel_shape") ?? throw new RistrettoException("kernel_shape is missing");
         Require(kernel.Length == xs.Length - 2, $"kernel_shape [{string.Join(", ", kernel)}] does not match the {xs.Length - 2} spatial axes of the input");
         var win = ReadWindow(node, xs.Skip(2).ToArray(), kernel);
         Require(method == PoolingLayer.Method.Max || win.Dilations.All(d => d == 1), "average pooling with dilations other than 1 is not supported");
+        if (xs.Length == 5)
+        {
+            Pool3d(node, method, x, xs, win);
+            return;
+        }
         bool oneD = xs.Length == 3;
         if (oneD)
         {
@@ -137,6 +144,24 @@ internal sealed partial class OnnxConverter
         Pool(node, method, x, xs, kernel, win, output);
         if (oneD)
             Chain(new ReshapeLayer(LayerName(node, "to1d"), [0, 0, -1]), output, node.Output());
+    }
+
+    /// <summary>
+    /// A 3-D pooling as two 2-D ones, which a box window allows: [N, C, D, H, W] pools over (H, W) as [N, C·D, H, W],
+    /// then over D as [N, C, D, H'·W'] with a window of width 1. Maxima of maxima are the maximum; an average of
+    /// averages is the average, since each output's valid (or counted) window is a product of one count per axis.
+    /// </summary>
+    private void Pool3d(OnnxNode node, PoolingLayer.Method method, string x, long[] xs, Window win)
+    {
+        string output = node.Output();
+        x = Chain(new ReshapeLayer(LayerName(node, "planes"), [0, -1, xs[3], xs[4]]), x, $"{output}/planes");
+        var plane = new Window(win.Kernel[1..], win.Strides[1..], win.Dilations[1..], win.Begin[1..], win.End[1..]);
+        Pool(node, method, x, [xs[0], xs[1] * xs[2], xs[3], xs[4]], plane.Kernel, plane, $"{output}/hw");
+        var hw = _shapes[_builder.Resolve($"{output}/hw")];
+        x = Chain(new ReshapeLayer(LayerName(node, "depth"), [0, xs[1], xs[2], -1]), $"{output}/hw", $"{output}/depth");
+        var depth = new Window([win.Kernel[0], 1], [win.Strides[0], 1], [win.Dilations[0], 1], [win.Begin[0], 0], [win.End[0], 0]);
+        Pool(node, method, x, [xs[0], xs[1], xs[2], hw[2] * hw[3]], depth.Kernel, depth, $"{output}/d");
+        Chain(new ReshapeLayer(LayerName(node, "to3d"), [0, xs[1], -1, hw[2], hw[3]]), $"{output}/d", output);
     }
 
     /// <summary>A 2-D pooling of <paramref name="x"/> into <paramref name="output"/>, padding explicitly where TorchSharp cannot.</summary>
@@ -163,19 +188,44 @@ internal sealed partial class OnnxConverter
         // Average without counting padding: pool with the larger pad on both sides, then drop the windows
         // that start in the extra padding (possible when the stride divides the difference).
         Require(!ceil, "average pooling with unequal pads, ceil_mode and count_include_pad 0 is not supported");
+        if (Enumerable.Range(0, 2).Any(i => (Math.Max(win.Begin[i], win.End[i]) - win.Begin[i]) % win.Strides[i] != 0 || 2 * Math.Max(win.Begin[i], win.End[i]) > kernel[i]))
+        {
+            PoolOverWidePads(node, x, xs, kernel, win, output);
+            return;
+        }
         var pad = new long[2];
         var start = new long[2];
         var length = new long[2];
         for (int i = 0; i < 2; i++)
         {
             pad[i] = Math.Max(win.Begin[i], win.End[i]);
-            Require((pad[i] - win.Begin[i]) % win.Strides[i] == 0 && 2 * pad[i] <= kernel[i],
-                $"average pooling with pads [{string.Join(", ", win.Begin.Concat(win.End))}] is not supported");
             start[i] = (pad[i] - win.Begin[i]) / win.Strides[i];
             length[i] = (xs[i + 2] + win.Begin[i] + win.End[i] - kernel[i]) / win.Strides[i] + 1;
         }
         x = Chain(new PoolingLayer(name, method, (kernel[0], kernel[1]), (win.Strides[0], win.Strides[1]), (pad[0], pad[1]), false, countIncludePad: false), x, $"{output}/pool");
         Chain(new SliceLayer(LayerName(node, "crop"), [0, 0, start[0], start[1]], [-1, -1, length[0], length[1]]), x, output);
+    }
+
+    /// <summary>
+    /// An average that does not count padding wider than TorchSharp pads: the window sum over explicit zero padding
+    /// (an average counting the pads, times the window), rescaled per output position by window / valid count.
+    /// </summary>
+    private void PoolOverWidePads(OnnxNode node, string x, long[] xs, long[] kernel, Window win, string output)
+    {
+        long[] pads = [0, 0, .. win.Begin, 0, 0, .. win.End];
+        x = Chain(new PadLayer(LayerName(node, "pad"), pads, 0), x, $"{output}/pad");
+        x = Chain(new PoolingLayer(LayerName(node), PoolingLayer.Method.Average, (kernel[0], kernel[1]), (win.Strides[0], win.Strides[1]), (0, 0), false, countIncludePad: true), x, $"{output}/counted");
+        var size = _shapes[x];
+        long[] Valid(int axis) => Enumerable.Range(0, (int)size[axis + 2]).Select(o =>
+        {
+            long start = o * win.Strides[axis] - win.Begin[axis];
+            return Math.Min(start + kernel[axis], xs[axis + 2]) - Math.Max(start, 0);
+        }).ToArray();
+        long[] rows = Valid(0), columns = Valid(1);
+        Require(rows.All(c => c > 0) && columns.All(c => c > 0), $"average pooling with pads [{string.Join(", ", win.Begin.Concat(win.End))}] has windows that lie wholly in the padding");
+        var factor = rows.SelectMany(r => columns.Select(c => (float)((double)(kernel[0] * kernel[1]) / (r * c)))).ToArray();
+        using var scope = NewDisposeScope();
+        Chain(new BroadcastLayer(LayerName(node, "count"), BroadcastLayer.Operation.Multiply, Param(tensor(factor).reshape(1, 1, rows.Length, columns.Length))), x, output);
     }
 
     private void ConvertGlobalPool(OnnxNode node, PoolingLayer.Method method)

@@ -35,6 +35,11 @@ internal sealed partial class OnnxConverter
     {
         var (a, shape) = Runtime(node.Input(0), "left operand");
         var b = Constant(node, node.Input(1), "right operand");
+        if (b.dim() > 2)
+        {
+            BatchedMatMul(node, a, shape, b);
+            return;
+        }
         Require(b.dim() == 2 && shape.Length >= 2 && shape[^1] == b.shape[0],
             $"needs a constant right operand of rank 2 matching the left operand [{string.Join("×", shape)}], got [{string.Join("×", b.shape)}]");
         using var scope = NewDisposeScope();
@@ -48,6 +53,34 @@ internal sealed partial class OnnxConverter
         a = Chain(new ReshapeLayer(LayerName(node, "rows"), [-1, b.shape[0]]), a, $"{node.Output()}/rows");
         a = Chain(layer, a, $"{node.Output()}/product");
         Chain(new ReshapeLayer(LayerName(node, "unrows"), [-1, .. shape.Skip(1).SkipLast(1), b.shape[1]]), a, node.Output());
+    }
+
+    /// <summary>
+    /// A product with a constant stack of G matrices [.., K, N] (one per index of the leading axes, which the left operand
+    /// [.., M, K] must share): the rows of all G left matrices side by side, [M, G·K], times one block-diagonal weight
+    /// [G·K, G·N], then the blocks taken back apart.
+    /// </summary>
+    private void BatchedMatMul(OnnxNode node, string a, long[] shape, Tensor b)
+    {
+        long[] stack = b.shape[..^2];
+        long k = b.shape[^2], n = b.shape[^1], g = stack.Aggregate(1L, (p, d) => p * d);
+        Require(shape.Length == b.dim() && shape[..^2].SequenceEqual(stack) && shape[^1] == k,
+            $"a constant right operand [{string.Join("×", b.shape)}] needs a left operand [{string.Join("×", stack)}×M×{k}], got [{string.Join("×", shape)}]");
+        long m = shape[^2];
+        a = Chain(new ReshapeLayer(LayerName(node, "stack"), [g, m, k]), a, $"{node.Output()}/stack");
+        a = Chain(new TransposeLayer(LayerName(node, "side"), [1, 0, 2]), a, $"{node.Output()}/side");
+        a = Chain(new ReshapeLayer(LayerName(node, "rows"), [m, g * k]), a, $"{node.Output()}/rows");
+        using (var scope = NewDisposeScope())
+        {
+            var blocks = b.to(ScalarType.Float32).reshape(g, k, n);
+            var weight = zeros(g * n, g * k);
+            for (long i = 0; i < g; i++)
+                weight[TensorIndex.Slice(i * n, (i + 1) * n), TensorIndex.Slice(i * k, (i + 1) * k)] = blocks[i].t();
+            a = Chain(new InnerProductLayer(LayerName(node), Param(weight), null), a, $"{node.Output()}/product");
+        }
+        a = Chain(new ReshapeLayer(LayerName(node, "blocks"), [m, g, n]), a, $"{node.Output()}/blocks");
+        a = Chain(new TransposeLayer(LayerName(node, "apart"), [1, 0, 2]), a, $"{node.Output()}/apart");
+        Chain(new ReshapeLayer(LayerName(node, "unstack"), [.. stack, m, n]), a, node.Output());
     }
 
     private void ConvertBatchNorm(OnnxNode node)
