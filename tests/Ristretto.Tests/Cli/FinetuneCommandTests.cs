@@ -129,7 +129,7 @@ public class FinetuneCommandTests
         // compress keeps Ristretto's SGD recipe, with which its documented figures were measured.
         var finetune = CliProcess.Run(["finetune", "--help"]);
         Assert.Equal(0, finetune.ExitCode);
-        foreach (var expected in new[] { "[default: Adam]", "[default: Cosine]", "[default: 0]", "[default: nearest]", "[default: 0.001]", "[default: 2000]" })
+        foreach (var expected in new[] { "[default: Adam]", "[default: Cosine]", "[default: 0]", "[default: nearest]", "[default: 0.001]", "[default: 3000]" })
             Assert.Contains(expected, finetune.StdOut, StringComparison.Ordinal);
         var compress = CliProcess.Run(["compress", "--help"]);
         Assert.Equal(0, compress.ExitCode);

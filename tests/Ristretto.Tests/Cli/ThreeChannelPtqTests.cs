@@ -22,10 +22,30 @@ public class ThreeChannelPtqTests(ITestOutputHelper output)
 {
     private static readonly string[] Preprocessing = ["--pixel-scale", "0.00390625", "--mean", "0.5", "--std", "0.225"];
 
+    /// <summary>
+    /// The default suite's share, at a tiny size: training, <c>--equalize</c> with <c>--out</c> (whose model must
+    /// remember the data's preprocessing, or <c>test</c> reads the images differently) and the per-layer search's report.
+    /// </summary>
     [Fact]
-    public void Should_Run_The_Post_Training_Commands_On_A_Tiny_Three_Channel_Net_And_Report_The_Pareto_Front()
-        => RunAll(trainPerBatch: 40, test: 100, iterations: 30, adaroundIterations: 20, calibrationImages: 64, threads: 1);
+    public void Should_Equalize_And_Report_The_Per_Layer_Pareto_Front_Of_A_Tiny_Three_Channel_Net()
+    {
+        using var data = new TempDir();
+        using var dir = new TempDir();
+        ColouredShapes.WriteCifar10(data.Path, trainPerBatch: 20, test: 50);
+        string[] common = ["--device", "cpu", "--data", data.Path, "--threads", "1"];
+        string[] calibration = ["--calibration-images", "32"];
+        string model = dir.File("m.rstm");
+        Run("train", ["train", "--model", "cifar10", "--out", model, "--iterations", "10", "--batch-size", "32", "--lr", "0.05",
+            .. Preprocessing, .. common]);
+        Quantize("quantize --equalize", "equalized", ["--widths", "8/8/8", "--equalize", "--out", dir.File("equalized.rstm")], model, dir, common, calibration);
+        Retest("equalized", dir, common);
+        var perLayer = Quantize("quantize --search per-layer", "per-layer", ["--search", "per-layer", "--error-margin", "50", "--time-budget", "10", "--report", dir.File("report")],
+            model, dir, common, calibration).GetProperty("per_layer");
+        Assert.NotEqual(0, perLayer.GetProperty("pareto").GetArrayLength());
+        AssertParetoFront(dir.File("report"));
+    }
 
+    /// <summary>Every command on a trained net: minutes of CPU, opt-in.</summary>
     [LongFact]
     public void Should_Run_The_Post_Training_Commands_On_A_Trained_Three_Channel_Net_And_Report_The_Pareto_Front()
         => RunAll(trainPerBatch: 1000, test: 1000, iterations: 1000, adaroundIterations: 1000, calibrationImages: 640, threads: null);
