@@ -7,8 +7,9 @@ namespace Ristretto.Cli.Infrastructure;
 
 /// <summary>
 /// The fine-tuning options, one definition for every verb that fine-tunes (<c>finetune</c>, and <c>compress</c> as part
-/// of its job), so they keep the same names, meanings and defaults: solver, schedule, batch, rounding, distillation,
-/// tests, seed, snapshots and resume.
+/// of its job), so they keep the same names and meanings: solver, schedule, batch, rounding, distillation, tests, seed,
+/// snapshots and resume. Each verb passes its defaults (<c>finetune</c>: <see cref="FinetuneOptions"/>'s; <c>compress</c>:
+/// <see cref="FinetuneOptions.RistrettoRecipe"/>).
 /// </summary>
 public sealed class FinetuneOptionSet
 {
