@@ -66,6 +66,7 @@ internal sealed class SoakBenchmark : IBenchmark
             var finetune = new FinetuneOptions
             {
                 Solver = new SolverSettings { Iterations = iterations, BatchSize = Batch, BaseLr = 0.001, Policy = LearningRatePolicy.Fixed },
+                TrainingRounding = Rounding.Stochastic,
             };
             using var loop = new FinetuneLoop(network, Plan(4, 2, 2, Rounding.Stochastic), finetune);
             int[] at = [iterations / 100, iterations / 10, iterations];

@@ -45,7 +45,7 @@ internal sealed class TrainStepBenchmark : IBenchmark
         var ranges = Calibration.Measure(tuned, train, 10, 64);
         var plan = new QuantizationPlan(tuned.Nodes.Where(n => n.Layer is IWeightedLayer)
             .ToDictionary(n => n.Layer.LayerName, n => RistrettoDfpSearch.DynamicFixedPointFormats(n.Layer.LayerName, ranges[n.Layer.LayerName], 2, 4), StringComparer.Ordinal), "2/2/4");
-        var finetuneOptions = new FinetuneOptions { Solver = new FinetuneOptions().Solver with { Iterations = 1_000_000, BatchSize = 64, Seed = 3 }, TestInterval = 0 };
+        var finetuneOptions = FinetuneOptions.RistrettoRecipe with { Solver = FinetuneOptions.RistrettoRecipe.Solver with { Iterations = 1_000_000, BatchSize = 64, Seed = 3 }, TestInterval = 0 };
         using var finetuner = new FinetuneLoop(tuned, plan, finetuneOptions);
 
         int trainAt = 0, tuneAt = 0;

@@ -7,8 +7,9 @@ namespace Ristretto.Cli.Infrastructure;
 
 /// <summary>
 /// The fine-tuning options, one definition for every verb that fine-tunes (<c>finetune</c>, and <c>compress</c> as part
-/// of its job), so they keep the same names, meanings and defaults: solver, schedule, batch, rounding, distillation,
-/// tests, seed, snapshots and resume.
+/// of its job), so they keep the same names and meanings: solver, schedule, batch, rounding, distillation, tests, seed,
+/// snapshots and resume. Each verb passes its defaults (<c>finetune</c>: <see cref="FinetuneOptions"/>'s; <c>compress</c>:
+/// <see cref="FinetuneOptions.RistrettoRecipe"/>).
 /// </summary>
 public sealed class FinetuneOptionSet
 {
@@ -23,13 +24,14 @@ public sealed class FinetuneOptionSet
     private readonly SolverSettings _defaults;
 
     /// <summary>
-    /// Adds the options to <paramref name="command"/>, with <paramref name="iterations"/> as the default run length (null:
-    /// <see cref="FinetuneOptions"/>'s); <paramref name="phased"/>: the run is split into phases (compress's schedule).
+    /// Adds the options to <paramref name="command"/> with <paramref name="defaults"/> as their defaults (null: a new
+    /// <see cref="FinetuneOptions"/>'s) and <paramref name="iterations"/> as the default run length (null: the defaults');
+    /// <paramref name="phased"/>: the run is split into phases (compress's schedule).
     /// </summary>
-    public FinetuneOptionSet(Command command, int? iterations = null, bool phased = false)
+    public FinetuneOptionSet(Command command, int? iterations = null, bool phased = false, FinetuneOptions? defaults = null)
     {
         ArgumentNullException.ThrowIfNull(command);
-        var defaults = new FinetuneOptions();
+        defaults ??= new FinetuneOptions();
         var s = _defaults = defaults.Solver with { Iterations = iterations ?? defaults.Solver.Iterations };
         _iterations = CommonOptions.PositiveInt("--iterations", phased ? "Fine-tuning iterations (solver updates), all phases together." : "Fine-tuning iterations (solver updates).", s.Iterations);
         _batch = CommonOptions.PositiveInt("--batch-size", "Training batch size.", s.BatchSize);
@@ -41,9 +43,10 @@ public sealed class FinetuneOptionSet
         _stepSize = new Option<int>("--step-size") { Description = "Iterations per step of the Step schedule.", DefaultValueFactory = _ => 1000 };
         _momentum = new Option<double>("--momentum") { Description = "SGD momentum, or Adam's β₁.", DefaultValueFactory = _ => s.Momentum };
         _decay = new Option<double>("--weight-decay") { Description = "L2 weight decay.", DefaultValueFactory = _ => s.WeightDecay };
-        _rounding = new Option<string>("--train-rounding") { Description = "Rounding in training passes: stochastic (Ristretto's) or nearest. Tests use the plan's.", DefaultValueFactory = _ => "stochastic" };
+        _rounding = new Option<string>("--train-rounding") { Description = "Rounding in training passes: nearest (the weights the tests use) or stochastic (Ristretto's). Tests use the plan's.",
+            DefaultValueFactory = _ => defaults.TrainingRounding == Rounding.Nearest ? "nearest" : "stochastic" };
         _rounding.AcceptOnlyFromAmong("stochastic", "nearest");
-        _distill = new Option<double>("--distill") { Description = "Weight α in [0, 1] of knowledge distillation from the float model (0: off).", DefaultValueFactory = _ => 0 };
+        _distill = new Option<double>("--distill") { Description = "Weight α in [0, 1] of knowledge distillation from the float model (0: off).", DefaultValueFactory = _ => defaults.DistillAlpha };
         _temperature = new Option<double>("--distill-temperature") { Description = "Distillation temperature.", DefaultValueFactory = _ => defaults.DistillTemperature };
         _testInterval = new Option<int>("--test-interval") { Description = "Test every N iterations (0: only before and after).", DefaultValueFactory = _ => defaults.TestInterval };
         _testIterations = new Option<int?>("--test-iterations") { Description = "Test batches (of 100) per periodic test (default: the whole test set)." };

@@ -95,8 +95,11 @@ internal static class QuantizeRefinement
         }
     }
 
-    /// <summary>Writes the network with its changed weights to <paramref name="path"/> (.rstm, .onnx or .prototxt).</summary>
-    public static void WriteModel(string path, LoadedModel loaded, Network network, QuantizationPlan plan)
+    /// <summary>
+    /// Writes the network with its changed weights to <paramref name="path"/> (.rstm, .onnx or .prototxt), remembering
+    /// <paramref name="preprocessing"/> (the data's, as <c>finetune</c> does) so later verbs read the images the same way.
+    /// </summary>
+    public static void WriteModel(string path, LoadedModel loaded, Network network, QuantizationPlan plan, Data.Images.Preprocessing? preprocessing)
     {
         string extension = Path.GetExtension(path).ToLowerInvariant();
         if (extension is not (".rstm" or ".onnx" or ".prototxt"))
@@ -104,6 +107,8 @@ internal static class QuantizeRefinement
         if (extension == ".rstm" && (loaded.Architecture is null || !ReferenceEquals(loaded.Model, network)))
             throw new RistrettoException($"--out {path}: {loaded.Path} is not a zoo network as it stands (imported, or BatchNorm folded), so it cannot be written as .rstm; use --out NAME.onnx or NAME.prototxt");
         var metadata = new Dictionary<string, string> { ["source"] = loaded.Path };
+        if (preprocessing is { } used && used != Data.Images.Preprocessing.Idx)
+            Models.ModelPreprocessing.Write(metadata, used);
         Finetuner.WriteModel(path, extension, loaded.Architecture ?? network.Name, loaded.Classes, network, plan, metadata);
     }
 }

@@ -158,7 +158,7 @@ public static class Quantizer
         result = QuantizeRefinement.Refine(result, settings, network, job.Calibration!, test, its, size, metric, fidelity, observer, cancel);
         if (settings.OutPath is { } outPath)
         {
-            QuantizeRefinement.WriteModel(outPath, loaded, network, result.Plan);
+            QuantizeRefinement.WriteModel(outPath, loaded, network, result.Plan, job.Preprocessing);
             result = result with { OutPath = outPath };
         }
         if (settings.QuantizedModelPath is { } prototxt)

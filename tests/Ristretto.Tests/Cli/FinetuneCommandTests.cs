@@ -1,9 +1,12 @@
 using System.Text.Json;
+using Ristretto.Finetuning;
+using Ristretto.Formats;
 using Ristretto.Graph;
 using Ristretto.Interchange.Caffe.Reader;
 using Ristretto.Models;
 using Ristretto.Quantization;
 using Ristretto.Tests.Support;
+using Ristretto.Training;
 using TorchSharp;
 
 namespace Ristretto.Tests.Cli;
@@ -117,6 +120,24 @@ public class FinetuneCommandTests
         Assert.Equal(1, refused.ExitCode);
         Assert.Contains("no int format", Assert.Single(refused.ErrorLines));
         Assert.False(File.Exists(dir.File("x.rstm")));
+    }
+
+    [Fact]
+    public void Finetune_Should_Default_To_The_Measured_Recipe_And_Compress_To_Ristrettos()
+    {
+        // finetune: Adam, cosine to zero, no weight decay, nearest rounding in training (docs/quantize.md, "Fine-tuning");
+        // compress keeps Ristretto's SGD recipe, with which its documented figures were measured.
+        var finetune = CliProcess.Run(["finetune", "--help"]);
+        Assert.Equal(0, finetune.ExitCode);
+        foreach (var expected in new[] { "[default: Adam]", "[default: Cosine]", "[default: 0]", "[default: nearest]", "[default: 0.001]", "[default: 3000]" })
+            Assert.Contains(expected, finetune.StdOut, StringComparison.Ordinal);
+        var compress = CliProcess.Run(["compress", "--help"]);
+        Assert.Equal(0, compress.ExitCode);
+        foreach (var expected in new[] { "[default: Sgd]", "[default: Fixed]", "[default: 0.0005]", "[default: stochastic]", "[default: 3000]" })
+            Assert.Contains(expected, compress.StdOut, StringComparison.Ordinal);
+        var library = new FinetuneOptions();
+        Assert.Equal((SolverKind.Adam, LearningRatePolicy.Cosine, 0.0, Rounding.Nearest),
+            (library.Solver.Solver, library.Solver.Policy, library.Solver.WeightDecay, library.TrainingRounding));
     }
 
     [Fact]

@@ -30,7 +30,7 @@ public class FinetunerTests : IClassFixture<FinetunerTests.Fixture>
 
     private static FinetuneOptions Options(int iterations, SolverKind solver = SolverKind.Sgd, int iterSize = 1, double distill = 0) => new()
     {
-        Solver = new FinetuneOptions().Solver with
+        Solver = FinetuneOptions.RistrettoRecipe.Solver with
         {
             Iterations = iterations, BatchSize = 16, IterSize = iterSize, Solver = solver, Seed = 7,
             BaseLr = solver == SolverKind.Adam ? 1e-4 : 1e-3,
