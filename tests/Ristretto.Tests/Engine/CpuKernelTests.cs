@@ -10,22 +10,21 @@ public class CpuKernelTests
 {
     /// <summary>No explicit Initialize: loading the library must be enough (a module initializer does it).</summary>
     [Fact]
-    public void Should_Turn_Off_OneDnn_And_Nnpack_Unless_Asked()
+    public void Should_Turn_On_OneDnn_With_Zero_Filled_Buffers_Unless_Asked_Not_To_And_Turn_Off_Nnpack()
     {
-        bool asked = Environment.GetEnvironmentVariable(TorchRuntime.MkldnnVariable) == "1";
-        Assert.Equal(asked, LibTorchContext.Mkldnn);
+        bool off = Environment.GetEnvironmentVariable(TorchRuntime.MkldnnVariable) == "0";
+        Assert.Equal(!off, LibTorchContext.Mkldnn);
+        if (LibTorchContext.Mkldnn == true)
+            Assert.Equal(true, LibTorchContext.AllocatorZeroFill);
         Assert.Equal(false, LibTorchContext.Nnpack);
         Assert.True(LibTorchContext.TrySetMklDynamic(false), "libtorch_cpu exports MKL_Set_Dynamic");
     }
 
     /// <summary>
-    /// Regression test for libtorch 2.10's oneDNN kernels returning NaN for finite inputs on AMD Zen 5:
-    /// 1.4 % of LeNet training iterations on MNIST in a stand-alone harness. Through the trainer the bug
-    /// shows less often: with RISTRETTO_MKLDNN=1 this test failed in 1 of 3 runs here, so it is a
-    /// probabilistic guard, not proof. Synthetic images did not trigger the bug at all. Uses MNIST
-    /// (fetched into the cache on first use). Re-measured 2026-12-01 with every Scalar held: 3 runs of this test with
-    /// RISTRETTO_MKLDNN=1 passed, but 2 of 3 default 10,000-iteration CLI trainings with it diverged (docs/performance.md),
-    /// so oneDNN stays off by default and this test keeps failing on a non-finite loss.
+    /// Regression test for the NaN losses libtorch 2.10's oneDNN convolutions gave when they read the unwritten padding of
+    /// a blocked copy of conv2's 20-channel input (OneDnnPaddingTests; docs/performance.md). Without the zero-filled
+    /// buffers it failed now and then (it depends on what the heap held); with them it must never fail. Fails on any
+    /// non-finite loss. Uses MNIST (fetched into the cache on first use).
     /// </summary>
     [Fact]
     public void Should_Train_LeNet_On_Mnist_For_1000_Iterations_Without_A_NonFinite_Loss()
