@@ -7,7 +7,7 @@
 // REPRO_FILL=junk (c10's allocator fills new buffers with a NaN pattern) makes a read of unwritten memory show at
 // once; REPRO_FILL=zero (zero-filled buffers) is the workaround being tested.
 // Usage: lenet_repro MNIST_DIR [iterations=500] [mkldnn=1] [threads=0 (libtorch's default)] [seed=2]
-//        lenet_repro conv IC OC [mkldnn=1] [grad=0]   (one convolution, batch 64, 12×12 input, 5×5 kernel)
+//        lenet_repro conv IC OC [mkldnn=1] [grad=0] [batch=64] [side=12]   (one convolution, 5×5 kernel)
 // Build and run: tools/onednn-repro/run.sh (see README.md beside this file).
 
 #include <inttypes.h>
@@ -242,13 +242,15 @@ static void diagnose(const Pass *bad, const Pass *good)
 
 static float loss_of(const Pass *s) { return *(const float *)THSTensor_data(s->loss); }
 
-// One convolution on fixed finite data: batch 64, IC→OC channels, 12×12 input, 5×5 kernel (conv2's shape when IC=20,
-// OC=50). Prints how many outputs are non-finite: the input-channel count decides whether oneDNN pads its blocked source.
-static int conv_only(int ic, int oc, bool mkldnn, bool grad)
+// One convolution on fixed finite data: BATCH images (64 unless given), IC→OC channels, SIDE×SIDE input (12 unless
+// given), 5×5 kernel (conv2's shape when IC=20, OC=50). Prints how many outputs are non-finite and the largest
+// difference from ATen's own kernel on the same data.
+static int conv_only(int ic, int oc, bool mkldnn, bool grad, int batch, int side)
 {
-    _ZN2at7Context20setUserEnabledMkldnnEb(_ZN2at13globalContextEv(), mkldnn);
-    int64_t xs[4] = {Batch, ic, 12, 12}, ws[4] = {oc, ic, 5, 5}, bs[1] = {oc};
-    long nx = (long)Batch * ic * 144, nw = (long)oc * ic * 25;
+    void *context = _ZN2at13globalContextEv();
+    int out = side - 4;
+    int64_t xs[4] = {batch, ic, side, side}, ws[4] = {oc, ic, 5, 5}, bs[1] = {oc};
+    long nx = (long)batch * ic * side * side, nw = (long)oc * ic * 25;
     float *x = malloc((size_t)nx * 4), *w = malloc((size_t)nw * 4), *b = calloc((size_t)oc, 4);
     uint64_t rng = 7;
     for (long i = 0; i < nx; i++)
@@ -258,15 +260,25 @@ static int conv_only(int ic, int oc, bool mkldnn, bool grad)
     Tensor tx = THSTensor_new(x, keep, xs, 4, Float32, Float32, 0, 0, false);
     Tensor tw = THSTensor_new(w, keep, ws, 4, Float32, Float32, 0, 0, grad);
     Tensor tb = THSTensor_new(b, keep, bs, 1, Float32, Float32, 0, 0, grad);
-    Tensor y = THSTensor_conv2d(tx, tw, tb, One, 2, Zero, 2, One, 2, 1);
-    check(y, "conv");
-    Tensor c = THSTensor_contiguous(y);
-    const float *d = THSTensor_data(c);
-    int64_t n = THSTensor_numel(c), bad = 0;
-    for (int64_t i = 0; i < n; i++)
-        bad += !isfinite(d[i]);
-    printf("conv %d→%d channels, oneDNN %s, %s: %" PRId64 " of %" PRId64 " outputs non-finite\n", ic, oc, mkldnn ? "on" : "off",
-           grad ? "weights require grad" : "no grad", bad, n);
+    float *results[2];
+    for (int k = 0; k < 2; k++) {
+        _ZN2at7Context20setUserEnabledMkldnnEb(context, k == 0 ? mkldnn : false);
+        Tensor y = THSTensor_conv2d(tx, tw, tb, One, 2, Zero, 2, One, 2, 1);
+        check(y, "conv");
+        Tensor c = THSTensor_contiguous(y);
+        results[k] = malloc((size_t)batch * oc * out * out * 4);
+        memcpy(results[k], THSTensor_data(c), (size_t)batch * oc * out * out * 4);
+        THSTensor_dispose(c);
+        THSTensor_dispose(y);
+    }
+    long n = (long)batch * oc * out * out, bad = 0;
+    double diff = 0;
+    for (long i = 0; i < n; i++) {
+        bad += !isfinite(results[0][i]);
+        diff = fmax(diff, fabs((double)results[0][i] - results[1][i]));
+    }
+    printf("conv %d→%d channels, batch %d, %d×%d, oneDNN %s, %s: %ld of %ld outputs non-finite; max |difference| from ATen's kernel %g\n", ic, oc,
+           batch, side, side, mkldnn ? "on" : "off", grad ? "weights require grad" : "no grad", bad, n, diff);
     return bad > 0 ? 3 : 0;
 }
 
@@ -275,7 +287,8 @@ int main(int argc, char **argv)
     const char *fill = set_fill();
     printf("c10 allocator fill: %s\n", fill);
     if (argc >= 4 && strcmp(argv[1], "conv") == 0)
-        return conv_only(atoi(argv[2]), atoi(argv[3]), argc > 4 ? atoi(argv[4]) != 0 : true, argc > 5 && atoi(argv[5]) != 0);
+        return conv_only(atoi(argv[2]), atoi(argv[3]), argc > 4 ? atoi(argv[4]) != 0 : true, argc > 5 && atoi(argv[5]) != 0,
+                         argc > 6 ? atoi(argv[6]) : Batch, argc > 7 ? atoi(argv[7]) : 12);
     if (argc < 2) {
         fprintf(stderr, "usage: %s MNIST_DIR [iterations=500] [mkldnn=1] [threads=0] [seed=2]\n", argv[0]);
         return 2;

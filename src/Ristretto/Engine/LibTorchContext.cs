@@ -43,9 +43,9 @@ public static unsafe class LibTorchContext
 
     /// <summary>
     /// Makes libc10's CPU allocator fill every new tensor buffer with zeros (or stop doing so); false when the flag is not
-    /// exported. libtorch 2.10's oneDNN convolutions read the padding of the blocked copies they make of a source whose
-    /// channel count is not a multiple of the block (16 with AVX-512, 8 with AVX2) without writing it first; zeroed
-    /// buffers make that padding zero, as oneDNN expects (docs/performance.md, tools/onednn-repro).
+    /// exported. It does not make libtorch 2.10's oneDNN convolutions correct: they leave the partial last channel block
+    /// of their blocked source copy unwritten, and zeros there only turn NaN outputs into sums that miss those channels
+    /// (docs/performance.md, tools/onednn-repro). For tests and the reproduction.
     /// </summary>
     public static bool TrySetAllocatorZeroFill(bool enabled) => SetFlag(ZeroFillFlag, enabled);
 

@@ -86,24 +86,24 @@ public static partial class TorchRuntime
         ConfigureCpuKernels();
     }
 
-    /// <summary>The environment variable that switches libtorch's oneDNN CPU kernels off ("0") or on ("1", the default).</summary>
+    /// <summary>The environment variable that re-enables libtorch's oneDNN CPU kernels ("1"): wrong results, see below.</summary>
     public const string MkldnnVariable = "RISTRETTO_MKLDNN";
 
     /// <summary>
-    /// oneDNN (mkldnn) is on unless <c>RISTRETTO_MKLDNN=0</c>, with libc10's allocator zero-filling new buffers. libtorch
-    /// 2.10's oneDNN convolution copies a source whose channel count is not a multiple of its block (16 with AVX-512,
-    /// 8 with AVX2; LeNet's conv2 has 20) into a padded blocked buffer and reads the padding without writing it: when
-    /// the heap handed back memory holding a NaN bit pattern, every output of that convolution was NaN (2 of 3 default
-    /// 10,000-iteration LeNet trainings diverged, 2026-12-01). A C program against LibTorchSharp's exports shows the same
-    /// without .NET, and c10's junk fill makes it happen on every call (docs/performance.md, tools/onednn-repro). With
-    /// zero-filled buffers the padding is zero, as oneDNN expects. Where the fill flag is not exported (another
-    /// libtorch through TORCH_LIB_DIR) oneDNN stays off. NNPACK is off, since it is unsupported on these CPUs and ATen
-    /// would otherwise try it (and log a warning) on every convolution. MKL's dynamic threading is off so that results
-    /// do not depend on how busy the machine is (resumed training must be bit-identical).
+    /// oneDNN (mkldnn) is off unless <c>RISTRETTO_MKLDNN=1</c>. libtorch 2.10's oneDNN convolution copies a source whose
+    /// channel count is not a multiple of its block (16 with AVX-512, 8 with AVX2; LeNet's conv2 has 20) into a padded
+    /// blocked buffer and leaves the last, partial block unwritten: those channels are read as whatever the heap held.
+    /// When that was a NaN bit pattern every output was NaN (2 of 3 default 10,000-iteration LeNet trainings diverged,
+    /// 2026-12-01); otherwise the sums were silently wrong (conv2 off by up to 0.2 from ATen's kernel, or exactly the
+    /// partial block left out when new buffers are zero-filled). A C program against LibTorchSharp's exports shows it
+    /// without .NET (docs/performance.md, tools/onednn-repro); a numerics tool cannot use it. NNPACK is off too, since
+    /// it is unsupported on these CPUs and ATen would otherwise try it (and log a warning) on every convolution. MKL's
+    /// dynamic threading is off so that results do not depend on how busy the machine is (resumed training must be
+    /// bit-identical; an exact comparison of two identical networks once failed under the parallel test suite).
     /// </summary>
     private static void ConfigureCpuKernels()
     {
-        bool mkldnn = Environment.GetEnvironmentVariable(MkldnnVariable) != "0" && LibTorchContext.TrySetAllocatorZeroFill(true);
+        bool mkldnn = Environment.GetEnvironmentVariable(MkldnnVariable) == "1";
         LibTorchContext.TrySetMkldnn(mkldnn);
         LibTorchContext.TrySetNnpack(false);
         LibTorchContext.TrySetMklDynamic(false);
