@@ -23,7 +23,7 @@ internal sealed class OneDnnNanBenchmark : IBenchmark
 {
     public string Name => "onednn-nan";
 
-    public string Description => "oneDNN NaN reproduction: LeNet seed 2 training with oneDNN on; counts non-finite losses (RISTRETTO_REPRO_GC=normal|stress|none)";
+    public string Description => "oneDNN NaN reproduction: LeNet seed 2 training with oneDNN on; counts non-finite losses (RISTRETTO_REPRO_GC=normal|stress|none, RISTRETTO_REPRO_FILL=none|zero|junk)";
 
     public void Run(BenchOptions options)
     {
