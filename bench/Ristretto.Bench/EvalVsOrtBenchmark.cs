@@ -19,7 +19,7 @@ namespace Ristretto.Bench;
 /// network exported with our exporter, same batch, same intra-op thread count: the trained LeNet (batch 1, 64,
 /// 1000), SqueezeNet 1.1 and ResNet-18 with random weights (batch 1, 32). Each ratio is the median, with min and
 /// max, of per-round ratios over interleaved rounds. With <c>--tries</c> the older path (no-grad, network as built,
-/// no in-place ReLU) and our path less one change each are timed in the same rounds too (ours over each).
+/// no in-place ReLU) and our path less one change each, and with oneDNN on (for its speed; its results are wrong on some shapes), are timed in the same rounds too (ours over each).
 /// </summary>
 internal sealed class EvalVsOrtBenchmark : IBenchmark
 {
@@ -34,7 +34,7 @@ internal sealed class EvalVsOrtBenchmark : IBenchmark
         int rounds = options.Quick ? 5 : 7;
         double slot = options.Quick ? 0.15 : 0.4;
         Console.WriteLine($"device {device}; {threads} intra-op threads for both engines; oneDNN {(LibTorchContext.Mkldnn == true ? "on" : "off")}; {rounds} interleaved rounds of ≈{slot} s per variant");
-        Console.WriteLine($"{"network",-14} {"batch",5} {"ours img/s",12} {"ORT img/s",12} {"ours/ORT median [min–max]",28} {"max |Δ|",9}{(options.Tries ? "   ours over: old path (no-grad, unfolded, no in-place ReLU) | no in-place ReLU | unfolded | no-grad instead of inference mode" : "")}");
+        Console.WriteLine($"{"network",-14} {"batch",5} {"ours img/s",12} {"ORT img/s",12} {"ours/ORT median [min–max]",28} {"max |Δ|",9}{(options.Tries ? "   ours over: old path (no-grad, unfolded, no in-place ReLU) | no in-place ReLU | unfolded | no-grad instead of inference mode | oneDNN on (speed only: wrong sums on 20-channel inputs)" : "")}");
         foreach (var (name, batches) in Cases(options.Quick))
         {
             using var net = Load(name, device);
@@ -107,18 +107,27 @@ internal sealed class EvalVsOrtBenchmark : IBenchmark
             using (NewDisposeScope())
                 _ = net.forward(x).cpu().data<float>().ToArray();
         }
+        void OneDnn()
+        {
+            // Speed only: libtorch 2.10's oneDNN convolution is wrong on channel counts that are not a multiple of 16.
+            bool was = LibTorchContext.Mkldnn == true;
+            LibTorchContext.TrySetMkldnn(true);
+            using (NewDisposeScope())
+                _ = prepared.Forward(x).cpu().data<float>().ToArray();
+            LibTorchContext.TrySetMkldnn(was);
+        }
         void NoGrad()
         {
             using (no_grad())
             using (NewDisposeScope())
                 _ = prepared.Network.forward(x).cpu().data<float>().ToArray();
         }
-        Action[] variants = tries ? [Ours, Ort, Old, NoInPlace, NoFold, NoGrad] : [Ours, Ort];
+        Action[] variants = tries ? [Ours, Ort, Old, NoInPlace, NoFold, NoGrad, OneDnn] : [Ours, Ort];
         var rates = Interleaved.Rates(rounds, batch, slot, variants);
         double diff = ours.Zip(ort).Max(p => Math.Abs(p.First - p.Second));
         if (ours.Any(v => !float.IsFinite(v)))
             Console.WriteLine($"warning: {name} batch {batch}: non-finite outputs from our path");
-        string extra = tries ? "   " + string.Join("  ", Enumerable.Range(2, 4).Select(v => Interleaved.Ratio(rates[0], rates[v]).Show())) : "";
+        string extra = tries ? "   " + string.Join("  ", Enumerable.Range(2, 5).Select(v => Interleaved.Ratio(rates[0], rates[v]).Show())) : "";
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{name,-14} {batch,5} {Spread.Of(rates[0]).Median,12:N1} {Spread.Of(rates[1]).Median,12:N1} {Interleaved.Ratio(rates[0], rates[1]).Show(),28} {diff,9:G2}{extra}"));
     }

@@ -35,6 +35,54 @@ public static unsafe class LibTorchContext
         return true;
     }
 
+    /// <summary>
+    /// Whether libc10's CPU allocator fills every new tensor buffer with zeros (<c>FLAGS_caffe2_cpu_allocator_do_zero_fill</c>);
+    /// null when libc10 does not export the flag.
+    /// </summary>
+    public static bool? AllocatorZeroFill => GetFlag(ZeroFillFlag);
+
+    /// <summary>
+    /// Makes libc10's CPU allocator fill every new tensor buffer with zeros (or stop doing so); false when the flag is not
+    /// exported. It does not make libtorch 2.10's oneDNN convolutions correct: they leave the partial last channel block
+    /// of their blocked source copy unwritten, and zeros there only turn NaN outputs into sums that miss those channels
+    /// (docs/performance.md, tools/onednn-repro). For tests and the reproduction.
+    /// </summary>
+    public static bool TrySetAllocatorZeroFill(bool enabled) => SetFlag(ZeroFillFlag, enabled);
+
+    /// <summary>
+    /// Makes libc10's CPU allocator fill every new buffer with a NaN pattern (<c>FLAGS_caffe2_cpu_allocator_do_junk_fill</c>),
+    /// so that a kernel reading memory it did not write shows at once. c10 aborts when both fills are on, so turning this
+    /// on turns zero fill off. For tests and the reproduction.
+    /// </summary>
+    public static bool TrySetAllocatorJunkFill(bool enabled)
+    {
+        if (enabled && !TrySetAllocatorZeroFill(false))
+            return false;
+        return SetFlag("FLAGS_caffe2_cpu_allocator_do_junk_fill", enabled);
+    }
+
+    private const string ZeroFillFlag = "FLAGS_caffe2_cpu_allocator_do_zero_fill";
+
+    private static bool? GetFlag(string symbol) =>
+        TryLoadC10(out var lib) && NativeLibrary.TryGetExport(lib, symbol, out var flag) ? *(byte*)flag != 0 : null;
+
+    private static bool SetFlag(string symbol, bool enabled)
+    {
+        if (!TryLoadC10(out var lib) || !NativeLibrary.TryGetExport(lib, symbol, out var flag))
+            return false;
+        *(byte*)flag = enabled ? (byte)1 : (byte)0; // a C++ bool (gflags-style DEFINE_bool in c10/core/CPUAllocator.cpp)
+        return true;
+    }
+
+    private static bool TryLoadC10(out IntPtr lib)
+    {
+        lib = IntPtr.Zero;
+        if (!RuntimeInformation.IsOSPlatform(OSPlatform.Linux) || RuntimeInformation.ProcessArchitecture != Architecture.X64)
+            return false;
+        return NativeLibrary.TryLoad("libc10.so", typeof(LibTorchContext).Assembly, null, out lib)
+            || NativeLibrary.TryLoad("libc10.so", out lib);
+    }
+
     private static bool? Get(string symbol)
     {
         if (!TryResolve(symbol, out var context, out var fn))

@@ -86,19 +86,19 @@ public static partial class TorchRuntime
         ConfigureCpuKernels();
     }
 
-    /// <summary>The environment variable that re-enables libtorch's oneDNN CPU kernels ("1").</summary>
+    /// <summary>The environment variable that re-enables libtorch's oneDNN CPU kernels ("1"): wrong results, see below.</summary>
     public const string MkldnnVariable = "RISTRETTO_MKLDNN";
 
     /// <summary>
-    /// libtorch 2.10's oneDNN (mkldnn) CPU kernels intermittently return NaN for finite inputs in LeNet's
-    /// forward and backward passes on this project's AMD EPYC (Zen 5) machines: 42 of 3,000 training
-    /// iterations, none with oneDNN off (measured 2026-11-23). Re-measured on 2026-12-01 with every Scalar held: 2 of
-    /// 3 default 10,000-iteration runs with oneDNN on diverged (NaN loss at iterations 357 and 377), and so did 5 of 6
-    /// 500-iteration reruns of seed 2, with its AVX-512 kernels, capped at AVX2 (ONEDNN_MAX_CPU_ISA) and on one thread alike, at a
-    /// different iteration each time; no run with oneDNN off did (docs/performance.md). A numerics tool cannot afford that, so
-    /// oneDNN is off unless <c>RISTRETTO_MKLDNN=1</c>; NNPACK is off too, since it is unsupported on these
-    /// CPUs and ATen would otherwise try it (and log a warning) on every convolution. MKL's dynamic threading
-    /// is off so that results do not depend on how busy the machine is (resumed training must be
+    /// oneDNN (mkldnn) is off unless <c>RISTRETTO_MKLDNN=1</c>. libtorch 2.10's oneDNN convolution copies a source whose
+    /// channel count is not a multiple of its block (16 with AVX-512, 8 with AVX2; LeNet's conv2 has 20) into a padded
+    /// blocked buffer and leaves the last, partial block unwritten: those channels are read as whatever the heap held.
+    /// When that was a NaN bit pattern every output was NaN (2 of 3 default 10,000-iteration LeNet trainings diverged,
+    /// 2026-12-01); otherwise the sums were silently wrong (conv2 off by up to 0.2 from ATen's kernel, or exactly the
+    /// partial block left out when new buffers are zero-filled). A C program against LibTorchSharp's exports shows it
+    /// without .NET (docs/performance.md, tools/onednn-repro); a numerics tool cannot use it. NNPACK is off too, since
+    /// it is unsupported on these CPUs and ATen would otherwise try it (and log a warning) on every convolution. MKL's
+    /// dynamic threading is off so that results do not depend on how busy the machine is (resumed training must be
     /// bit-identical; an exact comparison of two identical networks once failed under the parallel test suite).
     /// </summary>
     private static void ConfigureCpuKernels()

@@ -19,13 +19,10 @@ public class CpuKernelTests
     }
 
     /// <summary>
-    /// Regression test for libtorch 2.10's oneDNN kernels returning NaN for finite inputs on AMD Zen 5:
-    /// 1.4 % of LeNet training iterations on MNIST in a stand-alone harness. Through the trainer the bug
-    /// shows less often: with RISTRETTO_MKLDNN=1 this test failed in 1 of 3 runs here, so it is a
-    /// probabilistic guard, not proof. Synthetic images did not trigger the bug at all. Uses MNIST
-    /// (fetched into the cache on first use). Re-measured 2026-12-01 with every Scalar held: 3 runs of this test with
-    /// RISTRETTO_MKLDNN=1 passed, but 2 of 3 default 10,000-iteration CLI trainings with it diverged (docs/performance.md),
-    /// so oneDNN stays off by default and this test keeps failing on a non-finite loss.
+    /// Regression test for the NaN losses libtorch 2.10's oneDNN convolutions gave when they read the unwritten last channel
+    /// block of a blocked copy of conv2's 20-channel input (OneDnnPaddingTests; docs/performance.md). With oneDNN on
+    /// (RISTRETTO_MKLDNN=1) it fails now and then, depending on what the heap held; with the default (off) it must never
+    /// fail. Fails on any non-finite loss. Uses MNIST (fetched into the cache on first use).
     /// </summary>
     [Fact]
     public void Should_Train_LeNet_On_Mnist_For_1000_Iterations_Without_A_NonFinite_Loss()
