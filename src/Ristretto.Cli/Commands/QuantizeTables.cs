@@ -42,7 +42,7 @@ internal static class QuantizeTables
             s.AppendLine(c, $"sweeps' choice: conv weights {Bits(first.ConvWeightBits)}, fc weights {Bits(first.FcWeightBits)}, activations {Bits(first.ActivationBits)}: {metric.Title} {(top1 ? (100 * first.Top1).ToString("F2", c) + " %" : metric.Format(first.Score))}, below the margin ({(top1 ? (100 * r.Threshold).ToString("F2", c) + " %" : metric.Format(r.Threshold))}); Ristretto stopped here");
             foreach (var step in r.Combined.GroupBy(t => t.Step).Skip(1))
             {
-                s.AppendLine(c, $"widening step {step.Key}: each part one width wider, the best kept");
+                s.AppendLine(c, $"widening step {step.Key}: each part one width wider, {(r.CheapestKept ? "the fewest BOPs within the margin kept (else the best)" : "the best kept")}");
                 foreach (var t in step)
                     s.AppendLine(c, $"  {t.Widened,-28} {metric.Title} {(top1 ? (100 * t.Top1).ToString("F2", c).PadLeft(6) + " %" : metric.Format(t.Score))}{(t.Kept ? "  kept" : "")}");
             }

@@ -116,6 +116,7 @@ public sealed record QuantizeResult
                 ["conv_weights"] = t.ConvWeightBits, ["fc_weights"] = t.FcWeightBits, ["activations"] = t.ActivationBits,
                 ["top1"] = t.Top1, ["top5"] = t.Top5, ["score"] = t.Score, ["step"] = t.Step, ["widened"] = t.Widened, ["kept"] = t.Kept,
             }).ToList();
+            report["widening_keeps"] = r.CheapestKept ? "fewest_bops_within_margin" : "best_score";
             if (PerLayer is var (layered, typeBops))
                 report["per_layer"] = PerLayerJson(layered, typeBops);
         }

@@ -77,7 +77,8 @@ public static class Quantizer
                 { WidenToMargin = !settings.NoWiden, Metric = metric, MeasureFidelity = fidelity, Trials = trials }
             : twoLevel is not null
             ? new RistrettoDfpSearch(network, ranges, test, its, size, WithRules(twoLevel.Formats(network), settings), label: twoLevel.Describe()) { Metric = metric, MeasureFidelity = fidelity, Trials = trials }
-            : new RistrettoDfpSearch(network, ranges, test, its, size, WithRules(rules.DynamicFixedPoint, settings)) { WidenToMargin = !settings.NoWiden, Metric = metric, MeasureFidelity = fidelity, Trials = trials };
+            : new RistrettoDfpSearch(network, ranges, test, its, size, WithRules(rules.DynamicFixedPoint, settings))
+                { WidenToMargin = !settings.NoWiden, WidenToCheapest = settings.Compat != Compatibility.Ristretto, Metric = metric, MeasureFidelity = fidelity, Trials = trials };
         string describe = (integer ? scheme.Describe() : twoLevel?.Describe() ?? QuantizeModes.Name(settings.Mode))
             + (settings.LogActivations is { } k ? $", log{(k == 1 ? "2" : "√2")} activations" : "");
 

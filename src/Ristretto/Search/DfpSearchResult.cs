@@ -15,6 +15,12 @@ public sealed record DfpSearchResult(
     EvalResult Baseline, IReadOnlyList<SweepPoint> Sweeps, int? ConvWeightBits, int? FcWeightBits, int? ActivationBits,
     EvalResult Quantized, QuantizationPlan Plan, int Evaluations, double Seconds, IReadOnlyList<CombinedTry> Combined, double Threshold)
 {
+    /// <summary>
+    /// Whether widening kept the try of fewest BOPs among those meeting the margin (<see cref="RistrettoDfpSearch.WidenToCheapest"/>),
+    /// or always the best-scoring one.
+    /// </summary>
+    public bool CheapestKept { get; init; }
+
     /// <summary>Whether the chosen plan's top-1 is at least <see cref="Threshold"/> (baseline − margin).</summary>
     public bool MeetsMargin => Quantized.Driving >= Threshold;
 }
@@ -22,7 +28,8 @@ public sealed record DfpSearchResult(
 /// <summary>
 /// One combined plan the search scored. Step 0 is the three sweeps' choices together (Ristretto's answer).
 /// While the kept plan misses the margin, each later step scores every part one width wider
-/// (<see cref="Widened"/> names the part and its new width) and keeps the best of them (<see cref="Kept"/>).
+/// (<see cref="Widened"/> names the part and its new width) and keeps one of them (<see cref="Kept"/>): the cheapest that
+/// meets the margin, else the best (<see cref="DfpSearchResult.CheapestKept"/>).
 /// </summary>
 public sealed record CombinedTry(int? ConvWeightBits, int? FcWeightBits, int? ActivationBits, double Top1, double Top5,
     int Step, string? Widened, bool Kept, double Score = double.NaN);

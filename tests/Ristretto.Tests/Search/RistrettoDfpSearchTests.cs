@@ -1,5 +1,7 @@
 using Ristretto.Data;
+using Ristretto.Evaluation;
 using Ristretto.Formats;
+using Ristretto.Hardware;
 using Ristretto.Quantization;
 using Ristretto.Search;
 using Ristretto.Tests.Support;
@@ -40,14 +42,19 @@ public class RistrettoDfpSearchTests
     }
 
     [Theory]
-    [InlineData(1.0, false)]
-    [InlineData(45.0, true)] // conv weights pass alone at 1 bit (59 %), the combined 1/2/4 plan does not (47 %)
-    public void Should_Widen_The_Combined_Plan_Until_It_Meets_The_Margin_Keeping_The_Best_Of_Each_Step(double margin, bool widens)
+    [InlineData(1.0, false, true)]
+    [InlineData(45.0, true, true)] // conv weights pass alone at 1 bit (59 %), the combined 1/2/4 plan does not (47 %)
+    [InlineData(45.0, true, false)]
+    public void Should_Widen_The_Combined_Plan_Until_It_Meets_The_Margin_Keeping_The_Cheapest_Within_It_Else_The_Best(double margin, bool widens, bool cheapest)
     {
         using var trained = new TrainedLeNet();
         var ranges = Calibration.Measure(trained.Net, trained.Train, 4, 64);
         var ristretto = new RistrettoDfpSearch(trained.Net, ranges, trained.Test, 2, 100) { WidenToMargin = false }.Run(margin);
-        var r = new RistrettoDfpSearch(trained.Net, ranges, trained.Test, 2, 100).Run(margin);
+        var search = new RistrettoDfpSearch(trained.Net, ranges, trained.Test, 2, 100) { WidenToCheapest = cheapest };
+        var r = search.Run(margin);
+        Assert.Equal(cheapest, r.CheapestKept);
+        var macs = BitOperations.Macs(trained.Net);
+        double Bops(CombinedTry t) => BitOperations.Of(search.Plan(t.ConvWeightBits, t.FcWeightBits, t.ActivationBits), macs);
         double threshold = r.Baseline.Top1 - margin / 100;
         Assert.Equal(threshold, r.Threshold);
         Assert.True(r.MeetsMargin);
@@ -78,12 +85,77 @@ public class RistrettoDfpSearchTests
                 return (w[0], w[1], w[2]);
             });
             Assert.Equal(expected, tried.Select(t => (t.ConvWeightBits, t.FcWeightBits, t.ActivationBits)));
-            Assert.Equal(tried.First(t => t.Top1 == tried.Max(x => x.Top1)), kept[step]);
+            var within = tried.Where(t => t.Top1 >= threshold).ToList();
+            var expectedKept = cheapest && within.Count > 0
+                ? within.OrderBy(Bops).ThenByDescending(t => t.Top1).First() // stable: the first of equals
+                : tried.First(t => t.Top1 == tried.Max(x => x.Top1));
+            Assert.Equal(expectedKept, kept[step]);
         }
         // The chosen plan is what the result says.
         Assert.Equal(r.ConvWeightBits, ((DynamicFixedPoint?)r.Plan.Layers["conv1"].Weights)?.BitWidth);
         Assert.Equal(r.FcWeightBits, ((DynamicFixedPoint?)r.Plan.Layers["ip1"].Weights)?.BitWidth);
         Assert.Equal(r.ActivationBits, ((DynamicFixedPoint?)r.Plan.Layers["ip1"].Input)?.BitWidth);
+    }
+
+    /// <summary>
+    /// The scores the default search measured on the LeNet of train seed 2 (2026-12-01, 10,000 MNIST test images): 2/2/8
+    /// misses the margin (98.18 %); conv to 4 bits scores best (98.88 %) but fc to 4 bits (98.36 %) also meets the margin
+    /// at 43.2 M BOPs instead of 66.9 M.
+    /// </summary>
+    [Theory]
+    [InlineData(true, 2, 4)]
+    [InlineData(false, 4, 2)]
+    public void Should_Keep_The_Widening_Try_Of_Fewest_Bops_Within_The_Margin_Not_The_Best_Scoring(bool cheapest, int conv, int fc)
+    {
+        var net = LeNet.Build(seed: 3);
+        using var images = new TensorImageSet(SyntheticDigits.Create(16, seed: 2), CPU);
+        var ranges = Calibration.Measure(net, images, 1, 16);
+        var sweeps = new Dictionary<string, double[]> // 16, 8, 4, 2, 1 bits
+        {
+            ["conv"] = [99.18, 99.17, 99.12, 98.40, 11.35],
+            ["fc"] = [99.18, 99.18, 99.20, 98.88, 17.78],
+            ["act"] = [99.18, 99.14, 98.00, 10.00, 10.00],
+        };
+        var combined = new Dictionary<(int?, int?, int?), double>
+        {
+            [(2, 2, 8)] = 97.62, [(4, 2, 8)] = 98.88, [(2, 4, 8)] = 98.36, [(2, 2, 16)] = 97.64,
+        };
+        double Top1(int? c, int? f, int? a) => (c, f, a) switch
+        {
+            (null, null, null) => 99.18,
+            ({ } b, null, null) => sweeps["conv"][Array.IndexOf(RistrettoDfpSearch.Widths, b)],
+            (null, { } b, null) => sweeps["fc"][Array.IndexOf(RistrettoDfpSearch.Widths, b)],
+            (null, null, { } b) => sweeps["act"][Array.IndexOf(RistrettoDfpSearch.Widths, b)],
+            _ => combined[(c, f, a)],
+        };
+        var source = new TableEvaluator(plan => Top1(plan.Layers.GetValueOrDefault("conv1")?.Weights?.BitWidth,
+            plan.Layers.GetValueOrDefault("ip1")?.Weights?.BitWidth, plan.Layers.GetValueOrDefault("conv1")?.Input?.BitWidth) / 100);
+        var r = new RistrettoDfpSearch(net, ranges, images, 1, 16) { Trials = source, WidenToCheapest = cheapest }.Run(1);
+        Assert.Equal((conv, fc, 8), (r.ConvWeightBits, r.FcWeightBits, r.ActivationBits));
+        Assert.True(r.MeetsMargin);
+        Assert.Equal(1 + 5 + 5 + 3 + 1 + 3, r.Evaluations); // each sweep read to its first miss; the combined plan; one widening step
+        net.Dispose();
+    }
+
+    /// <summary>Scores plans by a function of the plan (no network run).</summary>
+    private sealed class TableEvaluator(Func<QuantizationPlan, double> top1) : PlanEvaluator, IEvaluatorSource
+    {
+        private int _evaluations;
+
+        public override Metric Metric => Metric.Top1;
+
+        public override int Evaluations => _evaluations;
+
+        public override int Lookahead => int.MaxValue;
+
+        public override RoundScores Score(IReadOnlyList<Candidate> round) => new(round.Count, i =>
+        {
+            _evaluations++;
+            double t = top1(round[i].Plan);
+            return new EvalResult(t, 1, 16, 0);
+        });
+
+        public PlanEvaluator Open(Metric metric, bool measureFidelity, Action<int, string>? progress, CancellationToken cancel) => this;
     }
 
     [Fact]
