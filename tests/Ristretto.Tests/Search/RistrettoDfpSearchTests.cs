@@ -156,6 +156,9 @@ public class RistrettoDfpSearchTests
         });
 
         public PlanEvaluator Open(Metric metric, bool measureFidelity, Action<int, string>? progress, CancellationToken cancel) => this;
+
+        public RoundEvaluator OpenLoss(CalibrationLoss loss, Action<int, string>? progress, CancellationToken cancel) =>
+            throw new NotSupportedException("the per-type search scores no calibration losses");
     }
 
     [Fact]
