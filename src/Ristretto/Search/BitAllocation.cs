@@ -18,7 +18,7 @@ public sealed record Allocation(IReadOnlyDictionary<string, int> Widths, double 
 /// <summary>
 /// The decision of the sensitivity-guided allocation, apart from any evaluation: an integer program that picks one width
 /// per layer minimising the summed sensitivity under a cost budget, solved by OR-Tools' CP-SAT. Sensitivities are scaled
-/// to integers (10⁶ for the largest), costs to integers of a billionth of the budget (a solution may exceed the budget by
+/// to integers (10⁹ for the largest), costs to integers of a billionth of the budget (a solution may exceed the budget by
 /// that rounding, a few parts in 10⁹). Deterministic: one search worker, a fixed seed.
 /// </summary>
 public static class BitAllocation
@@ -42,7 +42,7 @@ public static class BitAllocation
             throw new RistrettoException("bit allocation: a layer has no width to choose from");
         double largestSensitivity = Math.Max(options.Values.SelectMany(o => o).Max(o => o.Sensitivity), 1e-300);
         double unit = Math.Max(budget / 1e9, 1e-9); // costs in units of budget/10⁹: exact enough, far from overflow
-        long Scaled(double s) => (long)Math.Round(Math.Max(s, 0) / largestSensitivity * 1e6);
+        long Scaled(double s) => (long)Math.Round(Math.Max(s, 0) / largestSensitivity * 1e9);
         long Cost(double c) => (long)Math.Round(c / unit);
         var model = new CpModel();
         var cost = LinearExpr.NewBuilder();
@@ -63,10 +63,10 @@ public static class BitAllocation
         model.Add(cost <= (long)Math.Round(budget / unit));
         if (heldLimit is { } limit)
         {
-            double heldUnit = Math.Max(limit / 1e9, 1e-9);
+            // Held amounts are counts (parameter bits): exact integers, no scaling.
             foreach (var (v, o) in chosen.Values.SelectMany(x => x))
-                held.AddTerm(v, (long)Math.Ceiling(o.Held / heldUnit));
-            model.Add(held <= (long)Math.Floor(limit / heldUnit));
+                held.AddTerm(v, (long)Math.Ceiling(o.Held));
+            model.Add(held <= (long)Math.Floor(limit));
         }
         model.Minimize(objective);
         var found = new List<Allocation>();
@@ -82,6 +82,7 @@ public static class BitAllocation
             // Exclude this allocation: not all of its choices again.
             model.AddBoolOr(picked.Values.Select(p => (ILiteral)p.Var.Not()));
         }
-        return found;
+        // The program saw sensitivities to a billionth of the largest: order by the exact sums (stable for ties).
+        return found.OrderBy(a => a.Sensitivity).ToList();
     }
 }
