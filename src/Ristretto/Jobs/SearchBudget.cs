@@ -4,7 +4,8 @@ namespace Ristretto.Jobs;
 
 /// <summary>
 /// The cost budget of <c>--search hessian</c> (<c>--budget</c>): <c>bops=N</c> (bit operations per image, the cost model's
-/// BOPs), <c>energy-uj=X</c> or <c>memory-kib=Y</c>. Only BOPs are implemented yet; the others are refused in one line.
+/// BOPs), <c>energy-uj=X</c> (energy per inference) or <c>memory-kib=Y</c> (parameter memory), both from the cost model as
+/// <c>report</c> prints them.
 /// </summary>
 public sealed record SearchBudget
 {
