@@ -30,8 +30,8 @@ public static class QuantizeCommand
         var logActivations = new Option<string?>("--log-activations") { Description = "Quantize layer inputs and outputs logarithmically, base 2 or sqrt2 (values 2^(e/k), zero, the full-scale range from the calibrated maximum; unsigned after a ReLU), at the swept or given activation width." };
         logActivations.AcceptOnlyFromAmong("2", "sqrt2");
         var asymmetric = new Option<bool>("--asymmetric") { Description = $"{Integer} mode: activations with a zero point (offset) where they go negative." };
-        var clipping = new Option<string>("--calibration") { Description = $"How activation ranges are chosen: max (hold the calibrated maximum), mse (least squared error over a histogram streamed over the calibration batches), kl (least Kullback–Leibler divergence over that histogram; not in {Integer} mode), or percentile:P (hold the P-th percentile of |x|; not in {Integer} mode).", DefaultValueFactory = _ => "max" };
-        var weightClipping = new Option<string>("--weight-calibration") { Description = $"How dynamic-fixed-point weight ranges are chosen ({Dfp}, and --search per-layer): mse (default: least squared error over the weights' histogram), max (hold the largest |w|), kl, or percentile:P.", DefaultValueFactory = _ => "mse" };
+        var clipping = new Option<string>("--calibration") { Description = $"How activation ranges are chosen: max (hold the calibrated maximum), mse (least squared error over a histogram streamed over the calibration batches), kl (least Kullback–Leibler divergence over that histogram), or percentile:P (hold the P-th percentile of |x|).", DefaultValueFactory = _ => "max" };
+        var weightClipping = new Option<string>("--weight-calibration") { Description = $"How weight ranges are chosen: mse (least squared error over the weights' histogram; the default of {Dfp} and --search per-layer), max (hold the largest |w|; the default of {Integer}), percentile:P, or kl ({Dfp} only). In {Integer} mode per tensor or per channel (--per-channel).", DefaultValueFactory = _ => "mse" };
         var margin = new Option<double>("--error-margin") { Description = "For top1, top5, agreement: the allowed drop in percentage points from float (default 1; Ristretto's tool defaulted to 2). For sqnr: the lowest output SQNR in dB (required). For cosine: M gives the lowest mean cosine similarity 1 − M/100.", DefaultValueFactory = _ => 1.0 };
         var metric = new Option<string>("--metric") { Description = "What drives the search: top1, top5, agreement (top class as float's), sqnr (output SQNR, dB) or cosine (mean cosine similarity with float's outputs); the last three need no labels.", DefaultValueFactory = _ => "top1" };
         metric.AcceptOnlyFromAmong([.. Evaluation.Metric.All.Select(m => m.Name)]);
@@ -41,9 +41,9 @@ public static class QuantizeCommand
         var batch = CommonOptions.PositiveInt("--batch-size", "Test batch size.", 100);
         var calibration = new Option<int?>("--calibration-batches") { Description = "Calibration batches of 64 (an alias of --calibration-images N × 64)." };
         var plan = new Option<string?>("--plan") { Description = "Write the chosen per-layer formats as a JSON plan to this file." };
-        var searchKind = new Option<string>("--search") { Description = "per-type: Ristretto's sweeps by layer type; per-layer: then a greedy per-layer width search by cost (BOPs), with its Pareto front; hessian: per-layer weight widths from Hessian-trace sensitivities (Hutchinson) chosen by an integer program (CP-SAT) within --budget, activations 8-bit.", DefaultValueFactory = _ => "per-type" };
+        var searchKind = new Option<string>("--search") { Description = "per-type: Ristretto's sweeps by layer type; per-layer: then a greedy per-layer width search by cost (BOPs), with its Pareto front; hessian: per-layer weight and activation widths from Hessian-trace and measured sensitivities, chosen by an integer program (CP-SAT) within --budget.", DefaultValueFactory = _ => "per-type" };
         searchKind.AcceptOnlyFromAmong("per-type", "per-layer", "hessian");
-        var searchBudget = new Option<string?>("--budget") { Description = "With --search hessian: the cost limit, bops=N (BOPs per image; energy-uj=X and memory-kib=Y are not implemented yet)." };
+        var searchBudget = new Option<string?>("--budget") { Description = "With --search hessian: the cost limit, bops=N (BOPs per image), energy-uj=X (energy per inference) or memory-kib=Y (parameter memory), as report prints them." };
         var budget = new Option<double?>("--time-budget") { Description = "Seconds the per-layer search may take; it then keeps the best plan found so far." };
         var noWiden = new Option<bool>("--no-widen") { Description = "Keep the sweeps' combined widths even when the combined plan misses the margin, as Ristretto did (by default each step scores every part one width wider and keeps the best, until the margin holds)." };
         var widths = new Option<string?>("--widths") { Description = $"Skip the sweeps ({Dfp} or {Integer}): build the per-type plan with these widths, CONV/FC/ACTIVATIONS (e.g. 2/2/4), and score it once." };
@@ -92,13 +92,9 @@ public static class QuantizeCommand
                 LogActivations = r.GetValue(logActivations) is { } logBase ? Formats.LogFormat.ParseBase(logBase) : null,
                 Asymmetric = r.GetValue(asymmetric),
                 MseCalibration = r.GetResult(clipping) is { Implicit: false } && r.GetValue(mode) == Integer
-                    ? RangeMethod.Parse(r.GetValue(clipping)!, "--calibration") switch
-                    {
-                        { Kind: "percentile" or "kl" } => throw new RistrettoException($"--calibration {r.GetValue(clipping)}: --trimming-mode {Integer} takes max or mse (percentile and kl are not implemented for it yet)"),
-                        var m => m == RangeMethod.Mse,
-                    }
-                    : null,
-                ActivationCalibration = r.GetResult(clipping) is { Implicit: false } && r.GetValue(mode) != Integer ? RangeMethod.Parse(r.GetValue(clipping)!, "--calibration") : null,
+                    ? RangeMethod.Parse(r.GetValue(clipping)!, "--calibration") == RangeMethod.Mse : null,
+                ActivationCalibration = r.GetResult(clipping) is { Implicit: false } && (r.GetValue(mode) != Integer
+                    || RangeMethod.Parse(r.GetValue(clipping)!, "--calibration") is { Kind: "percentile" or "kl" }) ? RangeMethod.Parse(r.GetValue(clipping)!, "--calibration") : null,
                 WeightCalibration = r.GetResult(weightClipping) is { Implicit: false } ? RangeMethod.Parse(r.GetValue(weightClipping)!, "--weight-calibration") : null,
                 Search = r.GetValue(searchKind) switch { "per-layer" => SearchKind.PerLayer, "hessian" => SearchKind.Hessian, _ => SearchKind.PerType },
                 Budget = r.GetValue(searchBudget) is { } b ? SearchBudget.Parse(b) : null,

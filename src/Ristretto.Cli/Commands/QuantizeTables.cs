@@ -170,8 +170,11 @@ internal static class QuantizeTables
         sb.AppendLine(inv, $"Hessian-guided bit allocation: {network} ({path})");
         foreach (var (layer, bits) in h.WeightBits)
             sb.AppendLine(inv, $"  {layer,-24} weights {bits,2}-bit   activations {h.ActivationBits[layer],2}-bit   mean Hessian diagonal {h.Traces[layer]:G3}");
-        sb.AppendLine(inv, $"  {h.Bops / 1e6:F1} M BOPs within the budget of {h.Budget / 1e6:F1} M");
-        sb.AppendLine(inv, $"  {metric.Title}: float {metric.Format(h.Baseline.Driving)}, plan {metric.Format(h.Quantized.Driving)}; cost {h.PassEquivalents:F2} float-pass equivalents ({h.Evaluations} evaluations + the Hessian probes)");
+        sb.AppendLine(inv, $"  {h.Budget.Format(h.Cost)} within the budget of {h.Budget.Format(h.Budget.Value)} ({h.Bops / 1e6:F2} M BOPs)");
+        sb.AppendLine(inv, $"  the program's {h.Candidates.Count} best allocations (summed sensitivity, whole-plan loss increase on calibration images, score):");
+        foreach (var c in h.Candidates)
+            sb.AppendLine(inv, $"    {c.Rank + 1,2}. {string.Join(" ", c.Widths.Select(kv => $"{kv.Key} {kv.Value.Weights}/{kv.Value.Activations}")),-48} {c.Sensitivity,9:G3} {c.LossIncrease,9:G3}  {(c.Score is { } s ? metric.Format(s.Driving) : "-"),-8}{(c.Kept ? " kept" : "")}");
+        sb.AppendLine(inv, $"  {metric.Title}: float {metric.Format(h.Baseline.Driving)}, plan {metric.Format(h.Quantized.Driving)}; cost {h.PassEquivalents:F2} float-pass equivalents ({h.Evaluations} evaluations + the Hessian probes and calibration-loss passes)");
         return sb.ToString();
     }
 }

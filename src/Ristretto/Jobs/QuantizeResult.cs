@@ -100,8 +100,14 @@ public sealed record QuantizeResult
             report["chosen_activations"] = h.ActivationBits;
             report["hessian"] = new Dictionary<string, object?>
             {
-                ["method"] = "Hutchinson Hessian trace per layer, weight sensitivity ½·Tr(H)/n·‖W − Q(W)‖², activation sensitivity the measured loss increase of each layer alone, CP-SAT under the BOPs budget",
-                ["mean_hessian_diagonal"] = h.Traces, ["activations"] = h.ActivationBits, ["bops"] = h.Bops, ["budget_bops"] = h.Budget,
+                ["method"] = "Hutchinson Hessian trace per layer, weight sensitivity ½·Tr(H)/n·‖W − Q(W)‖² raised to the measured loss increase of each layer alone, activation sensitivity the measured loss increase of each layer alone, CP-SAT under the budget; the best allocations' whole-plan loss measured, the least-loss finalists scored",
+                ["mean_hessian_diagonal"] = h.Traces, ["activations"] = h.ActivationBits, ["bops"] = h.Bops,
+                ["budget"] = new Dictionary<string, object?> { ["kind"] = h.Budget.Name, ["limit"] = h.Budget.Value, ["cost"] = h.Cost },
+                ["candidates"] = h.Candidates.Select(c => new Dictionary<string, object?>
+                {
+                    ["rank"] = c.Rank, ["weights"] = c.Widths.ToDictionary(kv => kv.Key, kv => kv.Value.Weights), ["activations"] = c.Widths.ToDictionary(kv => kv.Key, kv => kv.Value.Activations),
+                    ["sensitivity"] = c.Sensitivity, ["cost"] = c.Cost, ["loss_increase"] = c.LossIncrease, ["score"] = c.Score?.Driving, ["kept"] = c.Kept,
+                }).ToList(),
                 ["float_pass_equivalents"] = h.PassEquivalents,
             };
         }

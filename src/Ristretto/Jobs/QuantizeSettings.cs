@@ -165,11 +165,11 @@ public sealed record QuantizeSettings
 
     /// <summary>
     /// Dynamic-fixed-point modes: how activation ranges are chosen (<c>--calibration</c>: max, mse, kl, percentile:P); null:
-    /// max. In integer mode <see cref="MseCalibration"/> says the same.
+    /// max. In integer mode <see cref="MseCalibration"/> says mse or max, and this kl or percentile:P.
     /// </summary>
     public RangeMethod? ActivationCalibration { get; init; }
 
-    /// <summary>Dynamic-fixed-point modes: how weight ranges are chosen (<c>--weight-calibration</c>); null: mse.</summary>
+    /// <summary>How weight ranges are chosen (<c>--weight-calibration</c>); null: mse for dynamic fixed point, max for integer.</summary>
     public RangeMethod? WeightCalibration { get; init; }
 
     /// <summary>Cross-layer equalization of conv/FC pairs before calibration (<c>--equalize</c>; BatchNorm folded first).</summary>
@@ -255,7 +255,10 @@ public sealed record QuantizeSettings
     public BitWidths? DefaultWidths => TwoLevel is { } t ? new BitWidths(t.WeightBits, t.WeightBits, 8) : null;
 
     /// <summary>The integer scheme of <see cref="QuantizeMode.Integer"/>.</summary>
-    public Search.IntegerScheme Scheme => new(Scale ?? ScaleKind.Float, PerChannel, Asymmetric, MseCalibration ?? false);
+    public Search.IntegerScheme Scheme => new(Scale ?? ScaleKind.Float, PerChannel, Asymmetric, MseCalibration ?? false)
+    {
+        WeightRange = Mode == QuantizeMode.Integer ? WeightCalibration : null, ActivationRange = Mode == QuantizeMode.Integer ? ActivationCalibration : null,
+    };
 
     /// <summary>Refuses settings that do not go together, in one line naming the options.</summary>
     public QuantizeSettings Validate()
@@ -281,14 +284,16 @@ public sealed record QuantizeSettings
             throw new RistrettoException("--calibration and --weight-calibration choose ranges by error; --compat ristretto keeps Ristretto's ranges from the maximum");
         if (Mode is QuantizeMode.MiniFloat && (ActivationCalibration is not null || WeightCalibration is not null))
             throw new RistrettoException("--calibration and --weight-calibration are not implemented for minifloat's exponent bias yet");
-        if (Mode is QuantizeMode.Integer && (WeightCalibration is not null || ActivationCalibration is { Kind: "percentile" or "kl" }))
-            throw new RistrettoException($"--trimming-mode {integer} takes --calibration max or mse (percentile, kl and --weight-calibration are not implemented for it yet)");
+        if (Mode is QuantizeMode.Integer && WeightCalibration is { Kind: "kl" })
+            throw new RistrettoException($"--trimming-mode {integer} takes --weight-calibration max, mse or percentile:P (kl is for activations)");
+        if (Mode is QuantizeMode.Integer && Asymmetric && ActivationCalibration is { Kind: "percentile" or "kl" })
+            throw new RistrettoException($"--asymmetric activations take --calibration max or mse (their range is min to max)");
         if (Compat == Compatibility.Ristretto && Mode == QuantizeMode.Integer)
             throw new RistrettoException($"--compat ristretto keeps Ristretto's trimming modes; it does not go with --trimming-mode {integer}");
         if (QuantizedModelPath is not null && Compat == Compatibility.None && Mode is QuantizeMode.DynamicFixedPoint or QuantizeMode.PowerOfTwoWeights)
             throw new RistrettoException($"--model-quantized writes Ristretto's prototxt, which has no field for this project's default formats (unsigned activations, a bias format of its own): add --compat ristretto, or write the plan with --plan");
         if (Search == SearchKind.Hessian && (Mode != QuantizeMode.DynamicFixedPoint || Budget is null || Widths is not null || Compat == Compatibility.Ristretto))
-            throw new RistrettoException("--search hessian works with dynamic_fixed_point (not --compat ristretto, not --widths) and needs --budget bops=N");
+            throw new RistrettoException("--search hessian works with dynamic_fixed_point (not --compat ristretto, not --widths) and needs --budget bops=N|energy-uj=X|memory-kib=Y");
         if (Budget is not null && Search != SearchKind.Hessian)
             throw new RistrettoException("--budget goes with --search hessian");
         if (Search == SearchKind.PerLayer && Mode != QuantizeMode.DynamicFixedPoint)

@@ -57,7 +57,7 @@ public static class Quantizer
         using var job = JobData.Open(data, network.Inputs[0].Shape, dev, eval: true, train: false, calibration: true,
             ModelLoader.RememberedPreprocessing(loaded.Path), observer.Info);
         var test = job.Eval!;
-        bool histograms = integer ? scheme.MseClipping : !rules.RistrettoLengths && rules.ActivationRange.NeedsHistogram;
+        bool histograms = integer ? scheme.NeedsHistograms : !rules.RistrettoLengths && rules.ActivationRange.NeedsHistogram;
         var ranges = Calibration.Measure(network, job.Calibration!, int.MaxValue, 64, histograms ? IntegerScheme.HistogramBins : 0);
         int size = settings.BatchSize;
         int its = (test.Count + size - 1) / size;
@@ -96,7 +96,7 @@ public static class Quantizer
         else if (settings.Search == SearchKind.Hessian)
         {
             var hessian = new HessianSearch(network, ranges, test, its, size, job.Calibration!) { Rules = rules, Metric = metric, MeasureFidelity = fidelity, Trials = trials };
-            var found = observer.Stage("hessian", 2, p => hessian.Run(settings.Budget!.Value, p, cancel));
+            var found = observer.Stage("hessian", 2, p => hessian.Run(settings.Budget!.Allocation, p, cancel));
             result = Result(found.Baseline, found.Quantized, found.Plan) with { Hessian = found };
         }
         else if (settings.Mode is QuantizeMode.DynamicFixedPoint or QuantizeMode.Integer)

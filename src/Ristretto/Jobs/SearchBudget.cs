@@ -4,7 +4,8 @@ namespace Ristretto.Jobs;
 
 /// <summary>
 /// The cost budget of <c>--search hessian</c> (<c>--budget</c>): <c>bops=N</c> (bit operations per image, the cost model's
-/// BOPs), <c>energy-uj=X</c> or <c>memory-kib=Y</c>. Only BOPs are implemented yet; the others are refused in one line.
+/// BOPs), <c>energy-uj=X</c> (energy per inference) or <c>memory-kib=Y</c> (parameter memory), both from the cost model as
+/// <c>report</c> prints them.
 /// </summary>
 public sealed record SearchBudget
 {
@@ -25,10 +26,16 @@ public sealed record SearchBudget
         if (eq < 0 || kind is not ("bops" or "energy-uj" or "memory-kib")
             || !double.TryParse(text[(eq + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out double value) || !(value > 0) || double.IsInfinity(value))
             throw new RistrettoException($"--budget {text}: expected bops=N, energy-uj=X or memory-kib=Y with a positive number, e.g. bops=43.2e6");
-        if (kind != "bops")
-            throw new RistrettoException($"--budget {text}: only bops=N is implemented yet (energy and memory budgets are not)");
         return new SearchBudget(kind, value);
     }
+
+    /// <summary>The budget the allocation works with.</summary>
+    public Search.AllocationBudget Allocation => new(Kind switch
+    {
+        "energy-uj" => Search.BudgetKind.EnergyMicrojoules,
+        "memory-kib" => Search.BudgetKind.MemoryKib,
+        _ => Search.BudgetKind.Bops,
+    }, Value);
 
     /// <inheritdoc/>
     public override string ToString() => $"{Kind}={Value.ToString("G6", CultureInfo.InvariantCulture)}";

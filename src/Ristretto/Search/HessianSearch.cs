@@ -14,6 +14,17 @@ namespace Ristretto.Search;
 /// <param name="Seed">Seed of its ±1 vector (SplitMix64).</param>
 public sealed record HutchinsonProbe(int Index, ulong Seed);
 
+/// <summary>One of the best allocations the integer program found, and how the final step judged it.</summary>
+/// <param name="Rank">Its place in the program's order (0: the least summed sensitivity).</param>
+/// <param name="Widths">Each layer's (weight, activation) widths.</param>
+/// <param name="Sensitivity">The summed sensitivity the program minimised.</param>
+/// <param name="Cost">Its cost in the budget's unit (the cost model's figure for the whole plan).</param>
+/// <param name="LossIncrease">The measured increase of the mean training loss on the calibration images with the whole plan applied.</param>
+/// <param name="Score">Its score on the evaluated set, for the finalists; null otherwise.</param>
+/// <param name="Kept">Whether it is the plan returned.</param>
+public sealed record HessianCandidate(int Rank, IReadOnlyDictionary<string, (int Weights, int Activations)> Widths, double Sensitivity, double Cost,
+    double LossIncrease, EvalResult? Score, bool Kept);
+
 /// <summary>What the Hessian-guided allocation found.</summary>
 /// <param name="Baseline">The float scores.</param>
 /// <param name="Quantized">The allocated plan's scores.</param>
@@ -22,12 +33,15 @@ public sealed record HutchinsonProbe(int Index, ulong Seed);
 /// <param name="ActivationBits">Each layer's activation width (its input and output).</param>
 /// <param name="Traces">Each layer's mean Hessian diagonal (trace / weights) of the training loss.</param>
 /// <param name="Bops">The plan's BOPs.</param>
-/// <param name="Budget">The BOPs budget.</param>
-/// <param name="Evaluations">Plans scored on the evaluated set (the float baseline and the allocated plan).</param>
+/// <param name="Budget">The budget.</param>
+/// <param name="Cost">The plan's cost in the budget's unit (the cost model's figure).</param>
+/// <param name="Candidates">The best allocations within the budget, as the final step judged them.</param>
+/// <param name="Evaluations">Plans scored on the evaluated set (the float baseline and the finalists).</param>
 /// <param name="PassEquivalents">The whole search's cost in float passes over the evaluated set (each Hessian-vector product counted as 4 passes of its images: forward, backward, and the double backward's two).</param>
 /// <param name="Seconds">Wall time.</param>
 public sealed record HessianResult(EvalResult Baseline, EvalResult Quantized, QuantizationPlan Plan, IReadOnlyDictionary<string, int> WeightBits,
-    IReadOnlyDictionary<string, int> ActivationBits, IReadOnlyDictionary<string, double> Traces, double Bops, double Budget, int Evaluations, double PassEquivalents, double Seconds);
+    IReadOnlyDictionary<string, int> ActivationBits, IReadOnlyDictionary<string, double> Traces, double Bops, AllocationBudget Budget, double Cost,
+    IReadOnlyList<HessianCandidate> Candidates, int Evaluations, double PassEquivalents, double Seconds);
 
 /// <summary>
 /// Sensitivity-guided bit allocation (HAWQ-v2's criterion): each weighted layer's sensitivity at a width b is
@@ -56,6 +70,8 @@ public sealed class HessianSearch
     private readonly ImageDataset _test, _calibration;
     private readonly int _iterations, _batchSize;
     private readonly IReadOnlyDictionary<string, long> _macs;
+    private readonly IReadOnlyDictionary<string, (LayerNode Node, LayerShape Shape)> _shapes;
+    private readonly LayerCostModel _costModel = new();
 
     /// <summary>Prepares the search; <paramref name="iterations"/> test batches of <paramref name="batchSize"/> score each plan.</summary>
     public HessianSearch(Network network, IReadOnlyDictionary<string, LayerRange> ranges, ImageDataset test, int iterations, int batchSize, ImageDataset calibration)
@@ -67,6 +83,7 @@ public sealed class HessianSearch
         _iterations = iterations;
         _batchSize = batchSize;
         _macs = BitOperations.Macs(network);
+        _shapes = NetworkCostModel.Shapes(network).ToDictionary(x => x.Node.Layer.LayerName, x => (x.Node, x.Shape), StringComparer.Ordinal);
     }
 
     /// <summary>How formats are fitted (default <see cref="RangeRules.Default"/>).</summary>
@@ -84,8 +101,14 @@ public sealed class HessianSearch
     /// <summary>Calibration images each probe's Hessian-vector product runs on.</summary>
     public int ProbeImages { get; init; } = 256;
 
-    /// <summary>Calibration images the loss of each activation probe plan is measured on.</summary>
+    /// <summary>Calibration images the loss of each probe plan and of each candidate allocation is measured on.</summary>
     public int LossImages { get; init; } = 512;
+
+    /// <summary>How many of the integer program's best allocations the final step measures on the calibration images.</summary>
+    public int Candidates { get; init; } = 8;
+
+    /// <summary>How many of those (the least loss first) are scored on the evaluated set; the best score is kept.</summary>
+    public int Finalists { get; init; } = 2;
 
     /// <summary>The candidate plans whose loss measures activation sensitivity: each layer alone with its input and output at each width (for fan-out).</summary>
     public IReadOnlyList<(string Layer, int Bits, QuantizationPlan Plan)> ActivationProbes() =>
@@ -171,12 +194,16 @@ public sealed class HessianSearch
     }
 
     /// <summary>
-    /// Each layer's (weight, activation) width pairs with their sensitivity and BOPs (the decision's options), coded as
+    /// Each layer's (weight, activation) width pairs with their sensitivity and cost (the decision's options), coded as
     /// <see cref="WidthOption.Bits"/> = 100 · weight bits + activation bits. <paramref name="activationLoss"/>: each
-    /// layer's loss increase at each activation width.
+    /// layer's loss increase at each activation width; <paramref name="weightLoss"/>: at each weight width below 16.
+    /// Costs are in <paramref name="budget"/>'s unit (BOPs when null); an energy cost assumes the parameters are on chip
+    /// when <paramref name="resident"/> (and <see cref="WidthOption.Held"/> carries the parameter bits), else streamed
+    /// from DRAM.
     /// </summary>
     public IReadOnlyDictionary<string, IReadOnlyList<WidthOption>> Options(IReadOnlyDictionary<string, double> traces,
-        IReadOnlyDictionary<(string Layer, int Bits), double> activationLoss, IReadOnlyDictionary<(string Layer, int Bits), double>? weightLoss = null)
+        IReadOnlyDictionary<(string Layer, int Bits), double> activationLoss, IReadOnlyDictionary<(string Layer, int Bits), double>? weightLoss = null,
+        AllocationBudget? budget = null, bool resident = true)
     {
         ArgumentNullException.ThrowIfNull(traces);
         ArgumentNullException.ThrowIfNull(activationLoss);
@@ -195,11 +222,59 @@ public sealed class HessianSearch
                 // misses what saturation and a 2-bit grid's large steps cost).
                 double estimate = 0.5 * traces[name] * d.mul(d).sum().item<float>();
                 double weightSensitivity = Math.Max(estimate, weightLoss?.GetValueOrDefault((name, b)) ?? 0);
-                return ActivationWidths.Select(a => new WidthOption(100 * b + a, weightSensitivity + Math.Max(0, activationLoss[(name, a)]),
-                    LayerCost.BopsOf(_macs[name], b, a))).ToList();
+                return ActivationWidths.Select(a =>
+                {
+                    var (cost, held) = LayerCostOf(name, b, a, budget?.Kind ?? BudgetKind.Bops, resident);
+                    return new WidthOption(100 * b + a, weightSensitivity + Math.Max(0, activationLoss[(name, a)]), cost, held);
+                }).ToList();
             }).ToList();
         }
         return options;
+    }
+
+    /// <summary>
+    /// One layer's cost at <paramref name="weightBits"/>/<paramref name="activationBits"/> in <paramref name="kind"/>'s unit,
+    /// from the cost model <c>report</c> uses (<see cref="LayerCostModel"/> with the default accelerator), and its parameter
+    /// bits. Each term is exact per layer: BOPs and parameter memory depend on the layer's own formats only, and so does its
+    /// energy once it is known whether the whole network's parameters fit on chip (<paramref name="resident"/>).
+    /// </summary>
+    private (double Cost, double Held) LayerCostOf(string name, int weightBits, int activationBits, BudgetKind kind, bool resident)
+    {
+        if (kind == BudgetKind.Bops)
+            return (LayerCost.BopsOf(_macs[name], weightBits, activationBits), 0);
+        var spec = Rules.DynamicFixedPoint(name, _ranges[name], weightBits, activationBits);
+        var (node, shape) = _shapes[name];
+        var cost = _costModel.Cost(name, node.Layer.Type, shape, LayerScheme.Of(spec.Weights, spec.Bias, spec.Input, spec.Output), resident);
+        double held = cost.WeightBits + cost.ExtraParameterBits;
+        return kind == BudgetKind.MemoryKib ? (held / 8 / 1024, held) : (cost.Energy.Total / 1e6, held);
+    }
+
+    /// <summary>A plan's cost in <paramref name="kind"/>'s unit, as <c>report</c> computes it for the whole network.</summary>
+    public double CostOf(QuantizationPlan plan, BudgetKind kind)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        if (kind == BudgetKind.Bops)
+            return BitOperations.Of(plan, _macs);
+        var cost = NetworkCostModel.Compute(_network, plan, _costModel.Options);
+        return kind == BudgetKind.MemoryKib ? (cost.WeightBits + cost.ExtraParameterBits) / 8.0 / 1024 : cost.Energy.Total / 1e6;
+    }
+
+    /// <summary>
+    /// The <paramref name="count"/> best allocations within <paramref name="budget"/>, the least summed sensitivity first.
+    /// An energy budget is two programs, exact together: one with every parameter on chip (energies without DRAM weight
+    /// traffic, and the parameter bits within the buffer), one with the weights streamed (an allocation whose parameters
+    /// happen to fit then costs less than its program counted); their best are merged.
+    /// </summary>
+    public IReadOnlyList<Allocation> Allocate(IReadOnlyDictionary<string, double> traces, IReadOnlyDictionary<(string Layer, int Bits), double> activationLoss,
+        IReadOnlyDictionary<(string Layer, int Bits), double>? weightLoss, AllocationBudget budget, int count)
+    {
+        ArgumentNullException.ThrowIfNull(budget);
+        if (budget.Kind != BudgetKind.EnergyMicrojoules)
+            return BitAllocation.Best(Options(traces, activationLoss, weightLoss, budget), budget.Value, count);
+        var onChip = BitAllocation.Best(Options(traces, activationLoss, weightLoss, budget, resident: true), budget.Value, count, _costModel.Options.Sram.CapacityBits());
+        var streamed = BitAllocation.Best(Options(traces, activationLoss, weightLoss, budget, resident: false), budget.Value, count);
+        return onChip.Concat(streamed).GroupBy(x => string.Join(",", x.Widths.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value}")))
+            .Select(g => g.First()).OrderBy(x => x.Sensitivity).Take(count).ToList();
     }
 
     /// <summary>The plan of per-layer (weight, activation) widths.</summary>
@@ -210,9 +285,19 @@ public sealed class HessianSearch
         return new QuantizationPlan(layers, $"Hessian-guided allocation: {string.Join(", ", widths.Select(kv => $"{kv.Key} {kv.Value.Weights}/{kv.Value.Activations}"))}");
     }
 
-    /// <summary>Probes, allocates within <paramref name="budgetBops"/>, and scores the float network and the plan.</summary>
-    public HessianResult Run(double budgetBops, Action<int, string>? progress = null, CancellationToken cancel = default)
+    /// <summary>Probes, allocates within <paramref name="budgetBops"/> BOPs, and scores the float network and the plan.</summary>
+    public HessianResult Run(double budgetBops, Action<int, string>? progress = null, CancellationToken cancel = default) =>
+        Run(new AllocationBudget(BudgetKind.Bops, budgetBops), progress, cancel);
+
+    /// <summary>
+    /// Probes, allocates within <paramref name="budget"/>, and keeps the best of the program's <see cref="Candidates"/>
+    /// best allocations: each one's whole plan is applied to the calibration images and its loss increase measured
+    /// (the sum of single-layer sensitivities misses how layers' errors combine), the <see cref="Finalists"/> with the
+    /// least loss are scored on the evaluated set, and the best score is kept (ties: the least loss).
+    /// </summary>
+    public HessianResult Run(AllocationBudget budget, Action<int, string>? progress = null, CancellationToken cancel = default)
     {
+        ArgumentNullException.ThrowIfNull(budget);
         var watch = Stopwatch.StartNew();
         var measured = new List<IReadOnlyDictionary<string, double>>();
         foreach (var probe in Probes())
@@ -227,20 +312,35 @@ public sealed class HessianSearch
         double floatLoss = loss[QuantizationPlan.Float];
         var activationLoss = probes.ToDictionary(p => (p.Layer, p.Bits), p => loss[p.Plan] - floatLoss);
         var weightLoss = weightProbes.ToDictionary(p => (p.Layer, p.Bits), p => loss[p.Plan] - floatLoss);
-        var coded = BitAllocation.Solve(Options(traces, activationLoss, weightLoss), budgetBops)
-            ?? throw new RistrettoException($"--budget bops={budgetBops:G6}: no allocation fits (2-bit weights and {ActivationWidths[^1]}-bit activations everywhere cost {BitOperations.Of(Plan(_macs.Keys.ToDictionary(k => k, _ => (2, ActivationWidths[^1]))), _macs):G6} BOPs)");
-        var widths = coded.ToDictionary(kv => kv.Key, kv => (Weights: kv.Value / 100, Activations: kv.Value % 100), StringComparer.Ordinal);
-        var plan = Plan(widths);
+        var allocations = Allocate(traces, activationLoss, weightLoss, budget, Candidates);
+        if (allocations.Count == 0)
+        {
+            var cheapest = Plan(_macs.Keys.ToDictionary(k => k, _ => (Widths[^1], ActivationWidths[^1])));
+            throw new RistrettoException($"--budget {budget}: no allocation fits ({Widths[^1]}-bit weights and {ActivationWidths[^1]}-bit activations everywhere cost {budget.Format(CostOf(cheapest, budget.Kind))})");
+        }
+        static IReadOnlyDictionary<string, (int Weights, int Activations)> Decode(Allocation a) =>
+            a.Widths.ToDictionary(kv => kv.Key, kv => (Weights: kv.Value / 100, Activations: kv.Value % 100), StringComparer.Ordinal);
+        var decoded = allocations.Select(a => Decode(a)).ToList();
+        var plans = decoded.Select(Plan).ToList();
+        var planLoss = Losses(plans, cancel); // the screening: one more round of calibration losses
+        var screened = allocations.Select((a, i) =>
+            (Rank: i, Widths: decoded[i], Plan: plans[i], a.Sensitivity, Cost: CostOf(plans[i], budget.Kind), Loss: planLoss[plans[i]] - floatLoss)).ToList();
         using var scorer = Trials?.Open(Metric, MeasureFidelity, progress, cancel)
             ?? PlanEvaluator.InProcess(_network, _test, _iterations, _batchSize, Metric, MeasureFidelity, progress, cancel);
-        var scores = scorer.Score([new Candidate("float32 baseline", QuantizationPlan.Float), new Candidate("Hessian-guided plan", plan)]);
-        var (baseline, quantized) = (scores[0], scores[1]);
+        var finalists = screened.OrderBy(c => c.Loss).ThenBy(c => c.Rank).Take(Math.Max(1, Finalists)).ToList();
+        var round = scorer.Score([new Candidate("float32 baseline", QuantizationPlan.Float),
+            .. finalists.Select(c => new Candidate($"Hessian-guided plan {c.Rank + 1} of {screened.Count}", c.Plan))]);
+        var baseline = round[0];
+        var scores = finalists.Select((c, i) => (c.Rank, Score: round[i + 1])).ToDictionary(x => x.Rank, x => x.Score);
+        int kept = scores.OrderByDescending(kv => kv.Value.Driving).ThenBy(kv => screened[kv.Key].Loss).ThenBy(kv => kv.Key).First().Key;
+        var best = screened[kept];
         double probeImages = Math.Min(ProbeImages, _calibration.Count);
         double evaluated = Math.Min(_test.Count, (long)_iterations * _batchSize);
         double passes = scorer.Evaluations + ProbeCount * probeImages * PassesPerProduct / evaluated
-            + (1 + probes.Count + weightProbes.Count) * Math.Min(LossImages, _calibration.Count) / evaluated;
-        return new HessianResult(baseline, quantized, plan, widths.ToDictionary(kv => kv.Key, kv => kv.Value.Weights, StringComparer.Ordinal),
-            widths.ToDictionary(kv => kv.Key, kv => kv.Value.Activations, StringComparer.Ordinal), traces, BitOperations.Of(plan, _macs), budgetBops,
-            scorer.Evaluations, passes, watch.Elapsed.TotalSeconds);
+            + (1 + probes.Count + weightProbes.Count + screened.Count) * Math.Min(LossImages, _calibration.Count) / evaluated;
+        var candidates = screened.Select(c => new HessianCandidate(c.Rank, c.Widths, c.Sensitivity, c.Cost, c.Loss, scores.GetValueOrDefault(c.Rank), c.Rank == kept)).ToList();
+        return new HessianResult(baseline, scores[kept], best.Plan, best.Widths.ToDictionary(kv => kv.Key, kv => kv.Value.Weights, StringComparer.Ordinal),
+            best.Widths.ToDictionary(kv => kv.Key, kv => kv.Value.Activations, StringComparer.Ordinal), traces, BitOperations.Of(best.Plan, _macs), budget, best.Cost,
+            candidates, scorer.Evaluations, passes, watch.Elapsed.TotalSeconds);
     }
 }

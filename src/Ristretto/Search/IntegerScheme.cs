@@ -25,8 +25,24 @@ public sealed record IntegerScheme(ScaleKind Scale = ScaleKind.Float, bool PerCh
     /// <summary>The widths swept: a symmetric signed grid needs at least 2 bits.</summary>
     public static readonly int[] Widths = [16, 8, 4, 2];
 
-    /// <summary>Bins of the calibration histograms used by <see cref="MseClipping"/>.</summary>
+    /// <summary>Bins of the calibration histograms used by <see cref="MseClipping"/> and <see cref="ActivationRange"/>.</summary>
     public const int HistogramBins = 2048;
+
+    /// <summary>Bins of each output channel's |w| histogram when per-channel weight ranges are chosen by error.</summary>
+    public const int ChannelHistogramBins = 512;
+
+    /// <summary>
+    /// How weight scales are chosen (<c>--weight-calibration</c>; null: max): the clipping threshold per tensor (over the
+    /// calibrated 2,048-bin |w| histogram) or per output channel (over a 512-bin histogram of that channel's |w|), by
+    /// <see cref="IntegerRange.Clip"/>.
+    /// </summary>
+    public RangeMethod? WeightRange { get; init; }
+
+    /// <summary>How activation ranges are chosen (<c>--calibration</c>: max, mse, kl, percentile:P); null: <see cref="MseClipping"/> says mse or max. Not for asymmetric ranges.</summary>
+    public RangeMethod? ActivationRange { get; init; }
+
+    /// <summary>Whether calibration must stream activation histograms.</summary>
+    public bool NeedsHistograms => MseClipping || ActivationRange is { NeedsHistogram: true };
 
     /// <summary>A short name, e.g. "integer (pow2 scale, per-channel weights, asymmetric activations, MSE clipping)".</summary>
     public string Describe()
@@ -35,8 +51,12 @@ public sealed record IntegerScheme(ScaleKind Scale = ScaleKind.Float, bool PerCh
         parts.Add(PerChannelWeights ? "per-channel weights" : "per-tensor weights");
         if (AsymmetricActivations)
             parts.Add("asymmetric activations");
-        if (MseClipping)
+        if (ActivationRange is { } a && a != RangeMethod.Max)
+            parts.Add($"{a} activation ranges");
+        else if (MseClipping)
             parts.Add("MSE clipping");
+        if (WeightRange is { } w && w != RangeMethod.Max)
+            parts.Add($"{w} weight ranges");
         return $"integer ({string.Join(", ", parts)})";
     }
 
@@ -59,13 +79,20 @@ public sealed record IntegerScheme(ScaleKind Scale = ScaleKind.Float, bool PerCh
     private IntegerFormat WeightFormat(IWeightedLayer layer, LayerRange range, int bits)
     {
         long qmax = (1L << (bits - 1)) - 1;
+        var method = WeightRange ?? RangeMethod.Max;
         if (!PerChannelWeights)
-            return IntegerFormat.Symmetric(bits, Snap(range.Weights / qmax), narrowRange: true, Scale, ScaleFractionBits);
+            return IntegerFormat.Symmetric(bits, Snap(IntegerRange.Clip(range.WeightHistogram, range.Weights, qmax, method) / qmax), narrowRange: true, Scale, ScaleFractionBits);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var w = layer.Weight.detach();
         var max = w.abs().reshape(w.shape[0], -1).amax([1]).cpu().data<float>().ToArray();
-        return new IntegerFormat(bits, true, max.Select(m => Snap(m / (double)qmax)), null, 0, narrowRange: true, Scale, ScaleFractionBits);
+        if (method == RangeMethod.Max)
+            return new IntegerFormat(bits, true, max.Select(m => Snap(m / (double)qmax)), null, 0, narrowRange: true, Scale, ScaleFractionBits);
+        using var rows = w.reshape(w.shape[0], -1).to_type(ScalarType.Float32).cpu().contiguous();
+        var values = rows.data<float>().ToArray();
+        int perRow = values.Length / max.Length;
+        var clips = max.Select((m, c) => IntegerRange.Clip(IntegerRange.Histogram(values.AsSpan(c * perRow, perRow), m, ChannelHistogramBins), m, qmax, method));
+        return new IntegerFormat(bits, true, clips.Select(c => Snap(c / qmax)).ToArray(), null, 0, narrowRange: true, Scale, ScaleFractionBits);
     }
 
     private IntegerFormat ActivationFormat(double max, double min, double[]? histogram, int bits)
@@ -78,7 +105,8 @@ public sealed record IntegerScheme(ScaleKind Scale = ScaleKind.Float, bool PerCh
         }
         bool unsigned = min >= 0;
         long levels = unsigned ? (1L << bits) - 1 : (1L << (bits - 1)) - 1;
-        double clip = MseClipping && histogram is not null ? Calibration.ClipThreshold(histogram, max, levels) : max;
+        double clip = ActivationRange is { } method && method != RangeMethod.Mse ? IntegerRange.Clip(histogram, max, levels, method)
+            : (MseClipping || ActivationRange == RangeMethod.Mse) && histogram is not null ? Calibration.ClipThreshold(histogram, max, levels) : max;
         return new IntegerFormat(bits, !unsigned, [Snap(clip / levels)], null, null, narrowRange: !unsigned, Scale, ScaleFractionBits);
     }
 

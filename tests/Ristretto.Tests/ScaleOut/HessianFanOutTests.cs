@@ -66,8 +66,10 @@ public sealed class HessianFanOutTests
             Assert.Equal(loss.Of(network, trial.Plan, job.Calibration!), folder.ReadResult(i).Score.Score);
         }
         int layers = network.Nodes.Count(n => n.Layer is Ristretto.Graph.IWeightedLayer);
-        Assert.Equal(1 + layers * (HessianSearch.ActivationWidths.Length + HessianSearch.Widths.Length - 1), losses);
-        Assert.Equal(losses + 2, folder.TrialCount); // the probes, then the float baseline and the allocated plan
+        var candidates = serial.Hessian.Candidates;
+        int probes = 1 + layers * (HessianSearch.ActivationWidths.Length + HessianSearch.Widths.Length - 1);
+        Assert.Equal(probes + candidates.Count, losses); // the float and single-layer probes, then the screening of the program's best allocations
+        Assert.Equal(losses + 1 + candidates.Count(c => c.Score is not null), folder.TrialCount); // then the float baseline and the finalists
     }
 
     [Fact]

@@ -24,6 +24,57 @@ public class HessianSearchTests
     }
 
     [Fact]
+    public void Should_List_The_Best_Allocations_In_Order_And_Keep_A_Second_Limit()
+    {
+        var options = new Dictionary<string, IReadOnlyList<WidthOption>>
+        {
+            ["a"] = [new(8, 0.0, 80, Held: 8), new(4, 5.0, 40, Held: 4), new(2, 50.0, 20, Held: 2)],
+            ["b"] = [new(8, 0.0, 80, Held: 8), new(4, 0.1, 40, Held: 4), new(2, 0.2, 20, Held: 2)],
+        };
+        var best = BitAllocation.Best(options, 100, 4);
+        Assert.Equal([0.2, 5.1, 5.2, 50.0], best.Select(b => Math.Round(b.Sensitivity, 6)));
+        Assert.Equal(new Dictionary<string, int> { ["a"] = 8, ["b"] = 2 }, best[0].Widths);
+        Assert.All(best, b => Assert.True(b.Cost <= 100));
+        Assert.Single(BitAllocation.Best(options, 1000, 20), b => b.Sensitivity == 0.0); // each allocation listed once
+        Assert.Equal(9, BitAllocation.Best(options, 1000, 20).Count);
+        var held = BitAllocation.Best(options, 1000, 1, heldLimit: 6);
+        Assert.Equal(new Dictionary<string, int> { ["a"] = 4, ["b"] = 2 }, held[0].Widths);
+        Assert.Empty(BitAllocation.Best(options, 1000, 1, heldLimit: 3));
+    }
+
+    [Theory]
+    [InlineData(BudgetKind.MemoryKib)]
+    [InlineData(BudgetKind.EnergyMicrojoules)]
+    public void Energy_And_Memory_Budgets_Should_Hold_By_The_Cost_Model_Report_Uses(BudgetKind kind)
+    {
+        using var trained = new TrainedLeNet();
+        var ranges = Calibration.Measure(trained.Net, trained.Train, 4, 64);
+        var search = new HessianSearch(trained.Net, ranges, trained.Test, 2, 100, trained.Train) { ProbeCount = 2, ProbeImages = 32 };
+        var traces = search.Traces(search.Probes().Select(search.Measure).ToList());
+        var layers = traces.Keys.ToList();
+        // Synthetic activation sensitivities: narrower is worse; the program trades them against the weights'.
+        var activationLoss = layers.SelectMany(l => HessianSearch.ActivationWidths.Select(a => (l, a))).ToDictionary(x => x, x => 1.0 / x.a);
+        var allFour = search.Plan(layers.ToDictionary(k => k, _ => (4, 8)));
+        double budget = search.CostOf(allFour, kind);
+        var allocations = search.Allocate(traces, activationLoss, null, new AllocationBudget(kind, budget), 6);
+        Assert.NotEmpty(allocations);
+        Assert.Equal(allocations.OrderBy(a => a.Sensitivity).Select(a => a.Sensitivity), allocations.Select(a => a.Sensitivity));
+        foreach (var a in allocations)
+        {
+            var plan = search.Plan(a.Widths.ToDictionary(kv => kv.Key, kv => (kv.Value / 100, kv.Value % 100)));
+            var cost = Ristretto.Hardware.NetworkCostModel.Compute(trained.Net, plan);
+            double actual = kind == BudgetKind.MemoryKib ? (cost.WeightBits + cost.ExtraParameterBits) / 8.0 / 1024 : cost.Energy.Total / 1e6;
+            Assert.Equal(actual, search.CostOf(plan, kind), 9);
+            Assert.True(actual <= budget * (1 + 1e-9), $"{kind}: {actual} over the budget {budget}");
+            if (kind == BudgetKind.MemoryKib)
+                Assert.Equal(actual, a.Cost, 6); // per-layer terms are exact
+            else
+                Assert.True(actual <= a.Cost * (1 + 1e-9), $"energy {actual} above the program's {a.Cost}");
+        }
+        Assert.Throws<RistrettoException>(() => search.Run(new AllocationBudget(kind, budget / 1000)));
+    }
+
+    [Fact]
     public void Should_Allocate_Within_The_Bops_Budget_And_Count_Its_Cost()
     {
         using var trained = new TrainedLeNet();
@@ -36,14 +87,18 @@ public class HessianSearchTests
         Assert.Equal(macs.Count * HessianSearch.ActivationWidths.Length, search.ActivationProbes().Count);
         var result = search.Run(allFour);
         Assert.True(result.Bops <= allFour, $"{result.Bops} BOPs over the budget {allFour}");
-        Assert.Equal(2, result.Evaluations);
+        Assert.Equal(1 + Math.Min(search.Finalists, result.Candidates.Count), result.Evaluations);
+        Assert.Single(result.Candidates, c => c.Kept);
+        Assert.All(result.Candidates, c => Assert.True(c.Cost <= allFour * (1 + 1e-9), $"candidate {c.Rank} costs {c.Cost}"));
+        Assert.Equal(result.Candidates.OrderBy(c => c.Sensitivity).Select(c => c.Rank), result.Candidates.Select(c => c.Rank));
         Assert.True(result.PassEquivalents > 2 && double.IsFinite(result.PassEquivalents), $"{result.PassEquivalents}"); // probes are large against a 200-image test set
     }
 
     [Theory]
     [InlineData("bops=0")]
     [InlineData("flops=3")]
-    [InlineData("energy-uj=5")]
+    [InlineData("energy-uj=-5")]
+    [InlineData("memory-kib=")]
     public void Should_Refuse_Bad_Budgets_In_One_Line(string text)
     {
         var e = Assert.Throws<RistrettoException>(() => SearchBudget.Parse(text));
