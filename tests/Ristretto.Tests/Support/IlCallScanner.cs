@@ -65,7 +65,8 @@ internal sealed class IlCallScanner : IDisposable
     {
         if (op == ILOpCode.Switch)
         {
-            il.Offset += 4 * il.ReadInt32();
+            int targets = il.ReadInt32(); // read first: `il.Offset += 4 * il.ReadInt32()` would add to the offset before the count
+            il.Offset += 4 * targets;
             return;
         }
         il.Offset += OperandSize(op);
