@@ -106,11 +106,12 @@ public class QuantizeCommandTests
     }
 
     [Fact]
-    public void Should_Refuse_A_Percentile_In_Integer_Mode_In_One_Line()
+    public void Should_Refuse_A_Percentile_For_Asymmetric_Integer_Activations_In_One_Line()
     {
-        var r = CliProcess.Run(["quantize", "--model", "/nonexistent", "--trimming-mode", "integer", "--calibration", "percentile:99.9"]);
+        // Integer mode takes percentile:P for symmetric activations (issue 15); an asymmetric range has no |x| percentile.
+        var r = CliProcess.Run(["quantize", "--model", "/nonexistent", "--trimming-mode", "integer", "--asymmetric", "--calibration", "percentile:99.9"]);
         Assert.Equal(1, r.ExitCode);
-        Assert.Contains("--calibration percentile:99.9", Assert.Single(r.ErrorLines));
+        Assert.Contains("--asymmetric activations take --calibration max or mse", Assert.Single(r.ErrorLines));
     }
 
     [Fact]
