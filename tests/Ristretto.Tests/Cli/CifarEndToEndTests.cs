@@ -20,7 +20,7 @@ public class CifarEndToEndTests(ITestOutputHelper output)
     // (il = ceil(log2 max) in a signed format, which clips above 2^(il−1)) clips only the outermost pixel values of
     // conv1's input, as with Caffe's mean-subtracted 0–255 CIFAR input (max ≈ 140, clipped at 128). With std 0.25
     // (max ≈ 1.98) it clips at 1 and 16-bit activations already lose about 2 points.
-    private static readonly string[] Preprocessing = ["--pixel-scale", "0.00390625", "--mean", "0.5", "--std", "0.225"];
+    internal static readonly string[] Preprocessing = ["--pixel-scale", "0.00390625", "--mean", "0.5", "--std", "0.225"];
 
     [LongFact]
     public void Should_Train_Cifar10_On_Coloured_Shapes_Quantize_It_And_Fine_Tune_Back_Half_Of_A_4_4_4_Loss()

@@ -21,7 +21,7 @@ namespace Ristretto.Tests.Cli;
 [Collection("cli")]
 public class ThreeChannelPtqTests(ITestOutputHelper output)
 {
-    private static readonly string[] Preprocessing = ["--pixel-scale", "0.00390625", "--mean", "0.5", "--std", "0.225"];
+    private static readonly string[] Preprocessing = CifarEndToEndTests.Preprocessing; // why these values: there
 
     /// <summary>
     /// The default suite's share, at a tiny size: training, <c>--equalize</c> with <c>--out</c> (whose model must

@@ -1,9 +1,5 @@
-using Microsoft.ML.OnnxRuntime;
-using Microsoft.ML.OnnxRuntime.Tensors;
 using Ristretto.Data;
-using Ristretto.Evaluation;
 using Ristretto.Graph;
-using Ristretto.Interchange.Onnx.Exporter;
 using Ristretto.Jobs;
 using Ristretto.Models;
 using Ristretto.Tests.Support;
@@ -25,7 +21,7 @@ public class StructuredPruningOnnxTests(ITestOutputHelper output)
     {
         using var trained = new TrainedLeNet(testImages: 300);
         using var pruned = FilterPruning.Apply(trained.Net, "conv2", Enumerable.Range(0, 50).Where(c => c % 2 == 1).ToArray());
-        var (ours, ort, disagree) = Compare(pruned, trained.Test);
+        var (ours, ort, disagree) = Ristretto.Tests.Interchange.Onnx.LeNetOnnxTopOneTests.Compare(pruned, trained.Test);
         output.WriteLine($"synthetic: ours {ours:P2}, ONNX Runtime {ort:P2}, {disagree} images classified differently");
         Assert.Equal(ours, ort);
         Assert.Equal(0, disagree);
@@ -40,7 +36,7 @@ public class StructuredPruningOnnxTests(ITestOutputHelper output)
         using var source = (Network)ModelStore.Load(given ?? DefaultModels.LeNetMnistPath, CPU).Model;
         using var net = given is null ? FilterPruning.Apply(source, "conv2", Compression.FiltersOf(source)) : null;
         using var mnist = new TensorImageSet(new DatasetFiles(MnistCachedFactAttribute.Folder).LoadTest(), CPU);
-        var (ours, ort, disagree) = Compare(net ?? source, mnist);
+        var (ours, ort, disagree) = Ristretto.Tests.Interchange.Onnx.LeNetOnnxTopOneTests.Compare(net ?? source, mnist);
         output.WriteLine($"MNIST, {(given ?? "default LeNet, half of conv2's filters removed (L1), not fine-tuned")}: ours {ours:P2}, ONNX Runtime {ort:P2}, {disagree} images differ");
         Assert.Equal(25L, ((IWeightedLayer)(net ?? source)["conv2"]).Weight.shape[0]);
         Assert.Equal(ours, ort);
@@ -49,35 +45,5 @@ public class StructuredPruningOnnxTests(ITestOutputHelper output)
     private static class Compression
     {
         public static int[] FiltersOf(Network net) => global::Ristretto.Compression.Filters.Keep(net, "conv2", 0.5, "l1");
-    }
-
-    private static (double Ours, double Ort, int Disagree) Compare(Network net, TensorImageSet set)
-    {
-        var score = Evaluator.Evaluate(net, set);
-        using var options = new SessionOptions { IntraOpNumThreads = 1 };
-        using var session = new InferenceSession(OnnxExporter.Export(net), options);
-        int hits = 0, disagree = 0;
-        for (int start = 0; start < set.Count; start += 500)
-        {
-            using var scope = NewDisposeScope();
-            using var noGrad = no_grad();
-            int count = Math.Min(500, set.Count - start);
-            var (x, y) = set.Slice(start, count);
-            long[] mine = net.forward(x).argmax(1).data<long>().ToArray();
-            long[] labels = y.data<long>().ToArray();
-            var input = new DenseTensor<float>(x.contiguous().data<float>().ToArray(), [count, 1, 28, 28]);
-            using var results = session.Run([NamedOnnxValue.CreateFromTensor("data", input)]);
-            var logits = results[0].AsTensor<float>();
-            for (int i = 0; i < count; i++)
-            {
-                int best = 0;
-                for (int c = 1; c < logits.Dimensions[1]; c++)
-                    if (logits[i, c] > logits[i, best])
-                        best = c;
-                hits += best == labels[i] ? 1 : 0;
-                disagree += best != mine[i] ? 1 : 0;
-            }
-        }
-        return (score.Top1, (double)hits / set.Count, disagree);
     }
 }
