@@ -94,6 +94,29 @@ public class HessianSearchTests
         Assert.True(result.PassEquivalents > 2 && double.IsFinite(result.PassEquivalents), $"{result.PassEquivalents}"); // probes are large against a 200-image test set
     }
 
+    [Fact]
+    public void Should_Spend_A_Budget_Between_Power_Of_Two_Plans_With_The_Widths_Between_Them()
+    {
+        using var trained = new TrainedLeNet();
+        var ranges = Calibration.Measure(trained.Net, trained.Train, 4, 64);
+        var search = new HessianSearch(trained.Net, ranges, trained.Test, 2, 100, trained.Train) { ProbeCount = 2, ProbeImages = 32 };
+        var traces = search.Traces(search.Probes().Select(search.Measure).ToList());
+        var layers = traces.Keys.ToList();
+        Assert.Contains(search.WeightProbes(), p => p.Bits == 3);
+        Assert.Contains(search.ActivationProbes(), p => p.Bits == 5);
+        // Narrower is worse, smoothly: the budget of 3-bit weights and 5-bit activations everywhere is best spent on
+        // widths a power-of-two ladder does not have, and better than any power-of-two allocation within it.
+        var activationLoss = layers.SelectMany(l => HessianSearch.ActivationWidths.Select(a => (l, a))).ToDictionary(x => x, x => Math.Pow(2, -x.a));
+        double budget = Ristretto.Hardware.BitOperations.Of(search.Plan(layers.ToDictionary(k => k, _ => (3, 5))), Ristretto.Hardware.BitOperations.Macs(trained.Net));
+        var best = search.Allocate(traces, activationLoss, null, new AllocationBudget(BudgetKind.Bops, budget), 1)[0];
+        Assert.Contains(best.Widths.Values, code => !int.IsPow2(code / 100) || !int.IsPow2(code % 100));
+        var options = search.Options(traces, activationLoss);
+        var powersOfTwo = options.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<WidthOption>)kv.Value.Where(o => int.IsPow2(o.Bits / 100) && int.IsPow2(o.Bits % 100)).ToList());
+        var ladder = BitAllocation.Best(powersOfTwo, budget, 1)[0];
+        Assert.True(best.Sensitivity < ladder.Sensitivity, $"{best.Sensitivity} vs the power-of-two widths' {ladder.Sensitivity}");
+        Assert.True(best.Cost <= budget * (1 + 1e-9));
+    }
+
     [Theory]
     [InlineData("bops=0")]
     [InlineData("flops=3")]
