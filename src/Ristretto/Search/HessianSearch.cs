@@ -109,7 +109,12 @@ public sealed class HessianSearch
     /// <summary>Calibration images the loss of each probe plan and of each candidate allocation is measured on.</summary>
     public int LossImages { get; init; } = 512;
 
-    /// <summary>How many of the integer program's best allocations the final step measures on the calibration images.</summary>
+    /// <summary>
+    /// How many of the integer program's best allocations the final step measures on the calibration images, in each of two
+    /// lists: the best ones, and the best ones that differ from each other in at least two layers' widths (the first list
+    /// crowds with the variants of one allocation in a cheap layer, which share whatever its other layers' widths cost
+    /// together and the summed sensitivities cannot see). Both lists are screened, each allocation once.
+    /// </summary>
     public int Candidates { get; init; } = 16;
 
     /// <summary>How many of those (the least loss first) are scored on the evaluated set; the best score is kept.</summary>
@@ -275,12 +280,33 @@ public sealed class HessianSearch
     {
         ArgumentNullException.ThrowIfNull(budget);
         if (budget.Kind != BudgetKind.EnergyMicrojoules)
-            return BitAllocation.Best(Options(traces, activationLoss, weightLoss, budget), budget.Value, count);
+            return Merged(BitAllocation.Best(Options(traces, activationLoss, weightLoss, budget), budget.Value, count), count);
         var onChip = BitAllocation.Best(Options(traces, activationLoss, weightLoss, budget, resident: true), budget.Value, count, _costModel.Options.Sram.CapacityBits());
         var streamed = BitAllocation.Best(Options(traces, activationLoss, weightLoss, budget, resident: false), budget.Value, count);
-        return onChip.Concat(streamed).GroupBy(x => string.Join(",", x.Widths.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value}")))
-            .Select(g => g.First()).OrderBy(x => x.Sensitivity).Take(count).ToList();
+        return Merged([.. onChip, .. streamed], count);
     }
+
+    /// <summary>
+    /// The <paramref name="count"/> best allocations within <paramref name="budget"/> and the <paramref name="count"/> best
+    /// that differ pairwise in at least two layers (<see cref="BitAllocation.Best"/>), each once, the least summed
+    /// sensitivity first (<see cref="Run(AllocationBudget, Action{int, string}?, CancellationToken)"/> screens them all).
+    /// </summary>
+    public IReadOnlyList<Allocation> AllocateDiverse(IReadOnlyDictionary<string, double> traces, IReadOnlyDictionary<(string Layer, int Bits), double> activationLoss,
+        IReadOnlyDictionary<(string Layer, int Bits), double>? weightLoss, AllocationBudget budget, int count)
+    {
+        ArgumentNullException.ThrowIfNull(budget);
+        var best = Allocate(traces, activationLoss, weightLoss, budget, count);
+        if (budget.Kind != BudgetKind.EnergyMicrojoules)
+            return Merged([.. best, .. BitAllocation.Best(Options(traces, activationLoss, weightLoss, budget), budget.Value, count, differIn: 2)], 2 * count);
+        var onChip = BitAllocation.Best(Options(traces, activationLoss, weightLoss, budget, resident: true), budget.Value, count, _costModel.Options.Sram.CapacityBits(), differIn: 2);
+        var streamed = BitAllocation.Best(Options(traces, activationLoss, weightLoss, budget, resident: false), budget.Value, count, differIn: 2);
+        return Merged([.. best, .. Merged([.. onChip, .. streamed], count)], 2 * count);
+    }
+
+    /// <summary>The allocations, each once, the least summed sensitivity first, at most <paramref name="count"/>.</summary>
+    private static List<Allocation> Merged(IEnumerable<Allocation> allocations, int count) =>
+        allocations.GroupBy(x => string.Join(",", x.Widths.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value}")))
+            .Select(g => g.First()).OrderBy(x => x.Sensitivity).Take(count).ToList();
 
     /// <summary>The plan of per-layer (weight, activation) widths.</summary>
     public QuantizationPlan Plan(IReadOnlyDictionary<string, (int Weights, int Activations)> widths)
@@ -317,7 +343,7 @@ public sealed class HessianSearch
         double floatLoss = loss[QuantizationPlan.Float];
         var activationLoss = probes.ToDictionary(p => (p.Layer, p.Bits), p => loss[p.Plan] - floatLoss);
         var weightLoss = weightProbes.ToDictionary(p => (p.Layer, p.Bits), p => loss[p.Plan] - floatLoss);
-        var allocations = Allocate(traces, activationLoss, weightLoss, budget, Candidates);
+        var allocations = AllocateDiverse(traces, activationLoss, weightLoss, budget, Candidates);
         if (allocations.Count == 0)
         {
             var cheapest = Plan(_macs.Keys.ToDictionary(k => k, _ => (Widths[^1], ActivationWidths[^1])));

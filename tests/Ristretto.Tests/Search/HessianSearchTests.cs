@@ -42,6 +42,27 @@ public class HessianSearchTests
         Assert.Empty(BitAllocation.Best(options, 1000, 1, heldLimit: 3));
     }
 
+    [Fact]
+    public void A_Diverse_List_Should_Not_Crowd_With_The_Variants_Of_One_Allocation_In_A_Cheap_Layer()
+    {
+        // c is nearly free and has many near-equal widths: the plain list is a and b's best with each of c's widths.
+        var options = new Dictionary<string, IReadOnlyList<WidthOption>>
+        {
+            ["a"] = [new(8, 0.0, 80), new(4, 1.0, 40), new(2, 3.0, 20)],
+            ["b"] = [new(8, 0.0, 80), new(4, 1.2, 40), new(2, 3.5, 20)],
+            ["c"] = [new(8, 0.00, 2), new(7, 0.01, 2), new(6, 0.02, 2), new(5, 0.03, 1), new(4, 0.04, 1)],
+        };
+        static int Differ(Allocation x, Allocation y) => x.Widths.Count(kv => y.Widths[kv.Key] != kv.Value);
+        var plain = BitAllocation.Best(options, 122, 5);
+        Assert.All(plain, p => Assert.Equal((4, 8), (p.Widths["a"], p.Widths["b"]))); // one core, c varied
+        var diverse = BitAllocation.Best(options, 122, 5, differIn: 2);
+        Assert.Equal(plain[0].Widths, diverse[0].Widths);
+        for (int i = 0; i < diverse.Count; i++)
+            for (int j = 0; j < i; j++)
+                Assert.True(Differ(diverse[i], diverse[j]) >= 2, $"allocations {j} and {i} differ in one layer");
+        Assert.True(diverse.Select(d => (d.Widths["a"], d.Widths["b"])).Distinct().Count() >= 3);
+    }
+
     [Theory]
     [InlineData(BudgetKind.MemoryKib)]
     [InlineData(BudgetKind.EnergyMicrojoules)]
