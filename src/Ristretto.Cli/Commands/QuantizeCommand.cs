@@ -169,6 +169,8 @@ public static class QuantizeCommand
             Console.Write(QuantizeTables.Table(r.NetworkName, r.ModelPath, m, s.EffectiveMargin.Value, metric));
         else
             Console.Write(QuantizeTables.Table(r.NetworkName, r.ModelPath, r.PowerOfTwo!));
+        if (r.Cost is { } cost && (r.PerLayer is not null || r.Hessian is not null)) // the per-type table stays Ristretto's, line for line
+            Console.WriteLine($"search cost: {cost.Describe()}");
         if (r.Refinement is { } refined)
             Console.Write(QuantizeTables.Refinement(refined, r.Quantized, metric));
         if (r.OutPath is { } outPath)

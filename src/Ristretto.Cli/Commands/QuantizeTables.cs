@@ -174,7 +174,7 @@ internal static class QuantizeTables
         sb.AppendLine(inv, $"  the program's {h.Candidates.Count} best allocations (summed sensitivity, whole-plan loss increase on calibration images, score):");
         foreach (var c in h.Candidates)
             sb.AppendLine(inv, $"    {c.Rank + 1,2}. {string.Join(" ", c.Widths.Select(kv => $"{kv.Key} {kv.Value.Weights}/{kv.Value.Activations}")),-48} {c.Sensitivity,9:G3} {c.LossIncrease,9:G3}  {(c.Score is { } s ? metric.Format(s.Driving) : "-"),-8}{(c.Kept ? " kept" : "")}");
-        sb.AppendLine(inv, $"  {metric.Title}: float {metric.Format(h.Baseline.Driving)}, plan {metric.Format(h.Quantized.Driving)}; cost {h.PassEquivalents:F2} float-pass equivalents ({h.Evaluations} evaluations + the Hessian probes and calibration-loss passes)");
+        sb.AppendLine(inv, $"  {metric.Title}: float {metric.Format(h.Baseline.Driving)}, plan {metric.Format(h.Quantized.Driving)} ({h.Evaluations} evaluations, {h.Seconds:F1} s)");
         return sb.ToString();
     }
 }

@@ -47,6 +47,13 @@ public sealed record QuantizeResult
     /// <summary>The Hessian-guided allocation's result (<c>--search hessian</c>).</summary>
     public HessianResult? Hessian { get; init; }
 
+    /// <summary>
+    /// What the search ran, in float-pass equivalents over the evaluated set (<see cref="SearchCost"/>): every plan scored
+    /// (the per-layer search's include the per-type sweeps it starts from), the range calibration, and for the Hessian
+    /// allocation its calibration-loss passes and Hessian-vector products. The post-training steps are not in it.
+    /// </summary>
+    public SearchCost? Cost { get; init; }
+
     /// <summary>The SQNR of every quantized layer's output (dB), when asked for.</summary>
     public IReadOnlyList<(string Layer, double SqnrDb)>? LayerSqnr { get; init; }
 
@@ -139,6 +146,13 @@ public sealed record QuantizeResult
             report = Common(p.Baseline, p.Quantized, p.Evaluations, p.Seconds,
                 [], new Dictionary<string, int?> { ["exp_min"] = p.MinExponent, ["exp_max"] = p.MaxExponent, ["activations"] = p.ActivationBits });
         }
+        if (Cost is { } cost)
+            report["search_cost"] = new Dictionary<string, object?>
+            {
+                ["float_pass_equivalents"] = cost.PassEquivalents, ["evaluations"] = cost.Evaluations, ["evaluated_images"] = cost.EvaluatedImages,
+                ["calibration_images"] = cost.CalibrationImages, ["loss_images"] = cost.LossImages, ["hessian_vector_product_images"] = cost.ProductImages,
+                ["passes_per_hessian_vector_product"] = SearchCost.PassesPerProduct,
+            };
         if (LayerSqnr is { } sqnr)
             report["per_layer_sqnr_db"] = sqnr.ToDictionary(l => l.Layer, l => l.SqnrDb);
         if (Refinement is { } refined)

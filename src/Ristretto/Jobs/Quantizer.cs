@@ -61,6 +61,8 @@ public static class Quantizer
         var ranges = Calibration.Measure(network, job.Calibration!, int.MaxValue, 64, histograms ? IntegerScheme.HistogramBins : 0);
         int size = settings.BatchSize;
         int its = (test.Count + size - 1) / size;
+        // Every search's cost counts the range calibration it needs (one pass over the calibration images, two with histograms).
+        var calibrated = new SearchCost(0, test.Count, CalibrationImages: (long)job.Calibration!.Count * (histograms ? 2 : 1));
         var metric = margin.Metric;
         bool fidelity = settings.ExtraMetrics.Any(m => m.NeedsReference);
         string? temporaryWork = settings.ScaleOut is { Work: null } ? Path.Combine(Path.GetTempPath(), $"ristretto-trials-{Guid.NewGuid():N}") : null;
@@ -91,19 +93,19 @@ public static class Quantizer
             var search = Sweeps();
             var plan = search.Plan(w.Conv, w.Fc, w.Activations);
             var (baseline, scored) = observer.Stage("quantize", 2, p => search.Score(plan, p, cancel));
-            result = Result(baseline, scored, plan) with { Settings = settings with { Widths = w } };
+            result = Result(baseline, scored, plan) with { Settings = settings with { Widths = w }, Cost = calibrated with { Evaluations = 2 } };
         }
         else if (settings.Search == SearchKind.Hessian)
         {
             var hessian = new HessianSearch(network, ranges, test, its, size, job.Calibration!) { Rules = rules, Metric = metric, MeasureFidelity = fidelity, Trials = trials };
             var found = observer.Stage("hessian", 2, p => hessian.Run(settings.Budget!.Allocation, p, cancel));
-            result = Result(found.Baseline, found.Quantized, found.Plan) with { Hessian = found };
+            result = Result(found.Baseline, found.Quantized, found.Plan) with { Hessian = found, Cost = calibrated.Plus(found.Work) };
         }
         else if (settings.Mode is QuantizeMode.DynamicFixedPoint or QuantizeMode.Integer)
         {
             var search = Sweeps();
             var sweeps = observer.Stage("quantize", search.MaxEvaluations, p => search.Run(margin.Value, p, cancel));
-            result = Result(sweeps.Baseline, sweeps.Quantized, sweeps.Plan) with { Sweeps = sweeps, SweepWidths = search.SweepWidths };
+            result = Result(sweeps.Baseline, sweeps.Quantized, sweeps.Plan) with { Sweeps = sweeps, SweepWidths = search.SweepWidths, Cost = calibrated with { Evaluations = sweeps.Evaluations } };
             foreach (var point in sweeps.Sweeps)
             {
                 var swept = point.Part switch
@@ -128,20 +130,21 @@ public static class Quantizer
                 var chosen = metric == Metric.Top1
                     ? sweeps.Quantized with { Top1 = layered.Final.Top1, Top5 = layered.Final.Top5, Score = layered.Final.Top1 }
                     : sweeps.Quantized with { Top1 = double.NaN, Top5 = double.NaN, Score = layered.Final.Top1, Metrics = new Dictionary<string, double> { [metric.Key] = layered.Final.Top1 } };
-                result = result with { Plan = layered.Plan, Quantized = chosen, PerLayer = (layered, typeCost) };
+                // The greedy search starts from the per-type plan's sweeps, so its cost is theirs and its own moves together.
+                result = result with { Plan = layered.Plan, Quantized = chosen, PerLayer = (layered, typeCost), Cost = calibrated with { Evaluations = sweeps.Evaluations + layered.Evaluations } };
             }
         }
         else if (settings.Mode == QuantizeMode.MiniFloat)
         {
             var modes = new RistrettoOtherModes(network, ranges, test, its, size) { Rules = rules, Metric = metric, MeasureFidelity = fidelity, Trials = trials };
             var found = observer.Stage("quantize", 3, p => modes.MiniFloat(margin.Value, p, cancel));
-            result = Result(found.Baseline, found.Quantized, found.Plan) with { MiniFloat = found };
+            result = Result(found.Baseline, found.Quantized, found.Plan) with { MiniFloat = found, Cost = calibrated with { Evaluations = found.Evaluations } };
         }
         else
         {
             var modes = new RistrettoOtherModes(network, ranges, test, its, size) { Rules = rules, Metric = metric, MeasureFidelity = fidelity, Trials = trials };
             var found = observer.Stage("quantize", 2, p => modes.PowerOfTwo(progress: p, cancel: cancel));
-            result = Result(found.Baseline, found.Quantized, found.Plan) with { PowerOfTwo = found };
+            result = Result(found.Baseline, found.Quantized, found.Plan) with { PowerOfTwo = found, Cost = calibrated with { Evaluations = found.Evaluations } };
         }
         if (trials is not null)
         {

@@ -30,12 +30,16 @@ public static class BitAllocation
     /// <summary>
     /// Up to <paramref name="count"/> allocations within <paramref name="budget"/> (and, when given, with Σ
     /// <see cref="WidthOption.Held"/> ≤ <paramref name="heldLimit"/>), the least summed sensitivity first: each next one is
-    /// the optimum once every earlier one is excluded (a no-good cut). Empty when none fits.
+    /// the optimum among the allocations that differ from every earlier one in at least <paramref name="differIn"/>
+    /// layers' widths (1: a no-good cut, every allocation; 2 and more: a diverse list, not crowded by the variants of one
+    /// allocation in a single cheap layer). Empty when none fits.
     /// </summary>
-    public static IReadOnlyList<Allocation> Best(IReadOnlyDictionary<string, IReadOnlyList<WidthOption>> options, double budget, int count, double? heldLimit = null)
+    public static IReadOnlyList<Allocation> Best(IReadOnlyDictionary<string, IReadOnlyList<WidthOption>> options, double budget, int count, double? heldLimit = null,
+        int differIn = 1)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(differIn, 1);
         if (options.Count == 0)
             return [new Allocation(new Dictionary<string, int>(StringComparer.Ordinal), 0, 0)];
         if (options.Values.Any(o => o.Count == 0))
@@ -79,8 +83,11 @@ public static class BitAllocation
             var picked = chosen.ToDictionary(kv => kv.Key, kv => kv.Value.First(v => solver.BooleanValue(v.Var)), StringComparer.Ordinal);
             found.Add(new Allocation(picked.ToDictionary(kv => kv.Key, kv => kv.Value.Option.Bits, StringComparer.Ordinal),
                 picked.Values.Sum(p => p.Option.Sensitivity), picked.Values.Sum(p => p.Option.Cost)));
-            // Exclude this allocation: not all of its choices again.
-            model.AddBoolOr(picked.Values.Select(p => (ILiteral)p.Var.Not()));
+            // Exclude this allocation and, past a no-good cut, those that share all but fewer than differIn of its choices.
+            var same = LinearExpr.NewBuilder();
+            foreach (var p in picked.Values)
+                same.Add(p.Var);
+            model.Add(same <= picked.Count - differIn);
         }
         // The program saw sensitivities to a billionth of the largest: order by the exact sums (stable for ties).
         return found.OrderBy(a => a.Sensitivity).ToList();

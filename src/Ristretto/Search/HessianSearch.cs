@@ -37,11 +37,15 @@ public sealed record HessianCandidate(int Rank, IReadOnlyDictionary<string, (int
 /// <param name="Cost">The plan's cost in the budget's unit (the cost model's figure).</param>
 /// <param name="Candidates">The best allocations within the budget, as the final step judged them.</param>
 /// <param name="Evaluations">Plans scored on the evaluated set (the float baseline and the finalists).</param>
-/// <param name="PassEquivalents">The whole search's cost in float passes over the evaluated set (each Hessian-vector product counted as 4 passes of its images: forward, backward, and the double backward's two).</param>
+/// <param name="Work">What the allocation ran, in float-pass equivalents over the evaluated set: its evaluations, the calibration-loss passes and the Hutchinson probes (each Hessian-vector product counted as 4 passes of its images); the range calibration before it is the caller's.</param>
 /// <param name="Seconds">Wall time.</param>
 public sealed record HessianResult(EvalResult Baseline, EvalResult Quantized, QuantizationPlan Plan, IReadOnlyDictionary<string, int> WeightBits,
     IReadOnlyDictionary<string, int> ActivationBits, IReadOnlyDictionary<string, double> Traces, double Bops, AllocationBudget Budget, double Cost,
-    IReadOnlyList<HessianCandidate> Candidates, int Evaluations, double PassEquivalents, double Seconds);
+    IReadOnlyList<HessianCandidate> Candidates, int Evaluations, SearchCost Work, double Seconds)
+{
+    /// <summary>The allocation's cost in float passes over the evaluated set (<see cref="SearchCost.PassEquivalents"/>).</summary>
+    public double PassEquivalents => Work.PassEquivalents;
+}
 
 /// <summary>
 /// Sensitivity-guided bit allocation (HAWQ-v2's criterion): each weighted layer's sensitivity at a width b is
@@ -56,14 +60,15 @@ public sealed record HessianResult(EvalResult Baseline, EvalResult Quantized, Qu
 /// </summary>
 public sealed class HessianSearch
 {
-    /// <summary>Weight widths a layer may take.</summary>
-    public static readonly int[] Widths = [16, 8, 4, 2];
+    /// <summary>
+    /// Weight widths a layer may take: every width from 2 to 6 bits, then 8 and 16. Dynamic fixed point takes any width,
+    /// and the widths between the powers of two let the program spend a budget that the power-of-two ladder (the greedy
+    /// search's) can only meet by halving a whole layer.
+    /// </summary>
+    public static readonly int[] Widths = [16, 8, 6, 5, 4, 3, 2];
 
-    /// <summary>Activation widths a layer may take.</summary>
-    public static readonly int[] ActivationWidths = [16, 8, 4];
-
-    /// <summary>Float-pass equivalents of one Hessian-vector product per image (forward, backward with graph, double backward).</summary>
-    public const double PassesPerProduct = 4;
+    /// <summary>Activation widths a layer may take (its input and output): 3 to 6 bits, 8 and 16.</summary>
+    public static readonly int[] ActivationWidths = [16, 8, 6, 5, 4, 3];
 
     private readonly Network _network;
     private readonly IReadOnlyDictionary<string, LayerRange> _ranges;
@@ -104,11 +109,16 @@ public sealed class HessianSearch
     /// <summary>Calibration images the loss of each probe plan and of each candidate allocation is measured on.</summary>
     public int LossImages { get; init; } = 512;
 
-    /// <summary>How many of the integer program's best allocations the final step measures on the calibration images.</summary>
-    public int Candidates { get; init; } = 8;
+    /// <summary>
+    /// How many of the integer program's best allocations the final step measures on the calibration images, in each of two
+    /// lists: the best ones, and the best ones that differ from each other in at least two layers' widths (the first list
+    /// crowds with the variants of one allocation in a cheap layer, which share whatever its other layers' widths cost
+    /// together and the summed sensitivities cannot see). Both lists are screened, each allocation once.
+    /// </summary>
+    public int Candidates { get; init; } = 16;
 
     /// <summary>How many of those (the least loss first) are scored on the evaluated set; the best score is kept.</summary>
-    public int Finalists { get; init; } = 2;
+    public int Finalists { get; init; } = 3;
 
     /// <summary>The candidate plans whose loss measures activation sensitivity: each layer alone with its input and output at each width (for fan-out).</summary>
     public IReadOnlyList<(string Layer, int Bits, QuantizationPlan Plan)> ActivationProbes() =>
@@ -270,12 +280,33 @@ public sealed class HessianSearch
     {
         ArgumentNullException.ThrowIfNull(budget);
         if (budget.Kind != BudgetKind.EnergyMicrojoules)
-            return BitAllocation.Best(Options(traces, activationLoss, weightLoss, budget), budget.Value, count);
+            return Merged(BitAllocation.Best(Options(traces, activationLoss, weightLoss, budget), budget.Value, count), count);
         var onChip = BitAllocation.Best(Options(traces, activationLoss, weightLoss, budget, resident: true), budget.Value, count, _costModel.Options.Sram.CapacityBits());
         var streamed = BitAllocation.Best(Options(traces, activationLoss, weightLoss, budget, resident: false), budget.Value, count);
-        return onChip.Concat(streamed).GroupBy(x => string.Join(",", x.Widths.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value}")))
-            .Select(g => g.First()).OrderBy(x => x.Sensitivity).Take(count).ToList();
+        return Merged([.. onChip, .. streamed], count);
     }
+
+    /// <summary>
+    /// The <paramref name="count"/> best allocations within <paramref name="budget"/> and the <paramref name="count"/> best
+    /// that differ pairwise in at least two layers (<see cref="BitAllocation.Best"/>), each once, the least summed
+    /// sensitivity first (<see cref="Run(AllocationBudget, Action{int, string}?, CancellationToken)"/> screens them all).
+    /// </summary>
+    public IReadOnlyList<Allocation> AllocateDiverse(IReadOnlyDictionary<string, double> traces, IReadOnlyDictionary<(string Layer, int Bits), double> activationLoss,
+        IReadOnlyDictionary<(string Layer, int Bits), double>? weightLoss, AllocationBudget budget, int count)
+    {
+        ArgumentNullException.ThrowIfNull(budget);
+        var best = Allocate(traces, activationLoss, weightLoss, budget, count);
+        if (budget.Kind != BudgetKind.EnergyMicrojoules)
+            return Merged([.. best, .. BitAllocation.Best(Options(traces, activationLoss, weightLoss, budget), budget.Value, count, differIn: 2)], 2 * count);
+        var onChip = BitAllocation.Best(Options(traces, activationLoss, weightLoss, budget, resident: true), budget.Value, count, _costModel.Options.Sram.CapacityBits(), differIn: 2);
+        var streamed = BitAllocation.Best(Options(traces, activationLoss, weightLoss, budget, resident: false), budget.Value, count, differIn: 2);
+        return Merged([.. best, .. Merged([.. onChip, .. streamed], count)], 2 * count);
+    }
+
+    /// <summary>The allocations, each once, the least summed sensitivity first, at most <paramref name="count"/>.</summary>
+    private static List<Allocation> Merged(IEnumerable<Allocation> allocations, int count) =>
+        allocations.GroupBy(x => string.Join(",", x.Widths.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value}")))
+            .Select(g => g.First()).OrderBy(x => x.Sensitivity).Take(count).ToList();
 
     /// <summary>The plan of per-layer (weight, activation) widths.</summary>
     public QuantizationPlan Plan(IReadOnlyDictionary<string, (int Weights, int Activations)> widths)
@@ -312,7 +343,7 @@ public sealed class HessianSearch
         double floatLoss = loss[QuantizationPlan.Float];
         var activationLoss = probes.ToDictionary(p => (p.Layer, p.Bits), p => loss[p.Plan] - floatLoss);
         var weightLoss = weightProbes.ToDictionary(p => (p.Layer, p.Bits), p => loss[p.Plan] - floatLoss);
-        var allocations = Allocate(traces, activationLoss, weightLoss, budget, Candidates);
+        var allocations = AllocateDiverse(traces, activationLoss, weightLoss, budget, Candidates);
         if (allocations.Count == 0)
         {
             var cheapest = Plan(_macs.Keys.ToDictionary(k => k, _ => (Widths[^1], ActivationWidths[^1])));
@@ -334,13 +365,12 @@ public sealed class HessianSearch
         var scores = finalists.Select((c, i) => (c.Rank, Score: round[i + 1])).ToDictionary(x => x.Rank, x => x.Score);
         int kept = scores.OrderByDescending(kv => kv.Value.Driving).ThenBy(kv => screened[kv.Key].Loss).ThenBy(kv => kv.Key).First().Key;
         var best = screened[kept];
-        double probeImages = Math.Min(ProbeImages, _calibration.Count);
-        double evaluated = Math.Min(_test.Count, (long)_iterations * _batchSize);
-        double passes = scorer.Evaluations + ProbeCount * probeImages * PassesPerProduct / evaluated
-            + (1 + probes.Count + weightProbes.Count + screened.Count) * Math.Min(LossImages, _calibration.Count) / evaluated;
+        long lossImages = Math.Min(LossImages, _calibration.Count);
+        var work = new SearchCost(scorer.Evaluations, Math.Min(_test.Count, (long)_iterations * _batchSize),
+            LossImages: (1 + probes.Count + weightProbes.Count + screened.Count) * lossImages, ProductImages: (long)ProbeCount * Math.Min(ProbeImages, _calibration.Count));
         var candidates = screened.Select(c => new HessianCandidate(c.Rank, c.Widths, c.Sensitivity, c.Cost, c.Loss, scores.GetValueOrDefault(c.Rank), c.Rank == kept)).ToList();
         return new HessianResult(baseline, scores[kept], best.Plan, best.Widths.ToDictionary(kv => kv.Key, kv => kv.Value.Weights, StringComparer.Ordinal),
             best.Widths.ToDictionary(kv => kv.Key, kv => kv.Value.Activations, StringComparer.Ordinal), traces, BitOperations.Of(best.Plan, _macs), budget, best.Cost,
-            candidates, scorer.Evaluations, passes, watch.Elapsed.TotalSeconds);
+            candidates, scorer.Evaluations, work, watch.Elapsed.TotalSeconds);
     }
 }

@@ -42,6 +42,27 @@ public class HessianSearchTests
         Assert.Empty(BitAllocation.Best(options, 1000, 1, heldLimit: 3));
     }
 
+    [Fact]
+    public void A_Diverse_List_Should_Not_Crowd_With_The_Variants_Of_One_Allocation_In_A_Cheap_Layer()
+    {
+        // c is nearly free and has many near-equal widths: the plain list is a and b's best with each of c's widths.
+        var options = new Dictionary<string, IReadOnlyList<WidthOption>>
+        {
+            ["a"] = [new(8, 0.0, 80), new(4, 1.0, 40), new(2, 3.0, 20)],
+            ["b"] = [new(8, 0.0, 80), new(4, 1.2, 40), new(2, 3.5, 20)],
+            ["c"] = [new(8, 0.00, 2), new(7, 0.01, 2), new(6, 0.02, 2), new(5, 0.03, 1), new(4, 0.04, 1)],
+        };
+        static int Differ(Allocation x, Allocation y) => x.Widths.Count(kv => y.Widths[kv.Key] != kv.Value);
+        var plain = BitAllocation.Best(options, 122, 5);
+        Assert.All(plain, p => Assert.Equal((4, 8), (p.Widths["a"], p.Widths["b"]))); // one core, c varied
+        var diverse = BitAllocation.Best(options, 122, 5, differIn: 2);
+        Assert.Equal(plain[0].Widths, diverse[0].Widths);
+        for (int i = 0; i < diverse.Count; i++)
+            for (int j = 0; j < i; j++)
+                Assert.True(Differ(diverse[i], diverse[j]) >= 2, $"allocations {j} and {i} differ in one layer");
+        Assert.True(diverse.Select(d => (d.Widths["a"], d.Widths["b"])).Distinct().Count() >= 3);
+    }
+
     [Theory]
     [InlineData(BudgetKind.MemoryKib)]
     [InlineData(BudgetKind.EnergyMicrojoules)]
@@ -92,6 +113,29 @@ public class HessianSearchTests
         Assert.All(result.Candidates, c => Assert.True(c.Cost <= allFour * (1 + 1e-9), $"candidate {c.Rank} costs {c.Cost}"));
         Assert.Equal(result.Candidates.OrderBy(c => c.Sensitivity).Select(c => c.Rank), result.Candidates.Select(c => c.Rank));
         Assert.True(result.PassEquivalents > 2 && double.IsFinite(result.PassEquivalents), $"{result.PassEquivalents}"); // probes are large against a 200-image test set
+    }
+
+    [Fact]
+    public void Should_Spend_A_Budget_Between_Power_Of_Two_Plans_With_The_Widths_Between_Them()
+    {
+        using var trained = new TrainedLeNet();
+        var ranges = Calibration.Measure(trained.Net, trained.Train, 4, 64);
+        var search = new HessianSearch(trained.Net, ranges, trained.Test, 2, 100, trained.Train) { ProbeCount = 2, ProbeImages = 32 };
+        var traces = search.Traces(search.Probes().Select(search.Measure).ToList());
+        var layers = traces.Keys.ToList();
+        Assert.Contains(search.WeightProbes(), p => p.Bits == 3);
+        Assert.Contains(search.ActivationProbes(), p => p.Bits == 5);
+        // Narrower is worse, smoothly: the budget of 3-bit weights and 5-bit activations everywhere is best spent on
+        // widths a power-of-two ladder does not have, and better than any power-of-two allocation within it.
+        var activationLoss = layers.SelectMany(l => HessianSearch.ActivationWidths.Select(a => (l, a))).ToDictionary(x => x, x => Math.Pow(2, -x.a));
+        double budget = Ristretto.Hardware.BitOperations.Of(search.Plan(layers.ToDictionary(k => k, _ => (3, 5))), Ristretto.Hardware.BitOperations.Macs(trained.Net));
+        var best = search.Allocate(traces, activationLoss, null, new AllocationBudget(BudgetKind.Bops, budget), 1)[0];
+        Assert.Contains(best.Widths.Values, code => !int.IsPow2(code / 100) || !int.IsPow2(code % 100));
+        var options = search.Options(traces, activationLoss);
+        var powersOfTwo = options.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<WidthOption>)kv.Value.Where(o => int.IsPow2(o.Bits / 100) && int.IsPow2(o.Bits % 100)).ToList());
+        var ladder = BitAllocation.Best(powersOfTwo, budget, 1)[0];
+        Assert.True(best.Sensitivity < ladder.Sensitivity, $"{best.Sensitivity} vs the power-of-two widths' {ladder.Sensitivity}");
+        Assert.True(best.Cost <= budget * (1 + 1e-9));
     }
 
     [Theory]
