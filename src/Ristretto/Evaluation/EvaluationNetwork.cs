@@ -48,29 +48,19 @@ public sealed class EvaluationNetwork : IDisposable
     }
 
     /// <summary>
-    /// The most input bytes one pass takes (at least one image); a larger batch runs in slices and the outputs are
-    /// concatenated. On this project's shared 2-core CPU per-image throughput fell with the batch once the activations
-    /// no longer fit the caches (every large activation is a fresh mmap that page-faults): LeNet ran at about
-    /// 2,100 img/s at batch 64 and 360 at batch 1,000, SqueezeNet 1.1 at 22 img/s at batch 1 and 3.6 at batch 32.
-    /// 256 KiB is 83 LeNet images, or one 224×224 RGB image.
+    /// The most input bytes one slice of a pass takes (<see cref="SlicedRun"/>: at least one image); 0 runs whole
+    /// batches. On this project's shared 2-core CPU per-image throughput fell with the batch once the activations no
+    /// longer fit the caches: LeNet ran at about 2,100 img/s at batch 64 and 360 at batch 1,000, SqueezeNet 1.1 at 22
+    /// img/s at batch 1 and 3.6 at batch 32.
     /// </summary>
-    public long MaxSliceBytes { get; init; } = 256 * 1024;
+    public long MaxSliceBytes { get; init; } = SlicedRun.DefaultSliceBytes;
 
-    /// <summary>One forward pass under inference mode (in slices of <see cref="MaxSliceBytes"/>); the result belongs to the caller's dispose scope.</summary>
+    /// <summary>One forward pass under inference mode (in slices of <see cref="MaxSliceBytes"/>, the same bits as a whole pass); the result belongs to the caller's dispose scope.</summary>
     public Tensor Forward(Tensor input)
     {
         ArgumentNullException.ThrowIfNull(input);
         using var mode = inference_mode();
-        long n = input.dim() == 0 ? 1 : input.shape[0];
-        long perImage = Math.Max(1, input.numel() / Math.Max(1, n) * input.element_size());
-        long slice = Math.Max(1, MaxSliceBytes / perImage);
-        if (n <= slice || input.dim() == 0)
-            return Network.forward(input);
-        using var scope = NewDisposeScope();
-        var parts = new List<Tensor>();
-        for (long start = 0; start < n; start += slice)
-            parts.Add(Network.forward(input.narrow(0, start, Math.Min(slice, n - start))));
-        return cat(parts, 0).MoveToOuterDisposeScope();
+        return MaxSliceBytes > 0 && !Network.training ? SlicedRun.Forward(Network, input, MaxSliceBytes) : Network.forward(input);
     }
 
     /// <inheritdoc />

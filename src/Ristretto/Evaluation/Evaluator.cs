@@ -10,7 +10,7 @@ public static class Evaluator
     /// <summary>
     /// Scores <paramref name="model"/> on the first <paramref name="maxBatches"/> batches of
     /// <paramref name="set"/> (all of it when null), in file order. A <see cref="Graph.Network"/> runs as its
-    /// <see cref="EvaluationNetwork"/> (batch norms folded).
+    /// <see cref="EvaluationNetwork"/> (batch norms folded, batches run in slices).
     /// </summary>
     public static EvalResult Evaluate(nn.Module<Tensor, Tensor> model, ImageDataset set, int batchSize = 100,
         int? maxBatches = null, IProgress<(int Done, int Total)>? progress = null)
@@ -23,7 +23,7 @@ public static class Evaluator
             if (model is Graph.Network network)
             {
                 using var prepared = EvaluationNetwork.Prepare(network);
-                return Evaluate((_, x) => prepared.Network.forward(x), set, batchSize, maxBatches, progress);
+                return Evaluate((_, x) => prepared.Forward(x), set, batchSize, maxBatches, progress);
             }
             return Evaluate((_, x) => model.forward(x), set, batchSize, maxBatches, progress);
         }

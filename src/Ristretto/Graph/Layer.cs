@@ -91,6 +91,15 @@ public abstract class Layer : nn.Module<Tensor[], Tensor[]>
     /// </summary>
     internal virtual bool OutputIsFresh => false;
 
+    /// <summary>
+    /// Whether an image's output bits may depend on the other images of its batch, so that running the batch in slices
+    /// (<see cref="SlicedRun"/>) could change them: a layer that multiplies the whole batch in one matrix product (the
+    /// BLAS picks other kernels for few rows: a 100-row inner product differs in the last bits from its rows computed
+    /// one or seven at a time), or one whose stochastic rounding draws by the element's index in the batch. A sliced
+    /// pass runs such a layer, and every layer after it, on the whole batch.
+    /// </summary>
+    internal virtual bool CouplesImages => false;
+
     /// <summary>Whether <see cref="ForwardInPlace"/> computes the layer over its one input's own memory (a plain ReLU).</summary>
     internal virtual bool CanRunInPlace => false;
 

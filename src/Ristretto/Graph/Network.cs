@@ -178,7 +178,8 @@ public sealed class Network : nn.Module<Tensor, Tensor>
         return outputs;
     }
 
-    private Dictionary<string, Tensor> RunNodes(int from, int to, IReadOnlyDictionary<string, Tensor> known, IReadOnlyList<string> keep,
+    /// <summary>Runs nodes <paramref name="from"/> to <paramref name="to"/> (exclusive) over the blobs <paramref name="known"/> and returns the blobs named in <paramref name="keep"/>.</summary>
+    internal Dictionary<string, Tensor> RunNodes(int from, int to, IReadOnlyDictionary<string, Tensor> known, IReadOnlyList<string> keep,
         Action<string, Layer, Tensor>? observe, IReadOnlyDictionary<string, Layer>? substitutes)
     {
         var live = new Dictionary<string, Tensor>(known, StringComparer.Ordinal);

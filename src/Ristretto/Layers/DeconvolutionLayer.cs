@@ -30,6 +30,9 @@ public sealed class DeconvolutionLayer : Layer, IWeightedLayer
     /// <inheritdoc />
     public override string Type => "Deconvolution";
 
+    /// <inheritdoc />
+    internal override bool CouplesImages => true; // libtorch's transposed convolution is not known to compute each image on its own
+
     /// <inheritdoc/>
     protected override Layer CopyCore() => new DeconvolutionLayer(LayerName, CopyParameter(Weight), CopyParameterOrNull(Bias), Geo, OutputPadding);
 

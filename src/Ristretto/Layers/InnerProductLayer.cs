@@ -24,6 +24,9 @@ public sealed class InnerProductLayer : Layer, IWeightedLayer
     /// <inheritdoc />
     public override string Type => "InnerProduct";
 
+    /// <inheritdoc />
+    internal override bool CouplesImages => true; // one matrix product over the batch
+
     /// <inheritdoc/>
     protected override Layer CopyCore() => new InnerProductLayer(LayerName, CopyParameter(Weight), CopyParameterOrNull(Bias));
 

@@ -1,6 +1,7 @@
 using Ristretto.Engine;
 using Ristretto.Graph;
 using Ristretto.Interchange.Caffe.Proto;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Ristretto.Layers;
@@ -150,9 +151,46 @@ public sealed class PoolingLayer : Layer
         // multiplies by a rounded 1/n, which moves a sum of grid values that is exactly halfway between two codes).
         if (Global)
             return [PoolMethod == Method.Max ? x.amax([2, 3], keepdim: true) : x.sum([2, 3], keepdim: true).Over(x.shape[2] * x.shape[3])];
-        return PoolMethod == Method.Max
-            ? [nn.functional.max_pool2d(x, [Kernel.H, Kernel.W], [Stride.H, Stride.W], [Pad.H, Pad.W], [Dilation.H, Dilation.W], ceil_mode: CeilMode)]
-            : [nn.functional.avg_pool2d(x, [Kernel.H, Kernel.W], [Stride.H, Stride.W], [Pad.H, Pad.W], ceil_mode: CeilMode, count_include_pad: CountIncludePad)];
+        if (PoolMethod == Method.Max)
+            return [WindowMaxima(x) ?? nn.functional.max_pool2d(x, [Kernel.H, Kernel.W], [Stride.H, Stride.W], [Pad.H, Pad.W], [Dilation.H, Dilation.W], ceil_mode: CeilMode)];
+        return [nn.functional.avg_pool2d(x, [Kernel.H, Kernel.W], [Stride.H, Stride.W], [Pad.H, Pad.W], ceil_mode: CeilMode, count_include_pad: CountIncludePad)];
+    }
+
+    /// <summary>
+    /// Max pooling without gradients as running maxima of strided views: the maximum over the window's rows, then over its
+    /// columns (padding reads −∞, as libtorch's kernel ignores it). The same values as <c>max_pool2d</c> (a maximum is
+    /// exact and NaN wins in both), except that of a +0 and a −0 in one window either may be kept. libtorch 2.10's CPU
+    /// max pooling (oneDNN off) is a scalar loop that also writes the index of every maximum: on this project's 2-core
+    /// CPU LeNet's pool1 at batch 100 (100×20×24×24) took 21–40 ms against 0.6–2.5 ms for the views (load ≈ 33), and
+    /// pooling was 28 % of a <c>quantize</c> run's CPU time (perf). Null where the kernel stays: gradients recorded (its
+    /// gradient goes to the first maximum of a window; <c>maximum</c> would share ties), a rank other than 4, or a 1×1 window.
+    /// </summary>
+    private Tensor? WindowMaxima(Tensor x)
+    {
+        if (x.dim() != 4 || (x.requires_grad && is_grad_enabled()) || Kernel == (1, 1))
+            return null;
+        long rows = OutSize(x.shape[2], (Kernel.H - 1) * Dilation.H + 1, Stride.H, Pad.H);
+        long columns = OutSize(x.shape[3], (Kernel.W - 1) * Dilation.W + 1, Stride.W, Pad.W);
+        // The padded extent the windows read: below and right of the input as far as the last window reaches.
+        long bottom = Math.Max(0, (rows - 1) * Stride.H + (Kernel.H - 1) * Dilation.H + 1 - x.shape[2] - Pad.H);
+        long right = Math.Max(0, (columns - 1) * Stride.W + (Kernel.W - 1) * Dilation.W + 1 - x.shape[3] - Pad.W);
+        using var scope = NewDisposeScope();
+        var padded = Pad == (0, 0) && bottom == 0 && right == 0 ? x
+            : nn.functional.pad(x, [Pad.W, right, Pad.H, bottom], PaddingModes.Constant, double.NegativeInfinity);
+        Tensor? byRow = null;
+        for (long a = 0; a < Kernel.H; a++)
+        {
+            var taps = padded.slice(2, a * Dilation.H, a * Dilation.H + (rows - 1) * Stride.H + 1, Stride.H);
+            byRow = byRow is null ? taps : byRow.maximum(taps);
+        }
+        Tensor? pooled = null;
+        for (long b = 0; b < Kernel.W; b++)
+        {
+            var taps = byRow!.slice(3, b * Dilation.W, b * Dilation.W + (columns - 1) * Stride.W + 1, Stride.W);
+            pooled = pooled is null ? taps : pooled.maximum(taps);
+        }
+        // At least one maximum was taken (the window is not 1×1), so this is never a view of the input.
+        return pooled!.contiguous().MoveToOuterDisposeScope();
     }
 
     private long OutSize(long size, long kernel, long stride, long pad)

@@ -67,6 +67,9 @@ public sealed class QuantizedLayer : Layer, IQuantizedLayer
     public override string Type => _inner.Type + "Ristretto";
 
     /// <inheritdoc />
+    internal override bool CouplesImages => _inner.CouplesImages || Spec.Rounding == Rounding.Stochastic; // a draw per element index in the batch
+
+    /// <inheritdoc />
     public override long[][] OutputShapes(long[][] inputs) => _inner.OutputShapes(inputs);
 
     /// <inheritdoc />

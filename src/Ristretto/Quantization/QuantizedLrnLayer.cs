@@ -77,6 +77,9 @@ public sealed class QuantizedLrnLayer : Layer, IQuantizedLayer
     public override string Type => "LRNRistretto";
 
     /// <inheritdoc />
+    internal override bool CouplesImages => Spec.Rounding == Rounding.Stochastic || Draws is not null; // a draw per element index in the batch
+
+    /// <inheritdoc />
     public override long[][] OutputShapes(long[][] inputs) => _lrn.OutputShapes(inputs);
 
     /// <inheritdoc />

@@ -9,7 +9,8 @@ namespace Ristretto.Quantization;
 /// A <see cref="Network"/> evaluated under a <see cref="QuantizationPlan"/>: the planned layers run as
 /// <see cref="QuantizedLayer"/>s (weights trimmed once, here) or <see cref="QuantizedLrnLayer"/>s, the others as they are. The network is
 /// borrowed, not owned: disposing this frees only the trimmed copies. A layer's input trim is skipped where it
-/// cannot change a bit (see <see cref="InputAlreadyOnGrid"/>).
+/// cannot change a bit (see <see cref="InputAlreadyOnGrid"/>). An evaluation pass (eval mode, no gradients) runs in
+/// slices of the batch (<see cref="MaxSliceBytes"/>), with the same bits as a whole pass.
 /// </summary>
 public sealed class QuantizedNetwork : nn.Module<Tensor, Tensor>
 {
@@ -67,11 +68,22 @@ public sealed class QuantizedNetwork : nn.Module<Tensor, Tensor>
     /// <summary>The plan applied.</summary>
     public QuantizationPlan Plan { get; }
 
+    /// <summary>
+    /// The most input bytes one slice of an evaluation pass takes (<see cref="SlicedRun"/>, as the float evaluation
+    /// slices); 0 runs whole batches. Only passes in eval mode without gradients are sliced.
+    /// </summary>
+    public long MaxSliceBytes { get; init; } = SlicedRun.DefaultSliceBytes;
+
+    /// <summary>Whether this pass runs in slices: eval mode, no gradients, slicing on.</summary>
+    private bool Slicing => !training && MaxSliceBytes > 0 && !is_grad_enabled();
+
     /// <inheritdoc />
     public override Tensor forward(Tensor input)
     {
         if (_network.training != training)
             _network.train(training);
+        if (Slicing)
+            return SlicedRun.Forward(_network, input, MaxSliceBytes, _substitutes);
         var inputs = new Dictionary<string, Tensor> { [_network.Inputs[0].Name] = input };
         return _network.Run(inputs, substitutes: _substitutes)[_network.Outputs[0]];
     }
@@ -89,19 +101,32 @@ public sealed class QuantizedNetwork : nn.Module<Tensor, Tensor>
     /// The rest of a forward pass from node <paramref name="firstNode"/>, given the blobs earlier nodes produced
     /// (<see cref="Network.RunUntil"/>): equal to <see cref="forward"/> when no layer before it is quantized.
     /// </summary>
-    public Tensor ForwardFrom(int firstNode, IReadOnlyDictionary<string, Tensor> frontier)
+    public Tensor ForwardFrom(int firstNode, IReadOnlyDictionary<string, Tensor> frontier) => ForwardFrom(firstNode, frontier, 0);
+
+    /// <summary>
+    /// <see cref="ForwardFrom(int, IReadOnlyDictionary{string, Tensor})"/> in slices of <paramref name="imagesPerSlice"/> images
+    /// (<see cref="SlicedRun.ImagesPerSlice"/> of the batch's input) when this pass slices; 0: whole.
+    /// </summary>
+    public Tensor ForwardFrom(int firstNode, IReadOnlyDictionary<string, Tensor> frontier, long imagesPerSlice)
     {
         if (_network.training != training)
             _network.train(training);
+        if (imagesPerSlice > 0 && Slicing)
+            return SlicedRun.ForwardFrom(_network, firstNode, frontier, imagesPerSlice, _substitutes);
         return _network.RunFrom(firstNode, frontier, _substitutes)[_network.Outputs[0]];
     }
 
     /// <summary>The index of the first node this plan quantizes (the node count when it quantizes none).</summary>
-    public int FirstQuantizedNode()
+    public int FirstQuantizedNode() => FirstQuantizedNode(_network, Plan);
+
+    /// <summary>The index of the first node of <paramref name="network"/> that <paramref name="plan"/> quantizes (the node count when none), without applying it.</summary>
+    public static int FirstQuantizedNode(Network network, QuantizationPlan plan)
     {
-        var nodes = _network.Nodes;
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(plan);
+        var nodes = network.Nodes;
         for (int i = 0; i < nodes.Count; i++)
-            if (_substitutes.ContainsKey(nodes[i].Layer.LayerName))
+            if (plan.Layers.TryGetValue(nodes[i].Layer.LayerName, out var spec) && !spec.IsFloat)
                 return i;
         return nodes.Count;
     }

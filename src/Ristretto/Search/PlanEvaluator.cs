@@ -138,6 +138,7 @@ public abstract class PlanEvaluator : RoundEvaluator
         {
             ArgumentNullException.ThrowIfNull(round);
             var candidates = round.ToArray();
+            scorer.Expect(candidates.Select(c => c.Plan));
             return new RoundScores(candidates.Length, i => scorer.Score(candidates[i].Plan, candidates[i].What));
         }
 

@@ -20,6 +20,7 @@ internal sealed class PlanScorer(Network network, ImageDataset test, int iterati
 
     private readonly Dictionary<int, List<Dictionary<string, Tensor>>> _prefixes = [];
     private readonly Dictionary<int, Tensor> _reference = [];
+    private readonly SortedSet<int> _expected = [];
     private long _cached;
 
     /// <summary>The lowest top-1 (fraction) a plan may score: <paramref name="baselineTop1"/> − margin points / 100.</summary>
@@ -52,15 +53,33 @@ internal sealed class PlanScorer(Network network, ImageDataset test, int iterati
         using var model = new QuantizedNetwork(network, plan);
         model.eval();
         int cut = model.FirstQuantizedNode();
+        if (cut == network.Nodes.Count && ReusePrefixes)
+            cut = _expected.FirstOrDefault(c => !_prefixes.ContainsKey(c), cut); // a float pass keeps on its way the prefix a plan to come starts from
         var prefix = ReusePrefixes && cut > 0 && cut < network.Nodes.Count ? Prefix(cut) : null;
         Func<int, Tensor, Tensor>? reference = Metric.NeedsReference || MeasureFidelity ? Reference : null;
         var r = prefix is null
             ? Evaluator.Evaluate((_, x) => model.forward(x), test, batchSize, iterations, reference: reference, metric: Metric)
-            : Evaluator.Evaluate((b, x) => prefix.Count > b ? model.ForwardFrom(cut, prefix[b]) : Remember(prefix, cut, b, x, model),
+            : Evaluator.Evaluate((b, x) => prefix.Count > b ? model.ForwardFrom(cut, prefix[b], SlicedRun.ImagesPerSlice(x, model.MaxSliceBytes)) : Remember(prefix, cut, b, x, model),
                 test, batchSize, iterations, reference: reference, metric: Metric);
         Evaluations++;
         progress?.Invoke(Evaluations, $"{what}: {Metric.Title} {Metric.Format(r.Driving)}");
         return r;
+    }
+
+    /// <summary>
+    /// Tells the scorer which plans may come (a round of a search): a float plan scored before them keeps on its way the
+    /// float prefix the first of them starts from (the float pass split there is the same bits as a whole one), so that
+    /// the prefix is not computed by a pass of its own.
+    /// </summary>
+    public void Expect(IEnumerable<QuantizationPlan> plans)
+    {
+        ArgumentNullException.ThrowIfNull(plans);
+        foreach (var plan in plans)
+        {
+            int cut = QuantizedNetwork.FirstQuantizedNode(network, plan);
+            if (cut > 0 && cut < network.Nodes.Count)
+                _expected.Add(cut);
+        }
     }
 
     /// <inheritdoc />
@@ -108,8 +127,9 @@ internal sealed class PlanScorer(Network network, ImageDataset test, int iterati
     /// <summary>Runs batch <paramref name="b"/>'s float prefix, keeps it (while the budget lasts), and finishes the pass.</summary>
     private Tensor Remember(List<Dictionary<string, Tensor>> prefix, int cut, int b, Tensor x, QuantizedNetwork model)
     {
-        var frontier = network.RunUntil(cut, new Dictionary<string, Tensor> { [network.Inputs[0].Name] = x });
-        var logits = model.ForwardFrom(cut, frontier);
+        long slice = SlicedRun.ImagesPerSlice(x, model.MaxSliceBytes);
+        var frontier = SlicedRun.Until(network, cut, new Dictionary<string, Tensor> { [network.Inputs[0].Name] = x }, slice);
+        var logits = model.ForwardFrom(cut, frontier, slice);
         long bytes = frontier.Values.Sum(t => t.numel() * t.element_size());
         if (prefix.Count == b && _cached + bytes <= CacheBytes)
         {

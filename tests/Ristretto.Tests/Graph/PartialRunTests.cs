@@ -56,4 +56,21 @@ public class PartialRunTests
         using var q = new QuantizedNetwork(trained.Net, plan);
         Assert.Equal(trained.Net.Nodes.ToList().FindIndex(n => n.Layer.LayerName == "ip1"), q.FirstQuantizedNode());
     }
+
+    [Fact]
+    public void A_Float_Pass_Keeping_The_Prefix_An_Expected_Plan_Starts_From_Should_Not_Change_Any_Score()
+    {
+        using var trained = new TrainedLeNet();
+        var ranges = Calibration.Measure(trained.Net, trained.Train, 2, 64);
+        var fc = new QuantizationPlan(new Dictionary<string, LayerQuantization> { ["ip1"] = RistrettoDfpSearch.DynamicFixedPointFormats("ip1", ranges["ip1"], 2, null) });
+        using var expecting = new PlanScorer(trained.Net, trained.Test, 2, 50, null, default);
+        using var plain = new PlanScorer(trained.Net, trained.Test, 2, 50, null, default) { ReusePrefixes = false };
+        expecting.Expect([QuantizationPlan.Float, fc]);
+        foreach (var p in new[] { QuantizationPlan.Float, fc, QuantizationPlan.Float })
+        {
+            var a = expecting.Score(p, "expecting");
+            var b = plain.Score(p, "plain");
+            Assert.Equal((b.Top1, b.Top5, b.Images), (a.Top1, a.Top5, a.Images));
+        }
+    }
 }
