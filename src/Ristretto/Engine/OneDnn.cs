@@ -123,8 +123,8 @@ public static class OneDnn
     {
         switch (Use)
         {
-            case OneDnnUse.Off:
-                return new ConvolutionPlan(false, false, null, false);
+            case OneDnnUse.Off: // switched on by hand (tests, benches): prepare for it
+                return Active ? new ConvolutionPlan(true, gradients, null, false) : new ConvolutionPlan(false, false, null, false);
             case OneDnnUse.Everywhere:
                 return new ConvolutionPlan(true, gradients, gradients ? null : CurrentGeneration(), false);
         }
