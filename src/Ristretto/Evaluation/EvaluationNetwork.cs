@@ -9,8 +9,8 @@ namespace Ristretto.Evaluation;
 /// A float network made ready for evaluation: batch norms that can be folded are merged into the layer before
 /// them (<see cref="BatchNormFolding"/>: layer and blob names stay those of the source, one convolution instead of a
 /// convolution and a batch norm per block), and every pass runs under inference mode (no autograd bookkeeping at
-/// all) in a oneDNN evaluation scope (<see cref="Engine.OneDnn"/>). A network without a foldable batch norm, or one in training mode, is used as it is. Disposing frees only
-/// the folded copy; the source network is borrowed.
+/// all) in a oneDNN evaluation scope (<see cref="Engine.OneDnn"/>). A network without a foldable batch norm, or one
+/// in training mode, is used as it is. Disposing frees only the folded copy; the source network is borrowed.
 /// </summary>
 public sealed class EvaluationNetwork : IDisposable
 {
