@@ -98,15 +98,27 @@ public static unsafe class LibTorchContext
         return true;
     }
 
+    // Resolved exports of libtorch_cpu (only those found), so that reading a switch in a hot path is a call, not a lookup.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, IntPtr> Exports = new(StringComparer.Ordinal);
+
     private static bool TryResolve(string symbol, out IntPtr context, out IntPtr fn)
     {
-        context = fn = IntPtr.Zero;
-        if (!TryLoadTorchCpu(out var lib))
-            return false;
-        if (!NativeLibrary.TryGetExport(lib, GlobalContext, out var global) || !NativeLibrary.TryGetExport(lib, symbol, out fn))
+        context = IntPtr.Zero;
+        var global = Export(GlobalContext);
+        fn = Export(symbol);
+        if (global == IntPtr.Zero || fn == IntPtr.Zero)
             return false;
         context = ((delegate* unmanaged<IntPtr>)global)();
         return context != IntPtr.Zero;
+    }
+
+    private static IntPtr Export(string symbol)
+    {
+        if (Exports.TryGetValue(symbol, out var known))
+            return known;
+        if (!TryLoadTorchCpu(out var lib) || !NativeLibrary.TryGetExport(lib, symbol, out var fn))
+            return IntPtr.Zero; // not remembered: libtorch may not be loaded yet
+        return Exports.GetOrAdd(symbol, fn);
     }
 
     private static bool TryLoadTorchCpu(out IntPtr lib)

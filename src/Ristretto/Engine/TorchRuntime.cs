@@ -86,25 +86,23 @@ public static partial class TorchRuntime
         ConfigureCpuKernels();
     }
 
-    /// <summary>The environment variable that re-enables libtorch's oneDNN CPU kernels ("1"): wrong results, see below.</summary>
+    /// <summary>The environment variable that says where oneDNN runs: unset = evaluation passes only, 1 = everywhere, 0 = nowhere.</summary>
     public const string MkldnnVariable = "RISTRETTO_MKLDNN";
 
     /// <summary>
-    /// oneDNN (mkldnn) is off unless <c>RISTRETTO_MKLDNN=1</c>. libtorch 2.10's oneDNN convolution copies a source whose
-    /// channel count is not a multiple of its block (16 with AVX-512, 8 with AVX2; LeNet's conv2 has 20) into a padded
-    /// blocked buffer and leaves the last, partial block unwritten: those channels are read as whatever the heap held.
-    /// When that was a NaN bit pattern every output was NaN (2 of 3 default 10,000-iteration LeNet trainings diverged,
-    /// 2026-12-01); otherwise the sums were silently wrong (conv2 off by up to 0.2 from ATen's kernel, or exactly the
-    /// partial block left out when new buffers are zero-filled). A C program against LibTorchSharp's exports shows it
-    /// without .NET (docs/performance.md, tools/onednn-repro); a numerics tool cannot use it. NNPACK is off too, since
-    /// it is unsupported on these CPUs and ATen would otherwise try it (and log a warning) on every convolution. MKL's
-    /// dynamic threading is off so that results do not depend on how busy the machine is (resumed training must be
-    /// bit-identical; an exact comparison of two identical networks once failed under the parallel test suite).
+    /// oneDNN (mkldnn) follows <see cref="OneDnn"/>'s policy from <c>RISTRETTO_MKLDNN</c>: by default it is off, and on
+    /// only inside evaluation scopes, where every convolution pads a partial channel block with zeros itself. libtorch
+    /// 2.10's oneDNN convolution copies a source whose channel count is not a multiple of its block (16 with AVX-512;
+    /// LeNet's conv2 has 20) into a padded blocked buffer and leaves the last, partial block unwritten: unpadded, those
+    /// channels are read as whatever the heap held (NaN losses in 2 of 3 LeNet trainings, or silently wrong sums;
+    /// docs/performance.md, tools/onednn-repro). NNPACK is off, since it is unsupported on these CPUs and ATen would
+    /// otherwise try it (and log a warning) on every convolution. MKL's dynamic threading is off so that results do not
+    /// depend on how busy the machine is (resumed training must be bit-identical; an exact comparison of two identical
+    /// networks once failed under the parallel test suite).
     /// </summary>
     private static void ConfigureCpuKernels()
     {
-        bool mkldnn = Environment.GetEnvironmentVariable(MkldnnVariable) == "1";
-        LibTorchContext.TrySetMkldnn(mkldnn);
+        OneDnn.Configure(Environment.GetEnvironmentVariable(MkldnnVariable));
         LibTorchContext.TrySetNnpack(false);
         LibTorchContext.TrySetMklDynamic(false);
     }

@@ -9,8 +9,8 @@ namespace Ristretto.Evaluation;
 /// A float network made ready for evaluation: batch norms that can be folded are merged into the layer before
 /// them (<see cref="BatchNormFolding"/>: layer and blob names stay those of the source, one convolution instead of a
 /// convolution and a batch norm per block), and every pass runs under inference mode (no autograd bookkeeping at
-/// all). A network without a foldable batch norm, or one in training mode, is used as it is. Disposing frees only
-/// the folded copy; the source network is borrowed.
+/// all) in a oneDNN evaluation scope (<see cref="Engine.OneDnn"/>). A network without a foldable batch norm, or one
+/// in training mode, is used as it is. Disposing frees only the folded copy; the source network is borrowed.
 /// </summary>
 public sealed class EvaluationNetwork : IDisposable
 {
@@ -55,11 +55,12 @@ public sealed class EvaluationNetwork : IDisposable
     /// </summary>
     public long MaxSliceBytes { get; init; } = SlicedRun.DefaultSliceBytes;
 
-    /// <summary>One forward pass under inference mode (in slices of <see cref="MaxSliceBytes"/>, the same bits as a whole pass); the result belongs to the caller's dispose scope.</summary>
+    /// <summary>One forward pass under inference mode and a oneDNN evaluation scope (in slices of <see cref="MaxSliceBytes"/>, the same bits as a whole pass); the result belongs to the caller's dispose scope.</summary>
     public Tensor Forward(Tensor input)
     {
         ArgumentNullException.ThrowIfNull(input);
         using var mode = inference_mode();
+        using var onednn = Engine.OneDnn.Evaluation();
         return MaxSliceBytes > 0 && !Network.training ? SlicedRun.Forward(Network, input, MaxSliceBytes) : Network.forward(input);
     }
 

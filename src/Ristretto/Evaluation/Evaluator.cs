@@ -37,7 +37,7 @@ public static class Evaluator
     /// <summary>
     /// Scores the logits <paramref name="logitsOf"/> gives for (batch index, images) on the first
     /// <paramref name="maxBatches"/> batches of <paramref name="set"/>, in file order, without gradients; the
-    /// logits belong to the batch's dispose scope; it runs under inference mode. With <paramref name="reference"/> (the float network's outputs for
+    /// logits belong to the batch's dispose scope; it runs under inference mode, in a oneDNN evaluation scope. With <paramref name="reference"/> (the float network's outputs for
     /// the same batch) the fidelity metrics are measured too: agreement of the top class, output SQNR and mean cosine
     /// similarity. <paramref name="metric"/> names the score the result is driven by (<see cref="EvalResult.Score"/>).
     /// Top-1 and top-5 are NaN for unlabelled data.
@@ -63,6 +63,7 @@ public static class Evaluator
         double signal = 0, noise = 0, cosine = 0;
         int images = 0;
         using (inference_mode()) // no autograd bookkeeping at all (lighter than no_grad); nothing made here is trained on
+        using (Engine.OneDnn.Evaluation()) // oneDNN's convolutions, padded where libtorch's would be wrong (Engine/OneDnn)
         {
             for (int b = 0; b < batches; b++)
             {

@@ -40,6 +40,7 @@ public static class LayerSqnr
         try
         {
             using var noGrad = no_grad();
+            using var onednn = Engine.OneDnn.Evaluation(); // the same convolution kernels as the evaluator's passes
             for (int b = 0; b < batches; b++)
             {
                 using var scope = NewDisposeScope();

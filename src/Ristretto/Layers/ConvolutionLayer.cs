@@ -9,6 +9,8 @@ namespace Ristretto.Layers;
 [CaffeLayer("Convolution", "ConvolutionRistretto")]
 public sealed class ConvolutionLayer : Layer, IWeightedLayer
 {
+    private readonly PaddedWeights _padded = new(); // zero-padded weights for oneDNN, kept for one evaluation
+
     /// <summary>Spatial settings: kernel, stride, padding and dilation as (height, width).</summary>
     public sealed record Geometry((long H, long W) Kernel, (long H, long W) Stride, (long H, long W) Pad, (long H, long W) Dilation, long Groups = 1)
     {
@@ -137,9 +139,21 @@ public sealed class ConvolutionLayer : Layer, IWeightedLayer
     public override Tensor[] forward(Tensor[] inputs) => [Apply(inputs[0], Weight, Bias)];
 
     /// <inheritdoc />
+    /// <remarks>
+    /// While oneDNN is on, channel counts that would leave oneDNN a partial block are zero-padded
+    /// (<see cref="OneDnnConvolution"/>); the padded weights are kept for the rest of an evaluation.
+    /// </remarks>
     public Tensor Apply(Tensor input, Tensor weight, Tensor? bias) =>
-        nn.functional.conv2d(input, weight, bias, [Geo.Stride.H, Geo.Stride.W], [Geo.Pad.H, Geo.Pad.W],
-            [Geo.Dilation.H, Geo.Dilation.W], Geo.Groups);
+        OneDnnConvolution.Conv2d(input, weight, bias, [Geo.Stride.H, Geo.Stride.W], [Geo.Pad.H, Geo.Pad.W],
+            [Geo.Dilation.H, Geo.Dilation.W], Geo.Groups, _padded);
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+            _padded.Dispose();
+        base.Dispose(disposing);
+    }
 
     internal static long OutSize(long size, long kernel, long stride, long pad, long dilation) =>
         (size + 2 * pad - (dilation * (kernel - 1) + 1)) / stride + 1;

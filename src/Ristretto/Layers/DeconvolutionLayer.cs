@@ -105,7 +105,9 @@ public sealed class DeconvolutionLayer : Layer, IWeightedLayer
     public override Tensor[] forward(Tensor[] inputs) => [Apply(inputs[0], Weight, Bias)];
 
     /// <inheritdoc />
+    /// <remarks>While oneDNN is on and gradients are recorded, output channels that would leave oneDNN's backward pass a
+    /// partial block are zero-padded and sliced off (<see cref="OneDnnConvolution"/>).</remarks>
     public Tensor Apply(Tensor input, Tensor weight, Tensor? bias) =>
-        nn.functional.conv_transpose2d(input, weight, bias, [Geo.Stride.H, Geo.Stride.W], [Geo.Pad.H, Geo.Pad.W],
+        OneDnnConvolution.ConvTranspose2d(input, weight, bias, [Geo.Stride.H, Geo.Stride.W], [Geo.Pad.H, Geo.Pad.W],
             [OutputPadding.H, OutputPadding.W], [Geo.Dilation.H, Geo.Dilation.W], Geo.Groups);
 }

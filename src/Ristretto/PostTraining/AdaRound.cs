@@ -105,6 +105,7 @@ public static class AdaRound
         for (int it = 0; it < options.Iterations; it++)
         {
             using var step = NewDisposeScope();
+            using var kernels = Engine.OneDnn.Gradients(); // forward and backward under the same convolution kernels
             var picks = new long[Math.Min(options.BatchSize, n)];
             for (int i = 0; i < picks.Length; i++)
                 picks[i] = rng.NextInt(n);

@@ -164,6 +164,7 @@ public sealed class HessianSearch
         try
         {
             using var scope = NewDisposeScope();
+            using var kernels = Engine.OneDnn.Gradients(); // forward and both backward passes under the same convolution kernels
             foreach (var w in weights)
                 w.requires_grad_(true);
             var (x, y) = _calibration.Slice(0, Math.Min(ProbeImages, _calibration.Count));

@@ -99,6 +99,7 @@ public sealed class Trainer
         for (int k = 0; k < parts; k++)
         {
             using var scope = NewDisposeScope();
+            using var kernels = Engine.OneDnn.Gradients(); // forward and backward under the same convolution kernels
             long draw = (long)t * parts + k;
             var (x, y) = train.Gather(order.Batch(draw, _settings.BatchSize), draw);
             if (t + 1 < _settings.Iterations || k + 1 < parts)

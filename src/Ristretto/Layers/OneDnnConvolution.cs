@@ -1,0 +1,83 @@
+using Ristretto.Engine;
+using static TorchSharp.torch;
+
+namespace Ristretto.Layers;
+
+/// <summary>
+/// 2-D convolutions that never hand libtorch's oneDNN a partial channel block (<see cref="OneDnn"/>). While oneDNN is
+/// on, a convolution's input channels that would leave one are zero-padded to <see cref="OneDnn.PaddedInputChannels"/>
+/// in the input and in the weights (zero weights on zero channels add exactly nothing); where gradients are recorded,
+/// the output channels are padded to <see cref="OneDnn.PaddedOutputChannels"/> too (zero filters, zero bias) and sliced
+/// off again, so that the backward pass's <c>diff_dst</c> has whole blocks. A transposed convolution pads its input
+/// channels by the output rule (they are its <c>diff_dst</c>) and its output channels where gradients are recorded. Stride, padding, dilation and output
+/// padding are unchanged; it all runs through autograd. Grouped and depthwise convolutions are left as they are: oneDNN
+/// got them right unpadded on every shape measured, with AVX-512 and AVX2 (`onednn-shapes` bench, docs/performance.md).
+/// What to pad is <see cref="OneDnn.Plan"/>'s decision (which also keeps the switch stable during the call); with oneDNN
+/// off, or where nothing needs padding, these are exactly <c>conv2d</c> and <c>conv_transpose2d</c>.
+/// </summary>
+internal static class OneDnnConvolution
+{
+    /// <summary>
+    /// <c>conv2d(input, weight, bias, …)</c> with the padding above; <paramref name="cache"/> keeps the padded weights of
+    /// an evaluation (no gradients recorded) until it ends.
+    /// </summary>
+    internal static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias, long[] stride, long[] padding, long[] dilation,
+        long groups, PaddedWeights? cache)
+    {
+        if (groups != 1 || !Applies(input))
+            return nn.functional.conv2d(input, weight, bias, stride, padding, dilation, groups);
+        long inputs = weight.shape[1], outputs = weight.shape[0];
+        using var plan = OneDnn.Plan(RecordsGradients(input, weight, bias));
+        long inPadded = plan.PadInputs ? OneDnn.PaddedInputChannels(inputs) : inputs;
+        long outPadded = plan.PadOutputs ? OneDnn.PaddedOutputChannels(outputs) : outputs;
+        if (inPadded == inputs && outPadded == outputs)
+            return nn.functional.conv2d(input, weight, bias, stride, padding, dilation, groups);
+
+        using var scope = NewDisposeScope();
+        var x = inPadded == inputs ? input : nn.functional.pad(input, [0, 0, 0, 0, 0, inPadded - inputs]);
+        Tensor PadWeight() => Pad(Pad(weight, 1, inputs, inPadded), 0, outputs, outPadded);
+        var w = cache is not null && plan.Generation is { } generation ? cache.Get(weight, generation, PadWeight) : PadWeight();
+        var y = nn.functional.conv2d(x, w, bias is null ? null : Pad(bias, 0, outputs, outPadded), stride, padding, dilation, groups);
+        return (outPadded == outputs ? y : y.narrow(1, 0, outputs)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// <c>conv_transpose2d(input, weight, bias, …)</c> (weight [in, out, kh, kw]) with the padding above. Its input plays
+    /// the part of a convolution's <c>diff_dst</c>, so input channels are padded by <see cref="OneDnn.PaddedOutputChannels"/>'s rule.
+    /// </summary>
+    internal static Tensor ConvTranspose2d(Tensor input, Tensor weight, Tensor? bias, long[] stride, long[] padding,
+        long[] outputPadding, long[] dilation, long groups)
+    {
+        if (groups != 1 || !Applies(input))
+            return nn.functional.conv_transpose2d(input, weight, bias, stride, padding, outputPadding, dilation, groups);
+        long inputs = weight.shape[0], outputs = weight.shape[1];
+        using var plan = OneDnn.Plan(RecordsGradients(input, weight, bias));
+        long inPadded = plan.PadInputs ? OneDnn.PaddedOutputChannels(inputs) : inputs;
+        long outPadded = plan.PadOutputs ? OneDnn.PaddedOutputChannels(outputs) : outputs;
+        if (inPadded == inputs && outPadded == outputs)
+            return nn.functional.conv_transpose2d(input, weight, bias, stride, padding, outputPadding, dilation, groups);
+        using var scope = NewDisposeScope();
+        var x = inPadded == inputs ? input : nn.functional.pad(input, [0, 0, 0, 0, 0, inPadded - inputs]);
+        var w = Pad(Pad(weight, 0, inputs, inPadded), 1, outputs, outPadded);
+        var y = nn.functional.conv_transpose2d(x, w, bias is null ? null : Pad(bias, 0, outputs, outPadded),
+            stride, padding, outputPadding, dilation, groups);
+        return (outPadded == outputs ? y : y.narrow(1, 0, outputs)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Whether oneDNN could take this convolution: a float32 CPU batch.</summary>
+    private static bool Applies(Tensor input) =>
+        input.dim() == 4 && input.device_type == TorchSharp.DeviceType.CPU && input.dtype == ScalarType.Float32;
+
+    private static bool RecordsGradients(Tensor input, Tensor weight, Tensor? bias) =>
+        is_grad_enabled() && (input.requires_grad || weight.requires_grad || bias is { requires_grad: true });
+
+    /// <summary>Zero-pads dimension <paramref name="dim"/> of <paramref name="t"/> from <paramref name="count"/> to <paramref name="padded"/> (at its end).</summary>
+    private static Tensor Pad(Tensor t, long dim, long count, long padded)
+    {
+        if (padded == count)
+            return t;
+        var pads = new long[2 * (t.dim() - dim)]; // (last dim: left, right, …, dim: left, right)
+        pads[^1] = padded - count;
+        return nn.functional.pad(t, pads);
+    }
+}
