@@ -5,7 +5,8 @@ namespace Ristretto.Search;
 
 /// <summary>
 /// How dynamic-fixed-point formats are fitted to calibrated ranges. <see cref="Default"/>: weights by the least squared
-/// error over their histogram (<see cref="WeightRange"/>), activations by <see cref="ActivationRange"/> (default: an
+/// error over their histogram, the negative weights rounded onto the signed grid's negative side, which has one level
+/// more (<see cref="WeightRange"/>, <see cref="DfpRange"/>), activations by <see cref="ActivationRange"/> (default: an
 /// integer length that holds the largest value it quantizes, <see cref="Formats.DynamicFixedPoint.Holding"/>); a non-negative tensor (an input after a
 /// ReLU, ReLU6 or pooling of such; an output whose only reader is a ReLU, which the requantization then folds in) gets
 /// the unsigned flavour, one more bit of resolution; the bias has a format of its own that holds its largest value, as
@@ -39,7 +40,7 @@ public sealed record RangeRules
         ArgumentNullException.ThrowIfNull(range);
         if (RistrettoLengths)
             return RistrettoDfpSearch.DynamicFixedPointFormats(layer, range, weightBits, activationBits);
-        var weights = weightBits is { } wb ? (RistrettoLengths ? Weights(wb, range.Weights) : DfpRange.Choose(wb, range.Weights, range.WeightHistogram, true, WeightRange)) : null;
+        var weights = weightBits is { } wb ? (RistrettoLengths ? Weights(wb, range.Weights) : DfpRange.Choose(wb, range.Weights, range.WeightHistogram, true, WeightRange, range.WeightNegativeHistogram)) : null;
         var bias = weightBits is { } b ? Bias(Math.Min(Formats.DynamicFixedPoint.MaxBitWidth, b + (activationBits ?? b)), range.Bias) : null;
         var input = activationBits is { } ab ? Input(ab, range) : null;
         var output = activationBits is { } ob ? Output(ob, range) : null;
@@ -60,7 +61,7 @@ public sealed record RangeRules
         ArgumentNullException.ThrowIfNull(range);
         return RistrettoLengths
             ? Formats.DynamicFixedPoint.FromMaxAbs(bits, range.Input, isWeights: false)
-            : DfpRange.Choose(bits, range.Input, range.InputHistogram, !range.InputNonNegative, ActivationRange);
+            : DfpRange.Choose(bits, range.Input, range.InputHistogram, !range.InputNonNegative, ActivationRange, range.InputNegativeHistogram);
     }
 
     /// <summary>A layer's output format: unsigned over the rectified range when only a ReLU reads the output.</summary>
@@ -71,6 +72,6 @@ public sealed record RangeRules
             return Formats.DynamicFixedPoint.FromMaxAbs(bits, range.Output, isWeights: false);
         return range.RectifiedOutput is { } rectified
             ? DfpRange.Choose(bits, rectified, range.RectifiedOutputHistogram, false, ActivationRange)
-            : DfpRange.Choose(bits, range.Output, range.OutputHistogram, true, ActivationRange);
+            : DfpRange.Choose(bits, range.Output, range.OutputHistogram, true, ActivationRange, range.OutputNegativeHistogram);
     }
 }
