@@ -52,13 +52,14 @@ public static class Quantizer
         var data = ModelLoader.WithModelData(settings.Data, loaded.Path, settings.DataGiven, observer);
         var scheme = settings.Scheme;
         var rules = settings.Compat == Compatibility.Ristretto ? RangeRules.Ristretto
-            : RangeRules.Default with { WeightRange = settings.WeightCalibration ?? RangeMethod.Mse, ActivationRange = settings.ActivationCalibration ?? RangeMethod.Max };
+            : RangeRules.Default with { WeightRange = settings.WeightCalibration ?? RangeMethod.Output, ActivationRange = settings.ActivationCalibration ?? RangeMethod.Max };
         bool integer = settings.Mode == QuantizeMode.Integer;
         using var job = JobData.Open(data, network.Inputs[0].Shape, dev, eval: true, train: false, calibration: true,
             ModelLoader.RememberedPreprocessing(loaded.Path), observer.Info);
         var test = job.Eval!;
         bool histograms = integer ? scheme.NeedsHistograms : !rules.RistrettoLengths && rules.ActivationRange.NeedsHistogram;
-        var ranges = Calibration.Measure(network, job.Calibration!, int.MaxValue, 64, histograms ? IntegerScheme.HistogramBins : 0);
+        var ranges = Calibration.Measure(network, job.Calibration!, int.MaxValue, 64, histograms ? IntegerScheme.HistogramBins : 0,
+            outputErrors: !integer && !rules.RistrettoLengths && rules.WeightRange == RangeMethod.Output);
         int size = settings.BatchSize;
         int its = (test.Count + size - 1) / size;
         var metric = margin.Metric;

@@ -20,8 +20,12 @@ public static class Calibration
     public const int WeightHistogramBins = 2048;
 
     /// <summary>Runs <paramref name="batches"/> batches of <paramref name="batchSize"/> images of <paramref name="data"/>.</summary>
+    /// <remarks>
+    /// With <paramref name="outputErrors"/>, the first calibration images are kept (a bounded <see cref="OutputSample"/>), over
+    /// which a weight format's error in the network's output is measured (<see cref="LayerRange.WeightOutputError"/>).
+    /// </remarks>
     public static IReadOnlyDictionary<string, LayerRange> Measure(Network network, ImageDataset data, int batches = 10, int batchSize = 64,
-        int histogramBins = 0)
+        int histogramBins = 0, bool outputErrors = false)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(data);
@@ -43,8 +47,12 @@ public static class Calibration
         // Only the blobs that quantizable layers read or write are measured (others may hold −∞: a max pooling's padding).
         var needed = network.Nodes.Where(n => QuantizedLayers.IsQuantizable(n.Layer)).SelectMany(n => new[] { n.Inputs[0], n.Outputs[0] })
             .ToHashSet(StringComparer.Ordinal);
+        // The first images, against which a weight format's error in the network's output is measured.
+        var sample = outputErrors ? new OutputSample(network) : null;
         void Note(string blob, Tensor t)
         {
+            if (sample is not null && blob == network.Inputs[0].Name)
+                sample.Add(t);
             if (!needed.Contains(blob))
                 return;
             double m = t.abs().max().item<float>();
@@ -127,6 +135,7 @@ public static class Calibration
                     OutputNegativeHistogram = negativeHistograms.GetValueOrDefault(node.Outputs[0]),
                     RectifiedOutput = rectifiedMax.TryGetValue(node.Layer.LayerName, out var r) ? r : null,
                     RectifiedOutputHistogram = rectifiedHistograms.GetValueOrDefault(node.Layer.LayerName),
+                    WeightOutputError = sample is not null && node.Layer is IWeightedLayer ? new WeightOutputError(sample, node.Layer.LayerName) : null,
                 };
             }
         return ranges;

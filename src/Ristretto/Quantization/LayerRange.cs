@@ -43,6 +43,12 @@ public sealed record LayerRange(double Input, double Output, double Weights, dou
     /// </summary>
     public double? RectifiedOutput { get; init; }
 
+    /// <summary>
+    /// A format of this layer's weights' squared error in the network's output over a sample of calibration images (null unless calibration
+    /// was asked for it): what <see cref="RangeMethod.Output"/> chooses weight ranges by.
+    /// </summary>
+    public WeightOutputError? WeightOutputError { get; init; }
+
     /// <summary>Histogram of the rectified output over [0, <see cref="RectifiedOutput"/>] (with histograms, when rectified).</summary>
     public double[]? RectifiedOutputHistogram { get; init; }
 }

@@ -40,9 +40,19 @@ public static class DfpRange
                     return DynamicFixedPoint.Holding(bits, Math.Min(max, (i + 1) * width), signed);
             return holding;
         }
-        Func<DynamicFixedPoint, double> error = method.Kind == "kl"
+        return ChooseBy(bits, max, signed, method.Kind == "kl"
             ? f => Calibration.KlDivergence(histogram, max, Math.Min(max, (f.MaxCode + 0.5) * f.Step), f.MaxCode)
-            : f => SquaredError(f, histogram, negative, width);
+            : f => SquaredError(f, histogram, negative, width));
+    }
+
+    /// <summary>
+    /// Of the formats from the one holding <paramref name="max"/> to eight finer, the one of least <paramref name="error"/>
+    /// (the wider of equals).
+    /// </summary>
+    public static DynamicFixedPoint ChooseBy(int bits, double max, bool signed, Func<DynamicFixedPoint, double> error)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        var holding = DynamicFixedPoint.Holding(bits, max, signed);
         var best = holding;
         double bestError = error(holding);
         for (int finer = 1; finer <= 8 && holding.FractionalLength + finer <= 126; finer++)

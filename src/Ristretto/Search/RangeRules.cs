@@ -26,10 +26,11 @@ public sealed record RangeRules
     public bool RistrettoLengths { get; init; }
 
     /// <summary>
-    /// How the weights' range is chosen (<c>--weight-calibration</c>; default <see cref="RangeMethod.Mse"/>: the weights are
-    /// at hand, and at 2 bits holding the maximum costs more resolution than the few saturated weights lose).
+    /// How the weights' range is chosen (<c>--weight-calibration</c>; default <see cref="RangeMethod.Output"/>: at 2 bits
+    /// holding the maximum costs more resolution than the few saturated weights lose, and which weights may saturate is
+    /// told by the inputs they multiply, which the error over the weights alone ignores).
     /// </summary>
-    public RangeMethod WeightRange { get; init; } = RangeMethod.Mse;
+    public RangeMethod WeightRange { get; init; } = RangeMethod.Output;
 
     /// <summary>How the activations' range is chosen (<c>--calibration</c>; default <see cref="RangeMethod.Max"/>; others need calibration histograms).</summary>
     public RangeMethod ActivationRange { get; init; } = RangeMethod.Max;
@@ -40,11 +41,27 @@ public sealed record RangeRules
         ArgumentNullException.ThrowIfNull(range);
         if (RistrettoLengths)
             return RistrettoDfpSearch.DynamicFixedPointFormats(layer, range, weightBits, activationBits);
-        var weights = weightBits is { } wb ? (RistrettoLengths ? Weights(wb, range.Weights) : DfpRange.Choose(wb, range.Weights, range.WeightHistogram, true, WeightRange, range.WeightNegativeHistogram)) : null;
+        var weights = weightBits is { } wb ? WeightFormat(wb, range) : null;
         var bias = weightBits is { } b ? Bias(Math.Min(Formats.DynamicFixedPoint.MaxBitWidth, b + (activationBits ?? b)), range.Bias) : null;
         var input = activationBits is { } ab ? Input(ab, range) : null;
         var output = activationBits is { } ob ? Output(ob, range) : null;
         return new LayerQuantization(weights, bias, input, output);
+    }
+
+    /// <summary>
+    /// The weights' format at <paramref name="bits"/> by <see cref="WeightRange"/>: with <see cref="RangeMethod.Output"/>, the
+    /// integer length of least error in the layer's output where calibration sampled its inputs, else of least squared error
+    /// over the weights' histogram.
+    /// </summary>
+    public Formats.DynamicFixedPoint WeightFormat(int bits, LayerRange range)
+    {
+        ArgumentNullException.ThrowIfNull(range);
+        if (RistrettoLengths)
+            return Weights(bits, range.Weights);
+        if (WeightRange == RangeMethod.Output && range.WeightOutputError is { Count: > 0 } output)
+            return DfpRange.ChooseBy(bits, range.Weights, true, f => output.Of(f));
+        var method = WeightRange == RangeMethod.Output ? RangeMethod.Mse : WeightRange;
+        return DfpRange.Choose(bits, range.Weights, range.WeightHistogram, true, method, range.WeightNegativeHistogram);
     }
 
     /// <summary>The weights' format at <paramref name="bits"/> for a largest magnitude of <paramref name="maxAbs"/>.</summary>
