@@ -8,7 +8,7 @@ namespace Ristretto.Quantization;
 /// error over the value histogram (rounding plus saturation); <c>percentile:P</c> holds the P-th percentile of |x|;
 /// <c>kl</c> picks the range whose quantized histogram is closest to the float one in Kullback–Leibler divergence
 /// (<see cref="Calibration.KlDivergence"/>); <c>output</c> (weights only) picks the range whose rounded weights change the
-/// layer's output least, in squared error over a sample of its calibration inputs (<see cref="WeightOutputError"/>).
+/// network's output least, in squared error over a sample of calibration images (<see cref="WeightOutputError"/>).
 /// </summary>
 public sealed record RangeMethod
 {
@@ -29,7 +29,7 @@ public sealed record RangeMethod
     /// <summary>Least Kullback–Leibler divergence between the histogram and its quantized form.</summary>
     public static RangeMethod Kl { get; } = new("kl", double.NaN);
 
-    /// <summary>Least squared error of the layer's output over calibration inputs (weights only).</summary>
+    /// <summary>Least squared error of the network's output over calibration images, one layer's weights trimmed (weights only).</summary>
     public static RangeMethod Output { get; } = new("output", double.NaN);
 
     /// <summary>Hold the <paramref name="p"/>-th percentile of |x|.</summary>

@@ -4,9 +4,10 @@ using Ristretto.Quantization;
 namespace Ristretto.Search;
 
 /// <summary>
-/// How dynamic-fixed-point formats are fitted to calibrated ranges. <see cref="Default"/>: weights by the least squared
-/// error over their histogram, the negative weights rounded onto the signed grid's negative side, which has one level
-/// more (<see cref="WeightRange"/>, <see cref="DfpRange"/>), activations by <see cref="ActivationRange"/> (default: an
+/// How dynamic-fixed-point formats are fitted to calibrated ranges. <see cref="Default"/>: each layer's weights by the least
+/// squared error of the network's output over a sample of calibration images with only that layer's weights trimmed
+/// (<see cref="WeightRange"/>, <see cref="WeightFormat"/>; without a sample, over the weights' histogram with the negative
+/// weights on the signed grid's negative side, <see cref="DfpRange"/>), activations by <see cref="ActivationRange"/> (default: an
 /// integer length that holds the largest value it quantizes, <see cref="Formats.DynamicFixedPoint.Holding"/>); a non-negative tensor (an input after a
 /// ReLU, ReLU6 or pooling of such; an output whose only reader is a ReLU, which the requantization then folds in) gets
 /// the unsigned flavour, one more bit of resolution; the bias has a format of its own that holds its largest value, as
@@ -50,8 +51,8 @@ public sealed record RangeRules
 
     /// <summary>
     /// The weights' format at <paramref name="bits"/> by <see cref="WeightRange"/>: with <see cref="RangeMethod.Output"/>, the
-    /// integer length of least error in the layer's output where calibration sampled its inputs, else of least squared error
-    /// over the weights' histogram.
+    /// integer length of least error in the network's output where calibration kept a sample of images, else of least
+    /// squared error over the weights' histogram.
     /// </summary>
     public Formats.DynamicFixedPoint WeightFormat(int bits, LayerRange range)
     {
