@@ -94,7 +94,7 @@ public static class QuantizeCommand
                 MseCalibration = r.GetResult(clipping) is { Implicit: false } && r.GetValue(mode) == Integer
                     ? RangeMethod.Parse(r.GetValue(clipping)!, "--calibration") == RangeMethod.Mse : null,
                 ActivationCalibration = r.GetResult(clipping) is { Implicit: false } && (r.GetValue(mode) != Integer
-                    || RangeMethod.Parse(r.GetValue(clipping)!, "--calibration") is { Kind: "percentile" or "kl" }) ? RangeMethod.Parse(r.GetValue(clipping)!, "--calibration") : null,
+                    || RangeMethod.Parse(r.GetValue(clipping)!, "--calibration") is { Kind: "percentile" or "kl" or "output" }) ? RangeMethod.Parse(r.GetValue(clipping)!, "--calibration") : null,
                 WeightCalibration = r.GetResult(weightClipping) is { Implicit: false } ? RangeMethod.Parse(r.GetValue(weightClipping)!, "--weight-calibration") : null,
                 Search = r.GetValue(searchKind) switch { "per-layer" => SearchKind.PerLayer, "hessian" => SearchKind.Hessian, _ => SearchKind.PerType },
                 Budget = r.GetValue(searchBudget) is { } b ? SearchBudget.Parse(b) : null,
