@@ -169,7 +169,7 @@ public sealed record QuantizeSettings
     /// </summary>
     public RangeMethod? ActivationCalibration { get; init; }
 
-    /// <summary>How weight ranges are chosen (<c>--weight-calibration</c>); null: output for dynamic fixed point, max for integer.</summary>
+    /// <summary>How weight ranges are chosen (<c>--weight-calibration</c>); null: mse for dynamic fixed point (the default per-type sweep also scores output's lengths, <c>RistrettoDfpSearch.AlternativeWeights</c>), max for integer.</summary>
     public RangeMethod? WeightCalibration { get; init; }
 
     /// <summary>Cross-layer equalization of conv/FC pairs before calibration (<c>--equalize</c>; BatchNorm folded first).</summary>

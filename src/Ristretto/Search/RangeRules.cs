@@ -5,9 +5,9 @@ namespace Ristretto.Search;
 
 /// <summary>
 /// How dynamic-fixed-point formats are fitted to calibrated ranges. <see cref="Default"/>: each layer's weights by the least
-/// squared error of the network's output over a sample of calibration images with only that layer's weights trimmed
-/// (<see cref="WeightRange"/>, <see cref="WeightFormat"/>; without a sample, over the weights' histogram with the negative
-/// weights on the signed grid's negative side, <see cref="DfpRange"/>), activations by <see cref="ActivationRange"/> (default: an
+/// squared error over their histogram of |w| (<see cref="WeightRange"/>, <see cref="WeightFormat"/>, <see cref="DfpRange"/>; opt-in
+/// <see cref="RangeMethod.Output"/>: by the least squared error of the network's output over a sample of calibration images with
+/// only that layer's weights trimmed), activations by <see cref="ActivationRange"/> (default: an
 /// integer length that holds the largest value it quantizes, <see cref="Formats.DynamicFixedPoint.Holding"/>); a non-negative tensor (an input after a
 /// ReLU, ReLU6 or pooling of such; an output whose only reader is a ReLU, which the requantization then folds in) gets
 /// the unsigned flavour, one more bit of resolution; the bias has a format of its own that holds its largest value, as
@@ -27,11 +27,11 @@ public sealed record RangeRules
     public bool RistrettoLengths { get; init; }
 
     /// <summary>
-    /// How the weights' range is chosen (<c>--weight-calibration</c>; default <see cref="RangeMethod.Output"/>: at 2 bits
-    /// holding the maximum costs more resolution than the few saturated weights lose, and which weights may saturate is
-    /// told by the inputs they multiply, which the error over the weights alone ignores).
+    /// How the weights' range is chosen (<c>--weight-calibration</c>; default <see cref="RangeMethod.Mse"/>: at 2 bits
+    /// holding the maximum costs more resolution than the few saturated weights lose). The default per-type sweep also
+    /// scores the lengths of <see cref="RangeMethod.Output"/> where they differ (<see cref="RistrettoDfpSearch.AlternativeWeights"/>).
     /// </summary>
-    public RangeMethod WeightRange { get; init; } = RangeMethod.Output;
+    public RangeMethod WeightRange { get; init; } = RangeMethod.Mse;
 
     /// <summary>How the activations' range is chosen (<c>--calibration</c>; default <see cref="RangeMethod.Max"/>; others need calibration histograms).</summary>
     public RangeMethod ActivationRange { get; init; } = RangeMethod.Max;
@@ -52,7 +52,9 @@ public sealed record RangeRules
     /// <summary>
     /// The weights' format at <paramref name="bits"/> by <see cref="WeightRange"/>: with <see cref="RangeMethod.Output"/>, the
     /// integer length of least error in the network's output where calibration kept a sample of images, else of least
-    /// squared error over the weights' histogram.
+    /// squared error over the weights' histogram of |w| (folded: every weight rounded as if positive, as before issue 15's
+    /// session 5; <see cref="DfpRange.SquaredError"/> can take the negative weights apart, which no rule uses: as the only
+    /// criterion it chose worse 2-bit conv lengths on all four train seeds).
     /// </summary>
     public Formats.DynamicFixedPoint WeightFormat(int bits, LayerRange range)
     {
@@ -62,7 +64,7 @@ public sealed record RangeRules
         if (WeightRange == RangeMethod.Output && range.WeightOutputError is { Count: > 0 } output)
             return DfpRange.ChooseBy(bits, range.Weights, true, f => output.Of(f));
         var method = WeightRange == RangeMethod.Output ? RangeMethod.Mse : WeightRange;
-        return DfpRange.Choose(bits, range.Weights, range.WeightHistogram, true, method, range.WeightNegativeHistogram);
+        return DfpRange.Choose(bits, range.Weights, range.WeightHistogram, true, method);
     }
 
     /// <summary>The weights' format at <paramref name="bits"/> for a largest magnitude of <paramref name="maxAbs"/>.</summary>
@@ -79,7 +81,7 @@ public sealed record RangeRules
         ArgumentNullException.ThrowIfNull(range);
         return RistrettoLengths
             ? Formats.DynamicFixedPoint.FromMaxAbs(bits, range.Input, isWeights: false)
-            : DfpRange.Choose(bits, range.Input, range.InputHistogram, !range.InputNonNegative, ActivationRange, range.InputNegativeHistogram);
+            : DfpRange.Choose(bits, range.Input, range.InputHistogram, !range.InputNonNegative, ActivationRange);
     }
 
     /// <summary>A layer's output format: unsigned over the rectified range when only a ReLU reads the output.</summary>
@@ -90,6 +92,6 @@ public sealed record RangeRules
             return Formats.DynamicFixedPoint.FromMaxAbs(bits, range.Output, isWeights: false);
         return range.RectifiedOutput is { } rectified
             ? DfpRange.Choose(bits, rectified, range.RectifiedOutputHistogram, false, ActivationRange)
-            : DfpRange.Choose(bits, range.Output, range.OutputHistogram, true, ActivationRange, range.OutputNegativeHistogram);
+            : DfpRange.Choose(bits, range.Output, range.OutputHistogram, true, ActivationRange);
     }
 }

@@ -70,6 +70,8 @@ public class DfpRangeTests
         Assert.Equal(1, bruteForce.FractionalLength);
         Assert.Equal(bruteForce, DfpRange.Choose(2, 1.0, h, true, RangeMethod.Mse, negative));
         Assert.Equal(0, DfpRange.Choose(2, 1.0, h, true, RangeMethod.Mse).FractionalLength); // folded, the sign unknown
+        // The rules' mse stays folded (as before session 5): the negative histogram kept by calibration is not read.
+        Assert.Equal(0, RangeRules.Default.WeightFormat(2, new LayerRange(1.0, 1, 1, 0) { WeightHistogram = h, WeightNegativeHistogram = negative }).FractionalLength);
         // Unsigned: a negative value becomes 0, so its error is its square.
         var unsigned = new DynamicFixedPoint(2, 1, signed: false);
         double expected = w.Sum(v => Math.Pow(v - unsigned.Quantize(v), 2));
@@ -94,10 +96,11 @@ public class DfpRangeTests
         var bruteForce = Enumerable.Range(holding.FractionalLength, 9).Select(fl => new DynamicFixedPoint(2, fl))
             .MinBy(f => 2 * Math.Pow(0.9 - 3 * f.Quantize(0.3), 2))!;
         Assert.Equal(2, bruteForce.FractionalLength);
-        Assert.Equal(bruteForce, RangeRules.Default.WeightFormat(2, range));
+        var output = RangeRules.Default with { WeightRange = RangeMethod.Output };
+        Assert.Equal(bruteForce, output.WeightFormat(2, range));
         Assert.Equal(2 * Math.Pow(0.9 - 0.75, 2), range.WeightOutputError!.Of(bruteForce), 1e-5);
-        Assert.Equal(0, (RangeRules.Default with { WeightRange = RangeMethod.Mse }).WeightFormat(2, range).FractionalLength);
-        Assert.Equal(0, RangeRules.Default.WeightFormat(2, range with { WeightOutputError = null }).FractionalLength); // no sample: weight error
+        Assert.Equal(0, RangeRules.Default.WeightFormat(2, range).FractionalLength); // the default: the histogram error
+        Assert.Equal(0, output.WeightFormat(2, range with { WeightOutputError = null }).FractionalLength); // no sample: histogram error
     }
 
     [Theory]
