@@ -130,6 +130,11 @@ public sealed record QuantizeResult
                 ["top1"] = t.Top1, ["top5"] = t.Top5, ["score"] = t.Score, ["step"] = t.Step, ["widened"] = t.Widened, ["kept"] = t.Kept,
             }).ToList();
             report["widening_keeps"] = r.CheapestKept ? "fewest_bops_within_margin" : "best_score";
+            if (r.WeightCandidates.Count > 0)
+                report["weight_length_candidates"] = r.WeightCandidates.Select(c => new Dictionary<string, object?>
+                {
+                    ["part"] = c.Part, ["bits"] = c.Bits, ["criterion"] = c.Criterion, ["top1"] = c.Top1, ["top5"] = c.Top5, ["score"] = c.Score, ["kept"] = c.Kept,
+                }).ToList();
             if (PerLayer is var (layered, typeBops))
                 report["per_layer"] = PerLayerJson(layered, typeBops);
         }

@@ -169,7 +169,7 @@ public sealed record QuantizeSettings
     /// </summary>
     public RangeMethod? ActivationCalibration { get; init; }
 
-    /// <summary>How weight ranges are chosen (<c>--weight-calibration</c>); null: mse for dynamic fixed point, max for integer.</summary>
+    /// <summary>How weight ranges are chosen (<c>--weight-calibration</c>); null: mse for dynamic fixed point (the default per-type sweep also scores output's lengths, <c>RistrettoDfpSearch.AlternativeWeights</c>), max for integer.</summary>
     public RangeMethod? WeightCalibration { get; init; }
 
     /// <summary>Cross-layer equalization of conv/FC pairs before calibration (<c>--equalize</c>; BatchNorm folded first).</summary>
@@ -284,8 +284,10 @@ public sealed record QuantizeSettings
             throw new RistrettoException("--calibration and --weight-calibration choose ranges by error; --compat ristretto keeps Ristretto's ranges from the maximum");
         if (Mode is QuantizeMode.MiniFloat && (ActivationCalibration is not null || WeightCalibration is not null))
             throw new RistrettoException("--calibration and --weight-calibration are not implemented for minifloat's exponent bias yet");
-        if (Mode is QuantizeMode.Integer && WeightCalibration is { Kind: "kl" })
-            throw new RistrettoException($"--trimming-mode {integer} takes --weight-calibration max, mse or percentile:P (kl is for activations)");
+        if (Mode is QuantizeMode.Integer && WeightCalibration is { Kind: "kl" or "output" })
+            throw new RistrettoException($"--trimming-mode {integer} takes --weight-calibration max, mse or percentile:P ({WeightCalibration} is for dynamic fixed point)");
+        if (ActivationCalibration is { Kind: "output" })
+            throw new RistrettoException("--calibration output: the output error chooses weight ranges (--weight-calibration output); activations take max, mse, kl or percentile:P");
         if (Mode is QuantizeMode.Integer && Asymmetric && ActivationCalibration is { Kind: "percentile" or "kl" })
             throw new RistrettoException($"--asymmetric activations take --calibration max or mse (their range is min to max)");
         if (Compat == Compatibility.Ristretto && Mode == QuantizeMode.Integer)

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Ristretto.Data;
 using Ristretto.Graph;
 using static TorchSharp.torch;
@@ -9,8 +10,9 @@ namespace Ristretto.Quantization;
 /// <see cref="QuantizedLayers.IsQuantizable"/>): max |input|, max |output| and max |weights| over the first batches of a
 /// data set, in file order, without gradients. Each tensor is measured where its layer produces it (Ristretto read the
 /// maxima after the whole forward pass, when an in-place ReLU had already overwritten the convolution's output). With histogram bins, a second pass over the
-/// same batches records a histogram of |x| for every input and output over [0, max], for clipping thresholds
-/// that minimise the quantization error (<see cref="ClipThreshold"/>).
+/// same batches records a histogram of |x| for every input and output over [0, max], and beside it the part of it that
+/// counts negative values (a signed grid has one more level below zero than above it: <see cref="Search.DfpRange"/>), for
+/// clipping thresholds that minimise the quantization error (<see cref="ClipThreshold"/>).
 /// </summary>
 public static class Calibration
 {
@@ -18,8 +20,12 @@ public static class Calibration
     public const int WeightHistogramBins = 2048;
 
     /// <summary>Runs <paramref name="batches"/> batches of <paramref name="batchSize"/> images of <paramref name="data"/>.</summary>
+    /// <remarks>
+    /// With <paramref name="outputErrors"/>, the first calibration images are kept (a bounded <see cref="OutputSample"/>), over
+    /// which a weight format's error in the network's output is measured (<see cref="LayerRange.WeightOutputError"/>).
+    /// </remarks>
     public static IReadOnlyDictionary<string, LayerRange> Measure(Network network, ImageDataset data, int batches = 10, int batchSize = 64,
-        int histogramBins = 0)
+        int histogramBins = 0, bool outputErrors = false)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(data);
@@ -37,11 +43,16 @@ public static class Calibration
         var blobMax = new Dictionary<string, double>(StringComparer.Ordinal);
         var blobMin = new Dictionary<string, double>(StringComparer.Ordinal);
         var histograms = new Dictionary<string, double[]>(StringComparer.Ordinal);
+        var negativeHistograms = new Dictionary<string, double[]>(StringComparer.Ordinal);
         // Only the blobs that quantizable layers read or write are measured (others may hold −∞: a max pooling's padding).
         var needed = network.Nodes.Where(n => QuantizedLayers.IsQuantizable(n.Layer)).SelectMany(n => new[] { n.Inputs[0], n.Outputs[0] })
             .ToHashSet(StringComparer.Ordinal);
+        // The first images, against which a weight format's error in the network's output is measured.
+        var sample = outputErrors ? new OutputSample(network) : null;
         void Note(string blob, Tensor t)
         {
+            if (sample is not null && blob == network.Inputs[0].Name)
+                sample.Add(t);
             if (!needed.Contains(blob))
                 return;
             double m = t.abs().max().item<float>();
@@ -57,15 +68,15 @@ public static class Calibration
             double max = blobMax[blob];
             if (!histograms.TryGetValue(blob, out var h))
                 histograms[blob] = h = new double[histogramBins];
+            if (!negativeHistograms.TryGetValue(blob, out var below))
+                negativeHistograms[blob] = below = new double[histogramBins];
             if (max <= 0)
             {
                 h[0] += t.numel();
                 return;
             }
             using var cpu = t.detach().to_type(ScalarType.Float32).cpu().contiguous();
-            double perBin = histogramBins / max;
-            foreach (float v in cpu.data<float>())
-                h[Math.Min((int)(Math.Abs(v) * perBin), histogramBins - 1)]++;
+            Accumulate(MemoryMarshal.Cast<byte, float>(cpu.bytes), max, h, below);
         }
         bool wasTraining = network.training;
         network.eval();
@@ -114,26 +125,48 @@ public static class Calibration
                 var (weights, bias) = node.Layer is IWeightedLayer w
                     ? ((double)w.Weight.abs().max().item<float>(), w.Bias is { } b ? (double)b.abs().max().item<float>() : 0)
                     : (0, 0);
+                var weightHistograms = node.Layer is IWeightedLayer wl ? WeightHistograms(wl, weights) : (null, null);
                 ranges[node.Layer.LayerName] = new LayerRange(blobMax[node.Inputs[0]], blobMax[node.Outputs[0]], weights, bias)
                 {
-                    WeightHistogram = node.Layer is IWeightedLayer wl ? WeightHistogram(wl, weights) : null,
+                    WeightHistogram = weightHistograms.Positive, WeightNegativeHistogram = weightHistograms.Negative,
                     InputMin = blobMin[node.Inputs[0]], OutputMin = blobMin[node.Outputs[0]], InputNonNegative = nonNegative.Contains(node.Inputs[0]),
                     InputHistogram = histograms.GetValueOrDefault(node.Inputs[0]), OutputHistogram = histograms.GetValueOrDefault(node.Outputs[0]),
+                    InputNegativeHistogram = negativeHistograms.GetValueOrDefault(node.Inputs[0]),
+                    OutputNegativeHistogram = negativeHistograms.GetValueOrDefault(node.Outputs[0]),
                     RectifiedOutput = rectifiedMax.TryGetValue(node.Layer.LayerName, out var r) ? r : null,
                     RectifiedOutputHistogram = rectifiedHistograms.GetValueOrDefault(node.Layer.LayerName),
+                    WeightOutputError = sample is not null && node.Layer is IWeightedLayer ? new WeightOutputError(sample, node.Layer.LayerName) : null,
                 };
             }
         return ranges;
     }
 
-    private static double[] WeightHistogram(IWeightedLayer layer, double max)
+    // The histogram of |w| and its part that counts the negative weights.
+    private static (double[]? Positive, double[]? Negative) WeightHistograms(IWeightedLayer layer, double max)
     {
-        var h = new double[WeightHistogramBins];
+        double[] h = new double[WeightHistogramBins], below = new double[WeightHistogramBins];
         using var cpu = layer.Weight.detach().to_type(ScalarType.Float32).cpu().contiguous();
-        double perBin = max > 0 ? WeightHistogramBins / max : 0;
-        foreach (float v in cpu.data<float>())
-            h[Math.Min((int)(Math.Abs(v) * perBin), WeightHistogramBins - 1)]++;
-        return h;
+        Accumulate(MemoryMarshal.Cast<byte, float>(cpu.bytes), max, h, below);
+        return (h, below);
+    }
+
+    /// <summary>
+    /// Adds <paramref name="values"/> to <paramref name="histogram"/> (|x| over [0, <paramref name="max"/>] in its bins; a value
+    /// beyond the maximum counts in the last bin) and the negative ones also to <paramref name="negative"/> (same bins).
+    /// </summary>
+    public static void Accumulate(ReadOnlySpan<float> values, double max, double[] histogram, double[] negative)
+    {
+        ArgumentNullException.ThrowIfNull(histogram);
+        ArgumentNullException.ThrowIfNull(negative);
+        int bins = histogram.Length;
+        double perBin = max > 0 ? bins / max : 0;
+        foreach (float v in values)
+        {
+            int bin = Math.Min((int)(Math.Abs(v) * perBin), bins - 1);
+            histogram[bin]++;
+            if (v < 0)
+                negative[bin]++;
+        }
     }
 
     /// <summary>

@@ -7,13 +7,14 @@ namespace Ristretto.Quantization;
 /// <c>max</c> holds the largest value; <c>mse</c> picks, among ranges from the maximum down, the one with the least squared
 /// error over the value histogram (rounding plus saturation); <c>percentile:P</c> holds the P-th percentile of |x|;
 /// <c>kl</c> picks the range whose quantized histogram is closest to the float one in Kullback–Leibler divergence
-/// (<see cref="Calibration.KlDivergence"/>).
+/// (<see cref="Calibration.KlDivergence"/>); <c>output</c> (weights only) picks the range whose rounded weights change the
+/// network's output least, in squared error over a sample of calibration images (<see cref="WeightOutputError"/>).
 /// </summary>
 public sealed record RangeMethod
 {
     private RangeMethod(string kind, double percentile) => (Kind, Percentile) = (kind, percentile);
 
-    /// <summary>max, mse, kl or percentile.</summary>
+    /// <summary>max, mse, kl, output or percentile.</summary>
     public string Kind { get; }
 
     /// <summary>P of percentile:P (in (0, 100]); NaN otherwise.</summary>
@@ -28,15 +29,18 @@ public sealed record RangeMethod
     /// <summary>Least Kullback–Leibler divergence between the histogram and its quantized form.</summary>
     public static RangeMethod Kl { get; } = new("kl", double.NaN);
 
+    /// <summary>Least squared error of the network's output over calibration images, one layer's weights trimmed (weights only).</summary>
+    public static RangeMethod Output { get; } = new("output", double.NaN);
+
     /// <summary>Hold the <paramref name="p"/>-th percentile of |x|.</summary>
     public static RangeMethod AtPercentile(double p) => p > 0 && p <= 100
         ? new("percentile", p)
         : throw new RistrettoException($"percentile:{p.ToString(CultureInfo.InvariantCulture)}: P must be in (0, 100], e.g. percentile:99.99");
 
     /// <summary>Whether the method needs a histogram of the values.</summary>
-    public bool NeedsHistogram => Kind != "max";
+    public bool NeedsHistogram => Kind is not ("max" or "output");
 
-    /// <summary>Parses max, mse, kl or percentile:P; one error line naming <paramref name="option"/> otherwise.</summary>
+    /// <summary>Parses max, mse, kl, output or percentile:P; one error line naming <paramref name="option"/> otherwise.</summary>
     public static RangeMethod Parse(string text, string option)
     {
         ArgumentNullException.ThrowIfNull(text);
@@ -46,10 +50,12 @@ public sealed record RangeMethod
             return Mse;
         if (text == "kl")
             return Kl;
+        if (text == "output")
+            return Output;
         if (text.StartsWith("percentile:", StringComparison.Ordinal)
             && double.TryParse(text["percentile:".Length..], NumberStyles.Float, CultureInfo.InvariantCulture, out double p))
             return AtPercentile(p);
-        throw new RistrettoException($"{option} {text}: expected max, mse, kl or percentile:P (P in (0, 100])");
+        throw new RistrettoException($"{option} {text}: expected max, mse, kl, output or percentile:P (P in (0, 100])");
     }
 
     /// <inheritdoc/>

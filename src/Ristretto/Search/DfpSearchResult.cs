@@ -21,6 +21,12 @@ public sealed record DfpSearchResult(
     /// </summary>
     public bool CheapestKept { get; init; }
 
+    /// <summary>
+    /// The weight cells scored with two criteria' integer lengths (<see cref="RistrettoDfpSearch.AlternativeWeights"/>): one
+    /// entry per criterion and cell, <see cref="WeightCandidate.Kept"/> on the one the sweep, the combined plan and widening use.
+    /// </summary>
+    public IReadOnlyList<WeightCandidate> WeightCandidates { get; init; } = [];
+
     /// <summary>Whether the chosen plan's top-1 is at least <see cref="Threshold"/> (baseline − margin).</summary>
     public bool MeetsMargin => Quantized.Driving >= Threshold;
 }
@@ -33,3 +39,9 @@ public sealed record DfpSearchResult(
 /// </summary>
 public sealed record CombinedTry(int? ConvWeightBits, int? FcWeightBits, int? ActivationBits, double Top1, double Top5,
     int Step, string? Widened, bool Kept, double Score = double.NaN);
+
+/// <summary>
+/// A weight cell (<paramref name="Part"/> at <paramref name="Bits"/>) scored with the integer lengths of one criterion:
+/// <c>histogram</c> (the search's own rule) or <c>output</c> (the network-output error).
+/// </summary>
+public sealed record WeightCandidate(string Part, int Bits, string Criterion, double Top1, double Top5, double Score, bool Kept);

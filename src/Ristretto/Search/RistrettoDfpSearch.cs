@@ -64,7 +64,17 @@ public sealed class RistrettoDfpSearch
     /// Upper bound on the evaluations a run makes without widening (for progress bars); a widening step adds
     /// up to three.
     /// </summary>
-    public int MaxEvaluations => 2 + 3 * SweepWidths.Count;
+    public int MaxEvaluations => 2 + (AlternativeWeights is null ? 3 : 5) * SweepWidths.Count;
+
+    /// <summary>
+    /// A second rule for the weights' formats (null: none). A weight cell (conv or FC weights at one width) where it gives any
+    /// layer of the cell other weight formats than the search's own is scored with those too, one more evaluation, and the
+    /// better-scoring formats are kept (equal scores: the search's own) for that cell, the combined plan and the widening steps
+    /// (<see cref="DfpSearchResult.WeightCandidates"/>). Only the weights are taken from it. The default quantize sweep
+    /// passes the network-output-error lengths here beside the histogram error's: at 2 bits train seed 4's conv2 needs the
+    /// first's length, seed 3's the second's, and neither criterion picks the better length on both.
+    /// </summary>
+    public LayerFormats? AlternativeWeights { get; init; }
 
     /// <summary>
     /// Whether a combined plan that misses the margin is widened until it meets it (default), or kept and
@@ -108,6 +118,8 @@ public sealed class RistrettoDfpSearch
     {
         Metric.Threshold(0, marginPoints); // validates before any evaluation
         var watch = Stopwatch.StartNew();
+        _alternative.Clear();
+        _candidates.Clear();
         using var scorer = Open(progress, cancel);
 
         // Round 1: the baseline and every sweep point (each sweep is read until its first width below the threshold;
@@ -142,6 +154,19 @@ public sealed class RistrettoDfpSearch
             foreach (int bits in SweepWidths)
             {
                 var r = first[entry[(part, bits)]];
+                if (part < 2 && AlternativeWeights is not null && round[entry[(part, bits)]].Plan is var own
+                    && WithAlternative(own, bits, part == 0 ? convs : fcs) is { } other)
+                {
+                    var o = scorer.ScoreOne(other, $"{Parts[part]} {bits}-bit, network output error lengths");
+                    bool alternative = o.Driving > r.Driving;
+                    _candidates.Add(new WeightCandidate(Parts[part], bits, "histogram", r.Top1, r.Top5, r.Driving, !alternative));
+                    _candidates.Add(new WeightCandidate(Parts[part], bits, "output", o.Top1, o.Top5, o.Driving, alternative));
+                    if (alternative)
+                    {
+                        _alternative.Add((part, bits));
+                        r = o;
+                    }
+                }
                 sweeps.Add(new SweepPoint(Parts[part], bits, r.Top1, r.Top5, r.Driving));
                 if (r.Driving < threshold)
                     break;
@@ -188,7 +213,7 @@ public sealed class RistrettoDfpSearch
             (chosen, plan, quantized) = (kept.Widths, kept.Plan, kept.Score);
         }
         return new DfpSearchResult(baseline, sweeps, chosen[0], chosen[1], chosen[2], quantized, plan, scorer.Evaluations, watch.Elapsed.TotalSeconds, combined, threshold)
-            { CheapestKept = WidenToCheapest };
+            { CheapestKept = WidenToCheapest, WeightCandidates = [.. _candidates] };
 
         // Whether a widening try is kept over the best so far (the first of equals stays).
         bool Better((int?[] Widths, QuantizationPlan Plan, EvalResult Score, int Entry, double Bops) a, (int?[] Widths, QuantizationPlan Plan, EvalResult Score, int Entry, double Bops) b)
@@ -240,11 +265,41 @@ public sealed class RistrettoDfpSearch
         var layers = new Dictionary<string, LayerQuantization>(StringComparer.Ordinal);
         foreach (var name in convs.Concat(fcs))
         {
-            int? weightBits = convs.Contains(name) ? convBits : fcBits;
+            bool conv = convs.Contains(name);
+            int? weightBits = conv ? convBits : fcBits;
             layers[name] = _formats(name, _ranges[name], weightBits, activationBits);
+            if (weightBits is { } wb && AlternativeWeights is { } alternative && _alternative.Contains((conv ? 0 : 1, wb)))
+                layers[name] = layers[name] with { Weights = alternative(name, _ranges[name], wb, activationBits).Weights };
         }
         return new QuantizationPlan(layers, $"{_label}: conv {Bits(convBits)}, fc {Bits(fcBits)}, activations {Bits(activationBits)}");
     }
+
+    /// <summary>
+    /// <paramref name="plan"/> with the weights of <paramref name="cell"/>'s layers in <see cref="AlternativeWeights"/>' formats, or
+    /// null when those are the plan's own for every layer of the cell.
+    /// </summary>
+    private QuantizationPlan? WithAlternative(QuantizationPlan plan, int bits, List<string> cell)
+    {
+        var layers = new Dictionary<string, LayerQuantization>(plan.Layers, StringComparer.Ordinal);
+        bool differs = false;
+        foreach (var name in cell)
+        {
+            var own = layers[name];
+            if (own.Weights is null)
+                continue;
+            var other = AlternativeWeights!(name, _ranges[name], bits, null).Weights;
+            if (other is not null && !other.Equals(own.Weights))
+            {
+                layers[name] = own with { Weights = other };
+                differs = true;
+            }
+        }
+        return differs ? new QuantizationPlan(layers, plan.Description + " (network output error lengths)") : null;
+    }
+
+    // The weight cells whose alternative formats are kept (part, width), and every pair of candidates scored, of the current run.
+    private readonly HashSet<(int Part, int Bits)> _alternative = [];
+    private readonly List<WeightCandidate> _candidates = [];
 
     private static string Bits(int? b) => b is { } v ? $"{v}-bit" : "float32";
 

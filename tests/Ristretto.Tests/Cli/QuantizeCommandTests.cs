@@ -114,6 +114,18 @@ public class QuantizeCommandTests
         Assert.Contains("--asymmetric activations take --calibration max or mse", Assert.Single(r.ErrorLines));
     }
 
+    [Theory]
+    [InlineData("dynamic_fixed_point", "--calibration", "the output error chooses weight ranges")]
+    [InlineData("integer", "--calibration", "the output error chooses weight ranges")]
+    [InlineData("integer", "--weight-calibration", "is for dynamic fixed point")]
+    public void Should_Refuse_Output_Error_Ranges_Where_They_Are_Not_Implemented_In_One_Line(string mode, string option, string message)
+    {
+        // The network's output error chooses DFP weight lengths only (issue 15, session 5).
+        var r = CliProcess.Run(["quantize", "--model", "/nonexistent", "--trimming-mode", mode, option, "output"]);
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains(message, Assert.Single(r.ErrorLines));
+    }
+
     [Fact]
     public void Should_Refuse_A_Trimming_Mode_It_Cannot_Search_In_One_Line()
     {

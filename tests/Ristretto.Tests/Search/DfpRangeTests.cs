@@ -1,6 +1,10 @@
 using Ristretto.Formats;
+using Ristretto.Graph;
+using Ristretto.Layers;
 using Ristretto.Quantization;
 using Ristretto.Search;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace Ristretto.Tests.Search;
 
@@ -50,6 +54,53 @@ public class DfpRangeTests
         var h = Bell();
         Assert.Equal(0, Calibration.KlDivergence(h, 3.0, 3.0, 300));
         Assert.True(Calibration.KlDivergence(h, 3.0, 3.0, 3) > Calibration.KlDivergence(h, 3.0, 3.0, 30));
+    }
+
+    [Fact]
+    public void Should_Round_Negative_Values_Onto_The_Signed_Grids_Extra_Level_As_Brute_Force_Does()
+    {
+        // 2 bits: codes {−2, −1, 0, 1}. Step 0.5 holds −1 exactly (−2 · 0.5) and 0.3 within 0.2; folding |−1| onto the
+        // positive side saturates it at 0.5, so the folded error prefers step 1, which rounds every 0.3 to 0.
+        float[] w = [.. Enumerable.Repeat(-1f, 50), .. Enumerable.Repeat(0.3f, 200)];
+        double[] h = new double[Calibration.WeightHistogramBins], negative = new double[h.Length];
+        Calibration.Accumulate(w, 1.0, h, negative);
+        var holding = DynamicFixedPoint.Holding(2, 1.0);
+        var bruteForce = Enumerable.Range(holding.FractionalLength, 9).Select(fl => new DynamicFixedPoint(2, fl))
+            .MinBy(f => w.Sum(v => Math.Pow(v - f.Quantize(v), 2)))!;
+        Assert.Equal(1, bruteForce.FractionalLength);
+        Assert.Equal(bruteForce, DfpRange.Choose(2, 1.0, h, true, RangeMethod.Mse, negative));
+        Assert.Equal(0, DfpRange.Choose(2, 1.0, h, true, RangeMethod.Mse).FractionalLength); // folded, the sign unknown
+        // The rules' mse stays folded (as before session 5): the negative histogram kept by calibration is not read.
+        Assert.Equal(0, RangeRules.Default.WeightFormat(2, new LayerRange(1.0, 1, 1, 0) { WeightHistogram = h, WeightNegativeHistogram = negative }).FractionalLength);
+        // Unsigned: a negative value becomes 0, so its error is its square.
+        var unsigned = new DynamicFixedPoint(2, 1, signed: false);
+        double expected = w.Sum(v => Math.Pow(v - unsigned.Quantize(v), 2));
+        Assert.Equal(expected, DfpRange.SquaredError(unsigned, h, negative, 1.0 / h.Length), 0.05);
+    }
+
+    [Fact]
+    public void Should_Choose_The_Weight_Length_Of_Least_Network_Output_Error_Where_The_Weight_Error_Keeps_An_Idle_Maximum()
+    {
+        // y = w·x with w = (1, 0.3, 0.3, 0.3) and inputs (0, 1, 1, 1): the largest weight multiplies nothing. The error over
+        // the weights keeps it (step 1, each 0.3 rounded to 0: y = 0 for 0.9); the output error picks step 0.25 (y = 0.75).
+        using var weight = new Parameter(tensor(new float[] { 1f, 0.3f, 0.3f, 0.3f }, [1, 4]));
+        using var net = new NetworkBuilder("one-ip").Input("data", 1, 4).Add(new InnerProductLayer("ip", weight, null), "data", "ip").Build();
+        var sample = new OutputSample(net);
+        using (var x = tensor(new float[] { 0, 1, 1, 1, 0, 1, 1, 1 }, [2, 4]))
+            sample.Add(x);
+        float[] w = [1f, 0.3f, 0.3f, 0.3f];
+        double[] h = new double[Calibration.WeightHistogramBins], negative = new double[h.Length];
+        Calibration.Accumulate(w, 1.0, h, negative);
+        var range = new LayerRange(1, 1, 1, 0) { WeightHistogram = h, WeightNegativeHistogram = negative, WeightOutputError = new WeightOutputError(sample, "ip") };
+        var holding = DynamicFixedPoint.Holding(2, 1.0);
+        var bruteForce = Enumerable.Range(holding.FractionalLength, 9).Select(fl => new DynamicFixedPoint(2, fl))
+            .MinBy(f => 2 * Math.Pow(0.9 - 3 * f.Quantize(0.3), 2))!;
+        Assert.Equal(2, bruteForce.FractionalLength);
+        var output = RangeRules.Default with { WeightRange = RangeMethod.Output };
+        Assert.Equal(bruteForce, output.WeightFormat(2, range));
+        Assert.Equal(2 * Math.Pow(0.9 - 0.75, 2), range.WeightOutputError!.Of(bruteForce), 1e-5);
+        Assert.Equal(0, RangeRules.Default.WeightFormat(2, range).FractionalLength); // the default: the histogram error
+        Assert.Equal(0, output.WeightFormat(2, range with { WeightOutputError = null }).FractionalLength); // no sample: histogram error
     }
 
     [Theory]

@@ -137,6 +137,65 @@ public class RistrettoDfpSearchTests
         net.Dispose();
     }
 
+    /// <summary>
+    /// A second weight rule (one finer integer length on the conv layers) scores the 2-bit conv cell above the search's own
+    /// (98.75 % vs 97.00 %, as conv2's fl 3 vs fl 4 on train seed 4): the sweep keeps it, so the conv sweep reaches 2 bits, and
+    /// the combined plan carries those lengths (98.60 %; with the own lengths it would miss the margin at 97.62 %). At the
+    /// other widths the own lengths score better and stay; the FC layers' lengths agree and are scored once.
+    /// </summary>
+    [Theory]
+    [InlineData(98.75, true)]
+    [InlineData(97.00, false)] // a tie keeps the search's own lengths
+    public void Should_Keep_The_Better_Scoring_Weight_Lengths_Of_Two_Criteria_And_Carry_Them_Into_The_Combined_Plan(double alternativeTwoBit, bool kept)
+    {
+        var net = LeNet.Build(seed: 3);
+        using var images = new TensorImageSet(SyntheticDigits.Create(16, seed: 2), CPU);
+        var ranges = Calibration.Measure(net, images, 1, 16);
+        LayerFormats own = RangeRules.Default.DynamicFixedPoint;
+        LayerQuantization Finer(string layer, LayerRange range, int? w, int? a)
+        {
+            var q = own(layer, range, w, a);
+            return layer.StartsWith("conv", StringComparison.Ordinal) && q.Weights is DynamicFixedPoint d
+                ? q with { Weights = new DynamicFixedPoint(d.BitWidth, d.FractionalLength + 1) } : q;
+        }
+        double[] conv = [99.18, 99.17, 99.12, 97.00, 11.35], fc = [99.18, 99.18, 99.20, 98.88, 17.78], act = [99.18, 99.14, 98.00, 10.00, 10.00];
+        double Top1(QuantizationPlan plan)
+        {
+            var w = plan.Layers.GetValueOrDefault("conv1")?.Weights;
+            bool finer = w is not null && !w.Equals(own("conv1", ranges["conv1"], w.BitWidth, null).Weights);
+            int? c = w?.BitWidth, f = plan.Layers.GetValueOrDefault("ip1")?.Weights?.BitWidth, a = plan.Layers.GetValueOrDefault("conv1")?.Input?.BitWidth;
+            return (c, f, a) switch
+            {
+                (null, null, null) => 99.18,
+                (2, null, null) => finer ? alternativeTwoBit : 97.00,
+                ({ } b, null, null) => conv[Array.IndexOf(RistrettoDfpSearch.Widths, b)] - (finer ? 0.1 : 0),
+                (null, { } b, null) => fc[Array.IndexOf(RistrettoDfpSearch.Widths, b)],
+                (null, null, { } b) => act[Array.IndexOf(RistrettoDfpSearch.Widths, b)],
+                (2, 2, 8) => finer ? 98.60 : 97.62,
+                (4, 2, 8) => 98.88,
+                _ => 10.00,
+            };
+        }
+        var source = new TableEvaluator(plan => Top1(plan) / 100);
+        var r = new RistrettoDfpSearch(net, ranges, images, 1, 16) { Trials = source, AlternativeWeights = Finer, WidenToMargin = false }.Run(1);
+
+        Assert.Equal((kept ? 2 : 4, 2, 8), (r.ConvWeightBits, r.FcWeightBits, r.ActivationBits));
+        Assert.Equal(kept ? 0.9875 : 0.9912, r.Sweeps.Last(p => p.Part == "conv weights" && p.Top1 >= 0.9818).Top1, 6);
+        Assert.Equal(kept ? 0.9860 : 0.9888, r.Quantized.Top1, 6);
+        Assert.Equal(r.ConvWeightBits == 2 ? Finer("conv2", ranges["conv2"], 2, 8).Weights : own("conv2", ranges["conv2"], 4, 8).Weights, r.Plan.Layers["conv2"].Weights);
+        Assert.Equal(own("ip1", ranges["ip1"], 2, 8).Weights, r.Plan.Layers["ip1"].Weights);
+        // Both criteria at every conv width read (to the first miss: 1 bit, or 2 bits on a tie), none at FC widths (the lengths agree).
+        int cells = kept ? 5 : 4;
+        Assert.Equal(2 * cells, r.WeightCandidates.Count);
+        Assert.All(r.WeightCandidates, c => Assert.Equal("conv weights", c.Part));
+        var twoBit = r.WeightCandidates.Where(c => c.Bits == 2).ToList();
+        Assert.Equal([("histogram", 0.97, !kept), ("output", alternativeTwoBit / 100, kept)],
+            twoBit.Select(c => (c.Criterion, Math.Round(c.Top1, 6), c.Kept)).ToList());
+        Assert.All(r.WeightCandidates.Where(c => c.Bits != 2), c => Assert.Equal(c.Criterion == "histogram", c.Kept));
+        Assert.Equal(1 + 2 * cells + 5 + 3 + 1, r.Evaluations); // baseline; conv sweep with each candidate set; fc; activations; combined
+        net.Dispose();
+    }
+
     /// <summary>Scores plans by a function of the plan (no network run).</summary>
     private sealed class TableEvaluator(Func<QuantizationPlan, double> top1) : PlanEvaluator, IEvaluatorSource
     {
