@@ -68,6 +68,7 @@ internal sealed class QuantizedEvalBenchmark : IBenchmark
             Action Pass(nn.Module<Tensor, Tensor> model) => () =>
             {
                 using var mode = inference_mode();
+                using var onednn = OneDnn.Evaluation(); // the kernels the evaluator's passes use, as the float side's
                 using var scope = NewDisposeScope();
                 _ = model.forward(x).sum().item<float>();
             };
