@@ -76,13 +76,7 @@ public class CifarEndToEndTests(ITestOutputHelper output)
         Assert.True(recovered >= loss / 2, $"fine-tuning won back {100 * recovered:F2} of {100 * loss:F2} points ({before:P2} → {after:P2})");
     }
 
-    private void Run(string step, string[] args)
-    {
-        var watch = Stopwatch.StartNew();
-        var r = CliProcess.Run(args, timeoutSeconds: 3600);
-        output.WriteLine(Invariant($"{step}: {watch.Elapsed.TotalSeconds:F0} s"));
-        Assert.True(r.ExitCode == 0, $"{step} failed: {r.StdErr}");
-    }
+    private void Run(string step, string[] args) => CliProcess.Step(output, step, args);
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 

@@ -137,13 +137,7 @@ public class ThreeChannelPtqTests(ITestOutputHelper output)
         Assert.Contains("class=\"pareto\"", File.ReadAllText(Path.Combine(folder, "report.html")), StringComparison.Ordinal);
     }
 
-    private void Run(string step, string[] args)
-    {
-        var watch = Stopwatch.StartNew();
-        var r = CliProcess.Run(args, timeoutSeconds: 3600);
-        output.WriteLine(Invariant($"{step}: {watch.Elapsed.TotalSeconds:F0} s"));
-        Assert.True(r.ExitCode == 0, $"{step} failed: {r.StdErr}");
-    }
+    private void Run(string step, string[] args) => CliProcess.Step(output, step, args);
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 

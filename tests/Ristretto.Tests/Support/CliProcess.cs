@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Globalization;
+using Xunit.Abstractions;
 
 namespace Ristretto.Tests.Support;
 
@@ -29,5 +31,15 @@ internal static class CliProcess
             throw new TimeoutException($"ristretto {string.Join(' ', args)} ran past {timeoutSeconds} s");
         }
         return new Result(p.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    /// <summary>One step of a long end-to-end test: runs the CLI (up to an hour), writes the step's wall time to
+    /// <paramref name="output"/> and asserts it succeeded, naming the step and quoting its standard error.</summary>
+    public static void Step(ITestOutputHelper output, string step, string[] args)
+    {
+        var watch = Stopwatch.StartNew();
+        var r = Run(args, timeoutSeconds: 3600);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{step}: {watch.Elapsed.TotalSeconds:F0} s"));
+        Assert.True(r.ExitCode == 0, $"{step} failed: {r.StdErr}");
     }
 }

@@ -10,18 +10,21 @@ public static class ResultJson
     public static readonly string[] WorkFields = ["evaluations", "seconds", "scale_out", "search_cost"];
 
     /// <summary>The document (a ToJson dictionary or a parsed node) without <see cref="WorkFields"/>, at any depth, as text.</summary>
-    public static string WithoutWorkFields(object document)
+    public static string WithoutWorkFields(object document) => Without(document, WorkFields);
+
+    /// <summary>The document (a ToJson dictionary or a parsed node) without the named fields, at any depth, as text.</summary>
+    public static string Without(object document, params string[] fields)
     {
         var node = document as JsonNode ?? JsonNode.Parse(JobJson.Serialize((Dictionary<string, object?>)document))!;
         Strip(node);
         return node.ToJsonString();
 
-        static void Strip(JsonNode? n)
+        void Strip(JsonNode? n)
         {
             switch (n)
             {
                 case JsonObject o:
-                    foreach (var field in WorkFields)
+                    foreach (var field in fields)
                         o.Remove(field);
                     foreach (var (_, child) in o)
                         Strip(child);
