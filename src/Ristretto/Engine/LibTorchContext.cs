@@ -74,14 +74,7 @@ public static unsafe class LibTorchContext
         return true;
     }
 
-    private static bool TryLoadC10(out IntPtr lib)
-    {
-        lib = IntPtr.Zero;
-        if (!RuntimeInformation.IsOSPlatform(OSPlatform.Linux) || RuntimeInformation.ProcessArchitecture != Architecture.X64)
-            return false;
-        return NativeLibrary.TryLoad("libc10.so", typeof(LibTorchContext).Assembly, null, out lib)
-            || NativeLibrary.TryLoad("libc10.so", out lib);
-    }
+    private static bool TryLoadC10(out IntPtr lib) => TryLoadLibrary("libc10.so", out lib);
 
     private static bool? Get(string symbol)
     {
@@ -121,12 +114,16 @@ public static unsafe class LibTorchContext
         return Exports.GetOrAdd(symbol, fn);
     }
 
-    private static bool TryLoadTorchCpu(out IntPtr lib)
+    private static bool TryLoadTorchCpu(out IntPtr lib) => TryLoadLibrary("libtorch_cpu.so", out lib);
+
+    /// <summary>One of libtorch's shared libraries (Linux x64 only: the exports read here are that build's), from beside
+    /// this assembly or the loader's search path.</summary>
+    private static bool TryLoadLibrary(string name, out IntPtr lib)
     {
         lib = IntPtr.Zero;
         if (!RuntimeInformation.IsOSPlatform(OSPlatform.Linux) || RuntimeInformation.ProcessArchitecture != Architecture.X64)
             return false;
-        return NativeLibrary.TryLoad("libtorch_cpu.so", typeof(LibTorchContext).Assembly, null, out lib)
-            || NativeLibrary.TryLoad("libtorch_cpu.so", out lib);
+        return NativeLibrary.TryLoad(name, typeof(LibTorchContext).Assembly, null, out lib)
+            || NativeLibrary.TryLoad(name, out lib);
     }
 }
