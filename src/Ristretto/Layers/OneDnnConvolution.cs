@@ -10,8 +10,9 @@ namespace Ristretto.Layers;
 /// the output channels are padded to <see cref="OneDnn.PaddedOutputChannels"/> too (zero filters, zero bias) and sliced
 /// off again, so that the backward pass's <c>diff_dst</c> has whole blocks. A transposed convolution pads its input
 /// channels by the output rule (they are its <c>diff_dst</c>) and its output channels where gradients are recorded. Stride, padding, dilation and output
-/// padding are unchanged; it all runs through autograd. Grouped and depthwise convolutions are left as they are: oneDNN
-/// got them right unpadded on every shape measured, with AVX-512 and AVX2 (`onednn-shapes` bench, docs/performance.md).
+/// padding are unchanged; it all runs through autograd. Grouped and depthwise convolutions are never padded: oneDNN
+/// got them right unpadded on every shape measured, with AVX-512 and AVX2 (`onednn-shapes` bench, docs/performance.md);
+/// they take <see cref="OneDnn.Plan"/> all the same, which keeps the switch stable during the call.
 /// What to pad is <see cref="OneDnn.Plan"/>'s decision (which also keeps the switch stable during the call); with oneDNN
 /// off, or where nothing needs padding, these are exactly <c>conv2d</c> and <c>conv_transpose2d</c>.
 /// </summary>
@@ -24,10 +25,14 @@ internal static class OneDnnConvolution
     internal static Tensor Conv2d(Tensor input, Tensor weight, Tensor? bias, long[] stride, long[] padding, long[] dilation,
         long groups, PaddedWeights? cache)
     {
-        if (groups != 1 || !Applies(input))
+        if (!Applies(input))
             return nn.functional.conv2d(input, weight, bias, stride, padding, dilation, groups);
         long inputs = weight.shape[1], outputs = weight.shape[0];
+        // Grouped convolutions take the plan too, though they are never padded: it is what keeps libtorch's switch from
+        // changing under the call (outside an evaluation scope another thread's scope could turn oneDNN on mid-pass).
         using var plan = OneDnn.Plan(RecordsGradients(input, weight, bias));
+        if (groups != 1)
+            return nn.functional.conv2d(input, weight, bias, stride, padding, dilation, groups);
         long inPadded = plan.PadInputs ? OneDnn.PaddedInputChannels(inputs) : inputs;
         long outPadded = plan.PadOutputs ? OneDnn.PaddedOutputChannels(outputs) : outputs;
         if (inPadded == inputs && outPadded == outputs)
@@ -48,10 +53,12 @@ internal static class OneDnnConvolution
     internal static Tensor ConvTranspose2d(Tensor input, Tensor weight, Tensor? bias, long[] stride, long[] padding,
         long[] outputPadding, long[] dilation, long groups)
     {
-        if (groups != 1 || !Applies(input))
+        if (!Applies(input))
             return nn.functional.conv_transpose2d(input, weight, bias, stride, padding, outputPadding, dilation, groups);
         long inputs = weight.shape[0], outputs = weight.shape[1];
-        using var plan = OneDnn.Plan(RecordsGradients(input, weight, bias));
+        using var plan = OneDnn.Plan(RecordsGradients(input, weight, bias)); // grouped too: see Conv2d
+        if (groups != 1)
+            return nn.functional.conv_transpose2d(input, weight, bias, stride, padding, outputPadding, dilation, groups);
         long inPadded = plan.PadInputs ? OneDnn.PaddedOutputChannels(inputs) : inputs;
         long outPadded = plan.PadOutputs ? OneDnn.PaddedOutputChannels(outputs) : outputs;
         if (inPadded == inputs && outPadded == outputs)
