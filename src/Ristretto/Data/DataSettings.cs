@@ -112,11 +112,11 @@ public sealed class JobData : IDisposable
                 bool inMemory = p.IsPureScale && !(role == "training" && p.Mirror);
                 if (inMemory && source.Kind == "idx" && p != Images.Preprocessing.Idx)
                     log?.Invoke($"{role}: {source.Count:N0} images of {source.Name} (in memory), preprocessing: {p.Describe()}");
-                if (inMemory && source is IdxSource idx && shape.SequenceEqual(new long[] { 1, idx.Set.Height, idx.Set.Width }))
+                if (inMemory && source is IdxSource idx && shape.SequenceEqual(new long[] { 1, idx.Height, idx.Width }))
                     return job.Own(new TensorImageSet(idx.Set, device, p.PixelScale));
                 if (inMemory && source is SubsetSource { Kind: "idx" } sub && sub.Parent is IdxSource parent
-                    && shape.SequenceEqual(new long[] { 1, parent.Set.Height, parent.Set.Width }))
-                    return job.Own(new TensorImageSet(parent.Set.Subset(sub.Indices, sub.Name), device, p.PixelScale));
+                    && shape.SequenceEqual(new long[] { 1, parent.Height, parent.Width }))
+                    return job.Own(new TensorImageSet(parent.Subset(sub.Indices, sub.Name), device, p.PixelScale));
                 var mean = p.MeanFile is { } file ? Interchange.Caffe.Data.CaffeMeanFile.Load(file) : null;
                 log?.Invoke($"{role}: {source.Count:N0} images of {source.Name}, preprocessing: {p.Describe()}");
                 var set = job.Own(new StreamingImageSet(source, p, shape, device, settings.Streaming, mean, ownsSource: false));

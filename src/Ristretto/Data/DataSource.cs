@@ -81,7 +81,7 @@ public sealed class DataSource : IDisposable
     }
 
     private static DataSource Idx(string spec, DatasetFiles files) =>
-        new(spec, "idx", new IdxSource(files.LoadTest(), $"{spec} (test)"), new IdxSource(files.LoadTrain(), $"{spec} (train)"));
+        new(spec, "idx", files.OpenTest($"{spec} (test)"), files.OpenTrain($"{spec} (train)"));
 
     private static List<string>? Classes(string? file)
     {

@@ -37,6 +37,14 @@ public sealed record DatasetFiles(string Directory)
     public ImageSet LoadTrain() =>
         ImageSet.Load(Path.Combine(Directory, TrainImages), Path.Combine(Directory, TrainLabels), "train");
 
+    /// <summary>The training split as a source whose images are read when used.</summary>
+    public IdxSource OpenTrain(string name) =>
+        IdxSource.Open(Path.Combine(Directory, TrainImages), Path.Combine(Directory, TrainLabels), "train", name);
+
+    /// <summary>The test split as a source whose images are read when used.</summary>
+    public IdxSource OpenTest(string name) =>
+        IdxSource.Open(Path.Combine(Directory, TestImages), Path.Combine(Directory, TestLabels), "test", name);
+
     /// <summary>Loads the test split.</summary>
     public ImageSet LoadTest() =>
         ImageSet.Load(Path.Combine(Directory, TestImages), Path.Combine(Directory, TestLabels), "test");

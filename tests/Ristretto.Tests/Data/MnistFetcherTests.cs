@@ -24,4 +24,22 @@ public class MnistFetcherTests
         Assert.False(MnistFetcher.IsComplete(dir.Path, out var problem));
         Assert.Contains("SHA-256", problem);
     }
+
+    [MnistCachedFact]
+    public void Should_Hash_Again_A_File_That_Changed_After_Its_Check_Was_Stamped()
+    {
+        using var dir = new TempDir();
+        foreach (var name in DatasetFiles.Names)
+            File.Copy(Path.Combine(MnistCachedFactAttribute.Folder, name), dir.File(name));
+        Assert.True(MnistFetcher.IsComplete(dir.Path, out _));
+        Assert.True(File.Exists(dir.File(MnistFetcher.VerifiedStamp)));
+        Assert.True(MnistFetcher.IsComplete(dir.Path, out _));
+        // Same length, one byte changed, a later modification time: the stamp no longer matches and the hash catches it.
+        var bytes = File.ReadAllBytes(dir.File(DatasetFiles.TestLabels));
+        bytes[^1] ^= 1;
+        File.WriteAllBytes(dir.File(DatasetFiles.TestLabels), bytes);
+        File.SetLastWriteTimeUtc(dir.File(DatasetFiles.TestLabels), DateTime.UtcNow.AddSeconds(5));
+        Assert.False(MnistFetcher.IsComplete(dir.Path, out var problem));
+        Assert.Contains("SHA-256", problem);
+    }
 }

@@ -21,7 +21,7 @@ public sealed class ImageSet
         Labels = labels;
         Height = height;
         Width = width;
-        Classes = labels.Length == 0 ? 0 : labels.Max() + 1;
+        Classes = ClassCount(labels);
     }
 
     /// <summary>Where the set came from, for messages ("mnist train", a path).</summary>
@@ -63,14 +63,31 @@ public sealed class ImageSet
     /// <summary>Reads an images file (rank 3) and a labels file (rank 1) in IDX format.</summary>
     public static ImageSet Load(string imagesPath, string labelsPath, string name)
     {
-        var (shape, pixels) = IdxFile.Read(imagesPath);
-        if (shape.Length != 3)
-            throw new RistrettoException($"{imagesPath}: expected rank-3 images (count × height × width), found rank {shape.Length}");
+        var header = ImagesHeader(imagesPath);
+        var labels = ReadLabels(labelsPath, header, imagesPath, name);
+        return new ImageSet(name, IdxFile.ReadValues(imagesPath, header, 0, checked((int)header.Count)), labels, header.Shape[1], header.Shape[2]);
+    }
+
+    /// <summary>The checked header of an IDX images file, which must be rank 3 (count × height × width).</summary>
+    internal static IdxHeader ImagesHeader(string imagesPath)
+    {
+        var header = IdxFile.ReadHeader(imagesPath);
+        if (header.Shape.Length != 3)
+            throw new RistrettoException($"{imagesPath}: expected rank-3 images (count × height × width), found rank {header.Shape.Length}");
+        return header;
+    }
+
+    /// <summary>The labels of an IDX labels file (rank 1), one per image of <paramref name="images"/>.</summary>
+    internal static byte[] ReadLabels(string labelsPath, IdxHeader images, string imagesPath, string name)
+    {
         var (labelShape, labels) = IdxFile.Read(labelsPath);
         if (labelShape.Length != 1)
             throw new RistrettoException($"{labelsPath}: expected rank-1 labels, found rank {labelShape.Length}");
-        if (labelShape[0] != shape[0])
-            throw new RistrettoException($"{name}: {imagesPath} has {shape[0]:N0} images but {labelsPath} has {labelShape[0]:N0} labels");
-        return new ImageSet(name, pixels, labels, shape[1], shape[2]);
+        if (labelShape[0] != images.Shape[0])
+            throw new RistrettoException($"{name}: {imagesPath} has {images.Shape[0]:N0} images but {labelsPath} has {labelShape[0]:N0} labels");
+        return labels;
     }
+
+    /// <summary>Largest label + 1 (0 for no labels).</summary>
+    internal static int ClassCount(byte[] labels) => labels.Length == 0 ? 0 : labels.Max() + 1;
 }
