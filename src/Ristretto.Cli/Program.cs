@@ -26,8 +26,31 @@ public static class Program
     /// <summary>Runs the command line; returns the process exit code.</summary>
     public static int Main(string[] args)
     {
+        // Every verb needs libtorch, whose loading (dynamic linking and static initializers of a 500 MB library) takes about
+        // half a second: it runs on a second thread while this one builds the command tree, parses and starts the verb,
+        // which waits for it at its first tensor (TorchRuntime.Initialize is locked and idempotent, and keeps a failure to
+        // throw it there as one error line). Help and version output do not start it.
+        var warmUp = args.Length == 0 || args.Any(a => a is "-h" or "--help" or "-?" or "/?" or "/h" or "--version")
+            ? Task.CompletedTask
+            : Task.Run(WarmUp);
         var root = BuildRoot();
         var parsed = root.Parse(args);
-        return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        int code = parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        // Not exiting while the library's initializers may still run on the other thread (an early error line, say).
+        warmUp.Wait();
+        return code;
+    }
+
+    private static void WarmUp()
+    {
+        try
+        {
+            Engine.TorchRuntime.Initialize();
+        }
+        catch (Exception)
+        {
+            // A RistrettoException is remembered by TorchRuntime and thrown again where a verb first needs libtorch, with its
+            // one error line; anything else leaves it uninitialized, so that call loads again and reports it as before.
+        }
     }
 }
