@@ -37,7 +37,7 @@ internal static class OneDnnConvolution
         long outPadded = plan.PadOutputs ? OneDnn.PaddedOutputChannels(outputs) : outputs;
         if (inPadded == inputs && outPadded == outputs)
             return nn.functional.conv2d(input, weight, bias, stride, padding, dilation, groups);
-        if (!plan.PadOutputs)
+        if (!plan.PadOutputs && (weight.shape[2] > 1 || weight.shape[3] > 1) && dilation.All(d => d == 1))
             return ChannelsLast(input, weight, bias, stride, padding, dilation);
 
         using var scope = NewDisposeScope();
@@ -51,10 +51,12 @@ internal static class OneDnnConvolution
     /// <summary>
     /// A convolution without gradients whose input channels would leave oneDNN a partial block, run on a channels-last
     /// (NHWC-strided) copy of its input instead of a zero-padded one: oneDNN then reads the source where it lies, with no
-    /// blocked copy to leave half-written (correct with libc10's junk fill on every channel count measured, where the
-    /// unpadded NCHW call gives NaN: OneDnnPaddingTests), and does no work on padding channels. The output comes back in
-    /// the usual NCHW order, so the layers and trims after it see what they always saw. LeNet's conv2 (20 → 50, 5×5) at
-    /// 50 images: 1.44 ms against 2.57 ms padded (docs/performance.md).
+    /// blocked copy to leave half-written, and does no work on padding channels. The output comes back in the usual NCHW
+    /// order, so the layers and trims after it see what they always saw. LeNet's conv2 (20 → 50, 5×5) at 50 images:
+    /// 1.44 ms against 2.57 ms padded (docs/performance.md). Only for undilated kernels larger than 1×1: with libc10's junk
+    /// fill, 4,320 such shapes (kernels 2/3/5/7, strides 1–3, 3–200 input and 7–1,000 output channels, batches 1/3/17)
+    /// matched ATen, while oneDNN's channels-last 1×1 kernel read unwritten memory for 100 and 1,000 output channels (those
+    /// keep the padding; OneDnnPaddingTests covers both).
     /// </summary>
     private static Tensor ChannelsLast(Tensor input, Tensor weight, Tensor? bias, long[] stride, long[] padding, long[] dilation)
     {

@@ -46,13 +46,17 @@ public class OneDnnPaddingTests
     /// <summary>
     /// The default evaluation path: inside an evaluation scope (oneDNN on by default) the layer's convolution matches
     /// ATen's even when every new buffer holds a NaN pattern (c10's junk fill), on shapes that leave partial blocks
-    /// (LeNet's conv2, 17 → 8, stride 2), the second pass with the kept padded weights. Fails if the unpadded oneDNN path
-    /// is used on such a shape.
+    /// (LeNet's conv2, 17 → 8, stride 2, 24 input channels; a 1×1 convolution to 100 channels, which oneDNN's channels-last
+    /// kernel gets wrong, so it stays padded), twice, and hands back an NCHW-contiguous output (a convolution with a larger
+    /// kernel runs on a channels-last copy of its input). Fails if the unpadded NCHW oneDNN path is used on such a shape.
     /// </summary>
     [Theory]
     [InlineData(20, 50, 5, 1, 0)]
     [InlineData(17, 8, 3, 1, 1)]
     [InlineData(20, 50, 3, 2, 1)]
+    [InlineData(24, 64, 3, 1, 1)]
+    [InlineData(40, 100, 1, 1, 0)]
+    [InlineData(20, 100, 3, 2, 1)]
     public void Should_Match_Aten_In_An_Evaluation_With_Junk_Filled_Buffers(int inputs, int outputs, int kernel, int stride, int pad)
     {
         TorchRuntime.Initialize();
@@ -76,7 +80,10 @@ public class OneDnnPaddingTests
             results.Add(layer.Apply(x, layer.Weight, layer.Bias));
         });
         foreach (var y in results)
+        {
+            Assert.True(y.is_contiguous(), "the layers after a convolution get NCHW order");
             AssertClose(reference, y);
+        }
     }
 
     /// <summary>
