@@ -33,6 +33,9 @@ internal static class OneDnnConvolution
         using var plan = OneDnn.Plan(RecordsGradients(input, weight, bias));
         if (groups != 1)
             return nn.functional.conv2d(input, weight, bias, stride, padding, dilation, groups);
+        if (plan.PadInputs && !plan.PadOutputs && inputs == 1 && (weight.shape[2] > 1 || weight.shape[3] > 1)
+            && dilation.All(d => d == 1) && input.is_contiguous())
+            return SingleChannel(input, weight, bias, stride, padding);
         long inPadded = plan.PadInputs ? OneDnn.PaddedInputChannels(inputs) : inputs;
         long outPadded = plan.PadOutputs ? OneDnn.PaddedOutputChannels(outputs) : outputs;
         if (inPadded == inputs && outPadded == outputs)
@@ -63,6 +66,22 @@ internal static class OneDnnConvolution
         using var scope = NewDisposeScope();
         var nhwc = input.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
         return nn.functional.conv2d(nhwc, weight, bias, stride, padding, dilation).contiguous().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// A convolution without gradients of a single-channel input (a gray image, LeNet's conv1): the input is declared
+    /// channels-last, which for one channel is the same memory (strides only), so oneDNN writes its output channels-last
+    /// where it computes them instead of converting it from its blocked layout to NCHW afterwards, a copy that took as
+    /// long as the convolution (LeNet conv1, 50 images: 0.44 ms against 0.70 ms, the same values). The output stays
+    /// channels-last: ATen's operations keep their meaning on any strides, pooling hands back NCHW, and the trims take
+    /// channels-last tensors as they are (<see cref="Quantization.Trimmer"/>).
+    /// </summary>
+    private static Tensor SingleChannel(Tensor input, Tensor weight, Tensor? bias, long[] stride, long[] padding)
+    {
+        using var scope = NewDisposeScope();
+        long h = input.shape[2], w = input.shape[3];
+        var nhwc = input.as_strided(input.shape, [h * w, 1, w, 1], input.storage_offset()); // a slice of a batch starts inside it
+        return nn.functional.conv2d(nhwc, weight, bias, stride, padding).MoveToOuterDisposeScope();
     }
 
     /// <summary>

@@ -65,8 +65,40 @@ public static class Trimmer
             RunFused(format, x, y, rounding, seed);
             return y.MoveToOuterDisposeScope();
         }
+        if (path != TrimPath.Chain && ChannelsLastView(x) is { } nhwc)
+        {
+            if (LayoutFree(format, rounding))
+            {
+                var y = empty_like(x); // keeps the channels-last strides
+                RunFused(format, nhwc, y.permute(0, 2, 3, 1), rounding, seed);
+                return y.MoveToOuterDisposeScope();
+            }
+            return Trim(format, x.contiguous(), rounding, seed, path).MoveToOuterDisposeScope();
+        }
         return ChainTrim.Trim(format, x, rounding, seed).MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// The contiguous NHWC view of a channels-last float32 CPU tensor (what oneDNN's evaluation convolutions of a
+    /// single-channel input leave), null for any other tensor.
+    /// </summary>
+    private static Tensor? ChannelsLastView(Tensor x)
+    {
+        if (x.dim() != 4 || x.device_type != DeviceType.CPU || x.dtype != ScalarType.Float32 || x.is_contiguous()
+            || x.numel() > int.MaxValue / sizeof(float))
+            return null;
+        var nhwc = x.permute(0, 2, 3, 1);
+        if (nhwc.is_contiguous())
+            return nhwc;
+        nhwc.Dispose();
+        return null;
+    }
+
+    /// <summary>
+    /// Whether trimming the elements in memory order gives the same bits as in row-major order: one format for every
+    /// element and no stochastic draws (those follow the row-major index).
+    /// </summary>
+    private static bool LayoutFree(NumberFormat format, Rounding rounding) => format.ChannelAxis is null && rounding == Rounding.Nearest;
 
     internal static Tensor TrimInPlace(NumberFormat format, Tensor x, Rounding rounding, ulong seed, TrimPath path)
     {
@@ -80,6 +112,11 @@ public static class Trimmer
         }
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
+        if (path != TrimPath.Chain && LayoutFree(format, rounding) && ChannelsLastView(x) is { } nhwc)
+        {
+            RunFused(format, nhwc, nhwc, rounding, seed);
+            return x;
+        }
         x.copy_(Trim(format, x, rounding, seed, path));
         return x;
     }

@@ -202,6 +202,37 @@ public class OneDnnPaddingTests
         }
     }
 
+    /// <summary>
+    /// A single-channel input (LeNet's conv1) runs declared channels-last in an evaluation: the output keeps
+    /// channels-last strides and equals ATen's, also for a slice of a batch that starts inside its storage
+    /// (the declared strides must keep the slice's offset), with junk-filled buffers.
+    /// </summary>
+    [Fact]
+    public void Should_Convolve_A_Single_Channel_Slice_Channels_Last_With_Atens_Values()
+    {
+        TorchRuntime.Initialize();
+        using var scope = NewDisposeScope();
+        using var generator = new Generator(9);
+        using var half = 0.5f.ToScalar();
+        var batch = rand([10, 1, 28, 28], generator: generator);
+        using var layer = new ConvolutionLayer("c", new Parameter(rand([20, 1, 5, 5], generator: generator).sub_(half)),
+            new Parameter(rand([20], generator: generator)), ConvolutionLayer.Geometry.Square(5, 1, 0));
+        var slice = batch.narrow(0, 6, 4);
+        Tensor reference;
+        using (no_grad())
+            reference = layer.Apply(slice, layer.Weight, layer.Bias);
+        Tensor? y = null;
+        WithJunkFill(() =>
+        {
+            using var mode = inference_mode();
+            using var evaluation = OneDnn.Evaluation();
+            y = layer.Apply(slice, layer.Weight, layer.Bias);
+        });
+        if (OneDnn.Use != OneDnnUse.Off)
+            Assert.True(y!.permute(0, 2, 3, 1).is_contiguous() && !y.is_contiguous(), "oneDNN wrote the output channels-last");
+        AssertClose(reference, y!);
+    }
+
     private static void AssertClose(Tensor reference, Tensor value)
     {
         Assert.True(value.isfinite().all().item<bool>(), "non-finite values: an unwritten partial block was read");
