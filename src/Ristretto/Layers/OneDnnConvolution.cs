@@ -54,9 +54,10 @@ internal static class OneDnnConvolution
     /// <summary>
     /// A convolution without gradients whose input channels would leave oneDNN a partial block, run on a channels-last
     /// (NHWC-strided) copy of its input instead of a zero-padded one: oneDNN then reads the source where it lies, with no
-    /// blocked copy to leave half-written, and does no work on padding channels. The output comes back in the usual NCHW
-    /// order, so the layers and trims after it see what they always saw. LeNet's conv2 (20 → 50, 5×5) at 50 images:
-    /// 1.44 ms against 2.57 ms padded (docs/performance.md). Only for undilated kernels larger than 1×1: with libc10's junk
+    /// blocked copy to leave half-written, and does no work on padding channels. A channels-last input (from a previous
+    /// such convolution, through pooling) needs no copy, and the output stays channels-last, as oneDNN writes it: ATen's
+    /// operations keep their meaning on any strides and the trims take channels-last tensors as they are. LeNet's conv2
+    /// (20 → 50, 5×5) at 50 images: 1.44 ms with both layout copies against 2.57 ms padded (docs/performance.md). Only for undilated kernels larger than 1×1: with libc10's junk
     /// fill, 4,320 such shapes (kernels 2/3/5/7, strides 1–3, 3–200 input and 7–1,000 output channels, batches 1/3/17)
     /// matched ATen, while oneDNN's channels-last 1×1 kernel read unwritten memory for 100 and 1,000 output channels (those
     /// keep the padding; OneDnnPaddingTests covers both).
@@ -65,7 +66,7 @@ internal static class OneDnnConvolution
     {
         using var scope = NewDisposeScope();
         var nhwc = input.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
-        return nn.functional.conv2d(nhwc, weight, bias, stride, padding, dilation).contiguous().MoveToOuterDisposeScope();
+        return nn.functional.conv2d(nhwc, weight, bias, stride, padding, dilation).MoveToOuterDisposeScope();
     }
 
     /// <summary>

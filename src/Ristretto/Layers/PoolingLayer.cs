@@ -189,8 +189,11 @@ public sealed class PoolingLayer : Layer
             var taps = byRow!.slice(3, b * Dilation.W, b * Dilation.W + (columns - 1) * Stride.W + 1, Stride.W);
             pooled = pooled is null ? taps : pooled.maximum(taps);
         }
-        // At least one maximum was taken (the window is not 1×1), so this is never a view of the input.
-        return pooled!.contiguous().MoveToOuterDisposeScope();
+        // At least one maximum was taken (the window is not 1×1), so this is never a view of the input. A channels-last
+        // input (a oneDNN evaluation convolution's output) gives a channels-last result, kept as it is: the next
+        // convolution takes it without a copy.
+        bool dense = pooled!.is_contiguous() || pooled.permute(0, 2, 3, 1).is_contiguous();
+        return (dense ? pooled : pooled.contiguous()).MoveToOuterDisposeScope();
     }
 
     private long OutSize(long size, long kernel, long stride, long pad)

@@ -25,7 +25,8 @@ public class ChannelsLastTrimTests
             ? IntegerFormat.PerChannel(8, 1, [0.01f, 0.5f, 2f, 0.125f, 0.03f], signed: true)
             : new DynamicFixedPoint(6, 3);
         var rounding = kind == "stochastic" ? Rounding.Stochastic : Rounding.Nearest;
-        var nchw = randn([3, 5, 7, 6], generator: generator).mul_(4);
+        using var four = 4f.ToScalar();
+        var nchw = randn([3, 5, 7, 6], generator: generator).mul_(four);
         var channelsLast = nchw.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
         Assert.False(channelsLast.is_contiguous());
         var expected = format.Trim(nchw, rounding, seed: 5);
