@@ -31,20 +31,25 @@ internal static class OneDnnConvolution
         // Grouped convolutions take the plan too, though they are never padded: it is what keeps libtorch's switch from
         // changing under the call (outside an evaluation scope another thread's scope could turn oneDNN on mid-pass).
         using var plan = OneDnn.Plan(RecordsGradients(input, weight, bias));
-        if (groups != 1)
-            return nn.functional.conv2d(input, weight, bias, stride, padding, dilation, groups);
-        if (plan.PadInputs && !plan.PadOutputs && inputs == 1 && (weight.shape[2] > 1 || weight.shape[3] > 1)
-            && dilation.All(d => d == 1) && input.is_contiguous())
+        // Channels-last where it was checked right: passes without gradients, undilated kernels larger than 1×1, not grouped.
+        bool channelsLast = plan.PadInputs && !plan.PadOutputs && groups == 1 && (weight.shape[2] > 1 || weight.shape[3] > 1)
+            && dilation.All(d => d == 1);
+        if (channelsLast && inputs == 1 && input.is_contiguous())
             return SingleChannel(input, weight, bias, stride, padding);
-        long inPadded = plan.PadInputs ? OneDnn.PaddedInputChannels(inputs) : inputs;
-        long outPadded = plan.PadOutputs ? OneDnn.PaddedOutputChannels(outputs) : outputs;
-        if (inPadded == inputs && outPadded == outputs)
-            return nn.functional.conv2d(input, weight, bias, stride, padding, dilation, groups);
-        if (!plan.PadOutputs && (weight.shape[2] > 1 || weight.shape[3] > 1) && dilation.All(d => d == 1))
+        if (channelsLast && (OneDnn.PaddedInputChannels(inputs) != inputs || IsChannelsLast(input)))
             return ChannelsLast(input, weight, bias, stride, padding, dilation);
 
         using var scope = NewDisposeScope();
-        var x = inPadded == inputs ? input : nn.functional.pad(input, [0, 0, 0, 0, 0, inPadded - inputs]);
+        // Every other convolution gets NCHW, as before channels-last outputs existed (oneDNN's channels-last 1×1 kernel is
+        // wrong on some shapes; grouped and transposed ones were never checked channels-last).
+        var nchw = plan.PadInputs && !input.is_contiguous() ? input.contiguous() : input;
+        if (groups != 1)
+            return nn.functional.conv2d(nchw, weight, bias, stride, padding, dilation, groups).MoveToOuterDisposeScope();
+        long inPadded = plan.PadInputs ? OneDnn.PaddedInputChannels(inputs) : inputs;
+        long outPadded = plan.PadOutputs ? OneDnn.PaddedOutputChannels(outputs) : outputs;
+        if (inPadded == inputs && outPadded == outputs)
+            return nn.functional.conv2d(nchw, weight, bias, stride, padding, dilation, groups).MoveToOuterDisposeScope();
+        var x = inPadded == inputs ? nchw : nn.functional.pad(nchw, [0, 0, 0, 0, 0, inPadded - inputs]);
         Tensor PadWeight() => Pad(Pad(weight, 1, inputs, inPadded), 0, outputs, outPadded);
         var w = cache is not null && plan.Generation is { } generation ? cache.Get(weight, generation, PadWeight) : PadWeight();
         var y = nn.functional.conv2d(x, w, bias is null ? null : Pad(bias, 0, outputs, outPadded), stride, padding, dilation, groups);
@@ -96,18 +101,28 @@ internal static class OneDnnConvolution
             return nn.functional.conv_transpose2d(input, weight, bias, stride, padding, outputPadding, dilation, groups);
         long inputs = weight.shape[0], outputs = weight.shape[1];
         using var plan = OneDnn.Plan(RecordsGradients(input, weight, bias)); // grouped too: see Conv2d
+        using var scope = NewDisposeScope();
+        var nchw = plan.PadInputs && !input.is_contiguous() ? input.contiguous() : input; // NCHW, as in Conv2d
         if (groups != 1)
-            return nn.functional.conv_transpose2d(input, weight, bias, stride, padding, outputPadding, dilation, groups);
+            return nn.functional.conv_transpose2d(nchw, weight, bias, stride, padding, outputPadding, dilation, groups).MoveToOuterDisposeScope();
         long inPadded = plan.PadInputs ? OneDnn.PaddedOutputChannels(inputs) : inputs;
         long outPadded = plan.PadOutputs ? OneDnn.PaddedOutputChannels(outputs) : outputs;
         if (inPadded == inputs && outPadded == outputs)
-            return nn.functional.conv_transpose2d(input, weight, bias, stride, padding, outputPadding, dilation, groups);
-        using var scope = NewDisposeScope();
-        var x = inPadded == inputs ? input : nn.functional.pad(input, [0, 0, 0, 0, 0, inPadded - inputs]);
+            return nn.functional.conv_transpose2d(nchw, weight, bias, stride, padding, outputPadding, dilation, groups).MoveToOuterDisposeScope();
+        var x = inPadded == inputs ? nchw : nn.functional.pad(nchw, [0, 0, 0, 0, 0, inPadded - inputs]);
         var w = Pad(Pad(weight, 0, inputs, inPadded), 1, outputs, outPadded);
         var y = nn.functional.conv_transpose2d(x, w, bias is null ? null : Pad(bias, 0, outputs, outPadded),
             stride, padding, outputPadding, dilation, groups);
         return (outPadded == outputs ? y : y.narrow(1, 0, outputs)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Whether <paramref name="x"/> (4-D) has channels-last strides (and not NCHW ones).</summary>
+    private static bool IsChannelsLast(Tensor x)
+    {
+        if (x.is_contiguous())
+            return false;
+        using var nhwc = x.permute(0, 2, 3, 1);
+        return nhwc.is_contiguous();
     }
 
     /// <summary>Whether oneDNN could take this convolution: a float32 CPU batch.</summary>

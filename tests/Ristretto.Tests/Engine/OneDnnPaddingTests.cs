@@ -234,6 +234,44 @@ public class OneDnnPaddingTests
         AssertClose(reference, y!);
     }
 
+    /// <summary>
+    /// A channels-last output (a 3×3 convolution of 20 channels) fed to a 1×1 convolution to 100 channels, which
+    /// oneDNN's channels-last 1×1 kernel gets wrong, and to a grouped one: both get NCHW and ATen's values, with
+    /// junk-filled buffers.
+    /// </summary>
+    [Fact]
+    public void Should_Hand_A_One_By_One_Or_Grouped_Convolution_Nchw_After_A_Channels_Last_One()
+    {
+        TorchRuntime.Initialize();
+        using var scope = NewDisposeScope();
+        using var generator = new Generator(21);
+        using var half = 0.5f.ToScalar();
+        Parameter Weights(params long[] shape) => new(rand(shape, generator: generator).sub_(half));
+        var x = rand([3, 20, 10, 10], generator: generator);
+        using var first = new ConvolutionLayer("a", Weights(24, 20, 3, 3), Weights(24), ConvolutionLayer.Geometry.Square(3, 1, 1));
+        using var pointwise = new ConvolutionLayer("b", Weights(100, 24, 1, 1), Weights(100), ConvolutionLayer.Geometry.Square(1, 1, 0));
+        using var grouped = new ConvolutionLayer("c", Weights(40, 12, 3, 3), Weights(40), ConvolutionLayer.Geometry.Square(3, 1, 1) with { Groups = 2 });
+        Tensor a, b, c;
+        using (no_grad())
+        {
+            a = first.Apply(x, first.Weight, first.Bias);
+            b = pointwise.Apply(a, pointwise.Weight, pointwise.Bias);
+            c = grouped.Apply(a, grouped.Weight, grouped.Bias);
+        }
+        Tensor? a1 = null, b1 = null, c1 = null;
+        WithJunkFill(() =>
+        {
+            using var mode = inference_mode();
+            using var evaluation = OneDnn.Evaluation();
+            a1 = first.Apply(x, first.Weight, first.Bias);
+            b1 = pointwise.Apply(a1, pointwise.Weight, pointwise.Bias);
+            c1 = grouped.Apply(a1, grouped.Weight, grouped.Bias);
+        });
+        AssertClose(a, a1!);
+        AssertClose(b, b1!);
+        AssertClose(c, c1!);
+    }
+
     private static void AssertClose(Tensor reference, Tensor value)
     {
         Assert.True(value.isfinite().all().item<bool>(), "non-finite values: an unwritten partial block was read");
