@@ -22,8 +22,11 @@ namespace Ristretto.Bench;
 /// path? The BN-folded evaluation network is written out as one TorchScript function, in two layouts: (a) channels-last
 /// dense activations through ATen's <c>mkldnn_convolution</c> (no conversion of outputs back to NCHW; weights still
 /// re-laid out on each call) and (b) blocked oneDNN activations end to end (<c>to_mkldnn</c>, weights prepacked once
-/// by <c>mkldnn_reorder_conv2d_weight</c>, oneDNN's ReLU and pooling), each on the whole batch and in slices; both are
-/// timed against our path (<see cref="EvaluationNetwork.Forward"/>, and the same in the scripts' slices) and ONNX
+/// by <c>mkldnn_reorder_conv2d_weight</c>, oneDNN's ReLU and pooling), and (c) "fused": a module loaded from a
+/// hand-written archive (<see cref="ScriptArchive"/>), whose importer, unlike <c>torch.jit.compile</c>, resolves
+/// <c>ops.mkldnn.*</c>: channels-last activations, weights prepacked by <c>_reorder_convolution_weight</c>, and
+/// convolution + bias + ReLU (+ the shortcut add) in one <c>_convolution_pointwise</c>, as PyTorch Inductor's CPU path
+/// runs them. Each runs on the whole batch and in slices; all are timed against our path (<see cref="EvaluationNetwork.Forward"/>, and the same in the scripts' slices) and ONNX
 /// Runtime in interleaved rounds, with outputs checked against ours, and the cost of one <c>invoke</c> is measured.
 /// What the scripts cannot reach and which oneDNN defects they work around is in docs/performance.md ("TorchScript").
 /// Environment: <c>RISTRETTO_JIT_CASES</c> (e.g. <c>lenet:64,resnet18:32</c>), <c>RISTRETTO_JIT_SLICE</c> (images per
@@ -35,7 +38,7 @@ internal sealed class JitConvBenchmark : IBenchmark
 {
     public string Name => "jit-conv";
 
-    public string Description => "prototype: the eval network as TorchScript over mkldnn ops (channels-last, or blocked with prepacked weights) vs our eval path vs ONNX Runtime";
+    public string Description => "prototype: the eval network as TorchScript over mkldnn ops (channels-last; blocked, prepacked; fused conv+ReLU+add, prepacked) vs our eval path vs ONNX Runtime";
 
     public void Run(BenchOptions options)
     {
@@ -44,8 +47,13 @@ internal sealed class JitConvBenchmark : IBenchmark
         double slot = options.Quick ? 0.2 : 0.4;
         Console.WriteLine($"{threads} intra-op threads; oneDNN {OneDnn.Use}; {rounds} interleaved rounds of ≈{slot} s per variant; load {File.ReadAllText("/proc/loadavg").Trim()}");
         InvokeOverhead();
+        if (Environment.GetEnvironmentVariable("RISTRETTO_JIT_PROBE") == "1")
+        {
+            Probe();
+            return;
+        }
         Console.WriteLine("ratios over ours (EvaluationNetwork.Forward), median [min–max] of per-round ratios; max |Δ| over ours relative to ours' largest output");
-        Console.WriteLine($"{"network",-10} {"batch/slice",-11} {"ours img/s",11} {"jit channels-last",22} {"jit cl, sliced",22} {"jit blocked",22} {"jit blocked, sliced",22} {"ours in jit's slices",22} {"ONNX Runtime",22}   max rel |Δ| cl / cl sliced / blocked / blocked sliced / ORT");
+        Console.WriteLine($"{"network",-10} {"batch/slice",-11} {"ours img/s",11} {"jit channels-last",22} {"jit cl, sliced",22} {"jit blocked",22} {"jit blocked, sliced",22} {"ours in jit's slices",22} {"jit fused",22} {"jit fused, sliced",22} {"ONNX Runtime",22}   max rel |Δ| cl / cl sliced / blocked / blocked sliced / fused / fused sliced / ORT");
         // RISTRETTO_JIT_CASES=lenet:64,resnet18:32 picks cases (default: LeNet 64 and 1000, ResNet-18 32).
         var cases = (Environment.GetEnvironmentVariable("RISTRETTO_JIT_CASES") ?? "lenet:64,lenet:1000,resnet18:32")
             .Split(',').Select(c => c.Split(':')).GroupBy(c => c[0]).Select(g => (g.Key, g.Select(c => int.Parse(c[1], CultureInfo.InvariantCulture)).ToArray()));
@@ -65,6 +73,25 @@ internal sealed class JitConvBenchmark : IBenchmark
         if (name == LeNet.ArchitectureName && File.Exists(DefaultModels.LeNetMnistPath))
             return (Network)ModelStore.Load(DefaultModels.LeNetMnistPath, CPU).Model;
         return ModelZoo.Create(name, seed: 7);
+    }
+
+    private static void Probe()
+    {
+        var module = ScriptArchive.Load(
+            "  def pack(self, w: Tensor) -> Tensor:\n" +
+            "    return ops.mkldnn._reorder_convolution_weight(w, [1, 1], [1, 1], [1, 1], 1, [4, 32, 12, 12])\n" +
+            "  def forward(self, x: Tensor, w: Tensor, b: Tensor) -> Tensor:\n" +
+            "    scalars = annotate(List[Optional[number]], [])\n" +
+            "    return ops.mkldnn._convolution_pointwise(x, w, b, [1, 1], [1, 1], [1, 1], 1, \"relu\", scalars, None)\n");
+        using var mode = inference_mode();
+        using var scope = NewDisposeScope();
+        var x = randn(4, 32, 12, 12);
+        var w = randn(48, 32, 3, 3);
+        var b = randn(48);
+        var packed = (Tensor)module.invoke("pack", w);
+        var y = (Tensor)module.invoke("forward", x, packed, b);
+        var want = nn.functional.relu(nn.functional.conv2d(x, w, b, padding: [1, 1]));
+        Console.WriteLine($"probe: packed {string.Join("x", packed.shape)}; y {string.Join("x", y.shape)} max |Δ| {(y.contiguous() - want).abs().max().item<float>()} of {want.abs().max().item<float>()}");
     }
 
     /// <summary>Time of one <c>invoke</c> of a function that returns its tensor argument.</summary>
@@ -104,12 +131,14 @@ internal sealed class JitConvBenchmark : IBenchmark
         using var clSliced = new ScriptedNetwork(net, ScriptedNetwork.Layout.ChannelsLast, [perSlice, .. sample]);
         using var blocked = new ScriptedNetwork(net, ScriptedNetwork.Layout.Blocked, shape);
         using var blockedSliced = new ScriptedNetwork(net, ScriptedNetwork.Layout.Blocked, [perSlice, .. sample]);
+        using var fusedWhole = new ScriptedNetwork(net, ScriptedNetwork.Layout.Fused, shape);
+        using var fusedSliced = new ScriptedNetwork(net, ScriptedNetwork.Layout.Fused, [perSlice, .. sample]);
 
         using var sessionOptions = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
         using var session = new InferenceSession(OnnxExporter.Export(prepared.Source), sessionOptions);
         var feeds = new List<NamedOnnxValue> { NamedOnnxValue.CreateFromTensor(session.InputMetadata.Keys.First(), new DenseTensor(input, shape.Select(d => (int)d).ToArray())) };
 
-        float[] ours = [], ort = [], jitCl = [], jitClSliced = [], jitBlocked = [], jitBlockedSliced = [];
+        float[] ours = [], ort = [], jitCl = [], jitClSliced = [], jitBlocked = [], jitBlockedSliced = [], jitFused = [], jitFusedSliced = [];
         void Ours()
         {
             using var scope = NewDisposeScope();
@@ -138,11 +167,12 @@ internal sealed class JitConvBenchmark : IBenchmark
             ort = results[0].AsEnumerable<float>().ToArray();
         }
         var rates = Interleaved.Rates(rounds, batch, slot,
-            Ours, () => jitCl = Jit(cl, false), () => jitClSliced = Jit(clSliced, true), () => jitBlocked = Jit(blocked, false), Ort, () => jitBlockedSliced = Jit(blockedSliced, true), OursSliced);
+            Ours, () => jitCl = Jit(cl, false), () => jitClSliced = Jit(clSliced, true), () => jitBlocked = Jit(blocked, false), Ort, () => jitBlockedSliced = Jit(blockedSliced, true), OursSliced,
+            () => jitFused = Jit(fusedWhole, false), () => jitFusedSliced = Jit(fusedSliced, true));
         double scale = ours.Max(Math.Abs);
         double Rel(float[] other) => ours.Zip(other).Max(p => Math.Abs(p.First - p.Second)) / scale;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{name,-10} {$"{batch}/{perSlice}",-11} {Spread.Of(rates[0]).Median,11:N1} {Interleaved.Ratio(rates[1], rates[0]).Show(),22} {Interleaved.Ratio(rates[2], rates[0]).Show(),22} {Interleaved.Ratio(rates[3], rates[0]).Show(),22} {Interleaved.Ratio(rates[5], rates[0]).Show(),22} {Interleaved.Ratio(rates[6], rates[0]).Show(),22} {Interleaved.Ratio(rates[4], rates[0]).Show(),22}   {Rel(jitCl):G2} / {Rel(jitClSliced):G2} / {Rel(jitBlocked):G2} / {Rel(jitBlockedSliced):G2} / {Rel(ort):G2}"));
+            $"{name,-10} {$"{batch}/{perSlice}",-11} {Spread.Of(rates[0]).Median,11:N1} {Interleaved.Ratio(rates[1], rates[0]).Show(),22} {Interleaved.Ratio(rates[2], rates[0]).Show(),22} {Interleaved.Ratio(rates[3], rates[0]).Show(),22} {Interleaved.Ratio(rates[5], rates[0]).Show(),22} {Interleaved.Ratio(rates[6], rates[0]).Show(),22} {Interleaved.Ratio(rates[7], rates[0]).Show(),22} {Interleaved.Ratio(rates[8], rates[0]).Show(),22} {Interleaved.Ratio(rates[4], rates[0]).Show(),22}   {Rel(jitCl):G2} / {Rel(jitClSliced):G2} / {Rel(jitBlocked):G2} / {Rel(jitBlockedSliced):G2} / {Rel(jitFused):G2} / {Rel(jitFusedSliced):G2} / {Rel(ort):G2}"));
         if (Rel(oursSliced) != 0)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  note: ours in the scripts' slices differs from ours by {Rel(oursSliced):G2}"));
     }
@@ -154,9 +184,16 @@ internal sealed class JitConvBenchmark : IBenchmark
 /// </summary>
 internal sealed class ScriptedNetwork : IDisposable
 {
-    public enum Layout { ChannelsLast, Blocked }
+    /// <summary>
+    /// ChannelsLast and Blocked: functions compiled by <c>torch.jit.compile</c> (aten ops only). Fused: a module
+    /// loaded from a <see cref="ScriptArchive"/>, channels-last activations through
+    /// <c>ops.mkldnn._convolution_pointwise</c> with weights prepacked by <c>ops.mkldnn._reorder_convolution_weight</c>,
+    /// ReLU and the shortcut add fused into the convolution.
+    /// </summary>
+    public enum Layout { ChannelsLast, Blocked, Fused }
 
-    private readonly jit.CompilationUnit _unit;
+    private readonly Func<string, object[], object> _invoke;
+    private readonly IDisposable _unit;
     private readonly List<Tensor> _arguments = [];
 
     public ScriptedNetwork(Network net, Layout layout, long[] inputShape)
@@ -164,11 +201,22 @@ internal sealed class ScriptedNetwork : IDisposable
         Script = Write(net, layout, inputShape, out var weights);
         if (Environment.GetEnvironmentVariable("RISTRETTO_JIT_DUMP") is { Length: > 0 } dump)
             File.WriteAllText(Path.Combine(dump, $"{net.Name}-{layout}-{inputShape[0]}.py"), Script);
-        _unit = jit.compile(Script);
+        if (layout == Layout.Fused)
+        {
+            var module = ScriptArchive.Load(string.Join("\n", Script.Split('\n').Select(line => line.Length == 0 ? line : "  " + line)));
+            _unit = module;
+            _invoke = module.invoke;
+        }
+        else
+        {
+            var unit = jit.compile(Script);
+            _unit = unit;
+            _invoke = unit.invoke;
+        }
         using var mode = inference_mode();
         foreach (var (tensor, pack) in weights)
         {
-            var t = pack is null ? tensor : (Tensor)_unit.invoke(pack, tensor);
+            var t = pack is null ? tensor : (Tensor)_invoke(pack, [tensor]);
             if (pack is not null)
                 tensor.Dispose();
             t.DetachFromDisposeScope();
@@ -184,7 +232,7 @@ internal sealed class ScriptedNetwork : IDisposable
         args[0] = input;
         for (int i = 0; i < _arguments.Count; i++)
             args[i + 1] = _arguments[i];
-        return (Tensor)_unit.invoke("forward", args);
+        return (Tensor)_invoke("forward", args);
     }
 
     public void Dispose()
@@ -205,11 +253,20 @@ internal sealed class ScriptedNetwork : IDisposable
         var helpers = new StringBuilder();
         var current = new Dictionary<string, string>(StringComparer.Ordinal); // blob → variable now holding it
         var skip = new HashSet<int>();
-        var parameters = new List<string> { "x" };
+        bool fused = layout == Layout.Fused;
+        var parameters = new List<string> { fused ? "self" : "", "x" }.Where(p => p.Length > 0).ToList();
         bool blocked = layout == Layout.Blocked;
+        // Fused: a convolution whose only reader is a shortcut add waits there, to be fused with it.
+        var pending = new Dictionary<string, (string Src, string W, string Bias, string Pad, string Stride, string Dil, long Groups)>();
         body.AppendLine(blocked ? "    x0 = x.to_mkldnn()" : "    x0 = x.contiguous(memory_format=2)"); // 2: channels_last
         current[net.Inputs[0].Name] = "x0";
         var dense = new HashSet<string>(); // blocked variant: variables already dense
+        void Emit(string var)
+        {
+            var cv = pending[var];
+            pending.Remove(var);
+            body.AppendLine($"    {var} = ops.mkldnn._convolution_pointwise({cv.Src}, {cv.W}, {cv.Bias}, {cv.Pad}, {cv.Stride}, {cv.Dil}, {cv.Groups}, \"none\", scalars, None)");
+        }
         int v = 0;
         string Dense(string var)
         {
@@ -296,6 +353,9 @@ internal sealed class ScriptedNetwork : IDisposable
                 continue;
             var node = nodes[i];
             var ins = node.Inputs.Select(b => current[b]).ToArray();
+            if (node.Layer is not EltwiseLayer)
+                foreach (var var in ins.Where(pending.ContainsKey).ToList())
+                    Emit(var);
             string y = $"v{v++}";
             switch (node.Layer)
             {
@@ -347,6 +407,19 @@ internal sealed class ScriptedNetwork : IDisposable
                         if (blocked)
                             body.AppendLine($"    {y} = {y}.contiguous().to_mkldnn()");
                     }
+                    else if (fused)
+                    {
+                        helpers.AppendLine($"def {pack}(self, w):\n    return ops.mkldnn._reorder_convolution_weight(w, {pad}, {stride}, {dil}, {g.Groups}, {Ints(inShape)})\n");
+                        int adder = relu ? -1 : reader;
+                        if (adder >= 0 && nodes[adder].Layer is EltwiseLayer { Op: EltwiseLayer.Operation.Sum } sum
+                            && sum.Coefficients.All(k => k == 1) && nodes[adder].Inputs.Count == 2)
+                        {
+                            pending[y] = (ins[0], $"w{w}", bias, pad, stride, dil, g.Groups);
+                            current[node.Outputs[0]] = y;
+                            continue;
+                        }
+                        body.AppendLine($"    {y} = ops.mkldnn._convolution_pointwise({ins[0]}, w{w}, {bias}, {pad}, {stride}, {dil}, {g.Groups}, \"{(relu ? "relu" : "none")}\", scalars, None)");
+                    }
                     else if (blocked)
                     {
                         helpers.AppendLine($"def {pack}(w):\n    return torch.mkldnn_reorder_conv2d_weight(w.to_mkldnn(), {pad}, {stride}, {dil}, {g.Groups}, {Ints(inShape)})\n");
@@ -380,7 +453,21 @@ internal sealed class ScriptedNetwork : IDisposable
                 case EltwiseLayer e when e.Op == EltwiseLayer.Operation.Sum && e.Coefficients.All(k => k == 1) && ins.Length == 2:
                 {
                     int reader = OnlyReader(i);
-                    if (reader >= 0 && nodes[reader].Layer is ReLULayer { NegativeSlope: 0 })
+                    bool addRelu = reader >= 0 && nodes[reader].Layer is ReLULayer { NegativeSlope: 0 };
+                    int waiting = pending.ContainsKey(ins[0]) ? 0 : pending.ContainsKey(ins[1]) ? 1 : -1;
+                    if (waiting >= 0)
+                    {
+                        if (pending.ContainsKey(ins[1 - waiting]))
+                            Emit(ins[1 - waiting]);
+                        var cv = pending[ins[waiting]];
+                        pending.Remove(ins[waiting]);
+                        body.AppendLine($"    {y} = ops.mkldnn._convolution_pointwise({cv.Src}, {ins[1 - waiting]}, {cv.W}, {cv.Bias}, {cv.Pad}, {cv.Stride}, {cv.Dil}, {cv.Groups}, \"add\", 1.0, {(addRelu ? "\"relu\"" : "None")}, scalars, None)");
+                        if (addRelu)
+                            skip.Add(reader);
+                        current[(addRelu ? nodes[reader] : node).Outputs[0]] = y;
+                        continue;
+                    }
+                    if (addRelu)
                     {
                         skip.Add(reader);
                         string addMode = Environment.GetEnvironmentVariable("RISTRETTO_JIT_ADD") ?? "dense";
@@ -429,9 +516,13 @@ internal sealed class ScriptedNetwork : IDisposable
                 stored[y] = kept;
             current[node.Outputs[0]] = y;
         }
+        foreach (var var in pending.Keys.ToList())
+            Emit(var);
         string result = Logical(current[net.Outputs[0]], shapes[net.Outputs[0]][1]);
         var script = new StringBuilder(helpers.ToString());
         script.AppendLine($"def forward({string.Join(", ", parameters)}):");
+        if (fused)
+            script.AppendLine("    scalars = annotate(List[Optional[number]], [])");
         script.Append(body);
         script.AppendLine($"    return {result}");
         var text = script.ToString();
