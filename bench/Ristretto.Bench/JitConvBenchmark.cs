@@ -30,7 +30,8 @@ namespace Ristretto.Bench;
 /// Runtime in interleaved rounds, with outputs checked against ours, and the cost of one <c>invoke</c> is measured.
 /// What the scripts cannot reach and which oneDNN defects they work around is in docs/performance.md ("TorchScript").
 /// Environment: <c>RISTRETTO_JIT_CASES</c> (e.g. <c>lenet:64,resnet18:32</c>), <c>RISTRETTO_JIT_SLICE</c> (images per
-/// slice), <c>RISTRETTO_JIT_DUMP</c> (a folder: the scripts are written there), and, to reproduce the defects,
+/// slice), <c>RISTRETTO_JIT_DUMP</c> (a folder: the scripts are written there), <c>RISTRETTO_JIT_JUNK=1</c> (libc10's junk
+/// fill: reads of unwritten memory give NaN), and, to reproduce the defects,
 /// <c>RISTRETTO_JIT_ADD=mkldnn</c> (oneDNN's add on blocked tensors: SIGFPE) and <c>RISTRETTO_JIT_1X1=mkldnn</c>
 /// (oneDNN's 1×1 convolutions in the blocked layout: wrong outputs on ResNet-18).
 /// </summary>
@@ -47,6 +48,10 @@ internal sealed class JitConvBenchmark : IBenchmark
         double slot = options.Quick ? 0.2 : 0.4;
         Console.WriteLine($"{threads} intra-op threads; oneDNN {OneDnn.Use}; {rounds} interleaved rounds of ≈{slot} s per variant; load {File.ReadAllText("/proc/loadavg").Trim()}");
         InvokeOverhead();
+        // RISTRETTO_JIT_JUNK=1: libc10 fills new buffers with a NaN pattern, so a kernel that reads memory nobody
+        // wrote (oneDNN's partial channel blocks) gives NaN instead of a silent error.
+        if (Environment.GetEnvironmentVariable("RISTRETTO_JIT_JUNK") == "1" && !LibTorchContext.TrySetAllocatorJunkFill(true))
+            throw new RistrettoException("libc10 does not export its junk-fill flag");
         if (Environment.GetEnvironmentVariable("RISTRETTO_JIT_PROBE") == "1")
         {
             Probe();
