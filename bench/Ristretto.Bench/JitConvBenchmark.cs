@@ -58,7 +58,7 @@ internal sealed class JitConvBenchmark : IBenchmark
             return;
         }
         Console.WriteLine("ratios over ours (EvaluationNetwork.Forward), median [min–max] of per-round ratios; max |Δ| over ours relative to ours' largest output");
-        Console.WriteLine($"{"network",-10} {"batch/slice",-11} {"ours img/s",11} {"jit channels-last",22} {"jit cl, sliced",22} {"jit blocked",22} {"jit blocked, sliced",22} {"ours in jit's slices",22} {"jit fused",22} {"jit fused, sliced",22} {"ONNX Runtime",22}   max rel |Δ| cl / cl sliced / blocked / blocked sliced / fused / fused sliced / ORT");
+        Console.WriteLine($"{"network",-10} {"batch/slice",-11} {"ours img/s",11} {"jit channels-last",22} {"jit cl, sliced",22} {"jit blocked",22} {"jit blocked, sliced",22} {"ours in jit's slices",22} {"jit fused",22} {"jit fused, sliced",22} {"fused per layer, sliced",24} {"ONNX Runtime",22}   max rel |Δ| cl / cl sliced / blocked / blocked sliced / fused / fused sliced / per layer / ORT");
         // RISTRETTO_JIT_CASES=lenet:64,resnet18:32 picks cases (default: LeNet 64 and 1000, ResNet-18 32).
         var cases = (Environment.GetEnvironmentVariable("RISTRETTO_JIT_CASES") ?? "lenet:64,lenet:1000,resnet18:32")
             .Split(',').Select(c => c.Split(':')).GroupBy(c => c[0]).Select(g => (g.Key, g.Select(c => int.Parse(c[1], CultureInfo.InvariantCulture)).ToArray()));
@@ -138,12 +138,13 @@ internal sealed class JitConvBenchmark : IBenchmark
         using var blockedSliced = new ScriptedNetwork(net, ScriptedNetwork.Layout.Blocked, [perSlice, .. sample]);
         using var fusedWhole = new ScriptedNetwork(net, ScriptedNetwork.Layout.Fused, shape);
         using var fusedSliced = new ScriptedNetwork(net, ScriptedNetwork.Layout.Fused, [perSlice, .. sample]);
+        using var perLayer = new FusedLayers(net, [perSlice, .. sample]);
 
         using var sessionOptions = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
         using var session = new InferenceSession(OnnxExporter.Export(prepared.Source), sessionOptions);
         var feeds = new List<NamedOnnxValue> { NamedOnnxValue.CreateFromTensor(session.InputMetadata.Keys.First(), new DenseTensor(input, shape.Select(d => (int)d).ToArray())) };
 
-        float[] ours = [], ort = [], jitCl = [], jitClSliced = [], jitBlocked = [], jitBlockedSliced = [], jitFused = [], jitFusedSliced = [];
+        float[] ours = [], ort = [], jitCl = [], jitClSliced = [], jitBlocked = [], jitBlockedSliced = [], jitFused = [], jitFusedSliced = [], fusedPerLayer = [];
         void Ours()
         {
             using var scope = NewDisposeScope();
@@ -156,6 +157,13 @@ internal sealed class JitConvBenchmark : IBenchmark
             using var onednn = OneDnn.Evaluation();
             using var scope = NewDisposeScope();
             oursSliced = SlicedRun.Forward(net, x, perSlice * perImage * sizeof(float)).data<float>().ToArray();
+        }
+        void PerLayer()
+        {
+            using var mode = inference_mode();
+            using var onednn = OneDnn.Evaluation();
+            using var scope = NewDisposeScope();
+            fusedPerLayer = SlicedRun.Forward(net, x, perSlice * perImage * sizeof(float), perLayer.Substitutes).contiguous().data<float>().ToArray();
         }
         float[] Jit(ScriptedNetwork s, bool sliced)
         {
@@ -173,11 +181,11 @@ internal sealed class JitConvBenchmark : IBenchmark
         }
         var rates = Interleaved.Rates(rounds, batch, slot,
             Ours, () => jitCl = Jit(cl, false), () => jitClSliced = Jit(clSliced, true), () => jitBlocked = Jit(blocked, false), Ort, () => jitBlockedSliced = Jit(blockedSliced, true), OursSliced,
-            () => jitFused = Jit(fusedWhole, false), () => jitFusedSliced = Jit(fusedSliced, true));
+            () => jitFused = Jit(fusedWhole, false), () => jitFusedSliced = Jit(fusedSliced, true), PerLayer);
         double scale = ours.Max(Math.Abs);
         double Rel(float[] other) => ours.Zip(other).Max(p => Math.Abs(p.First - p.Second)) / scale;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{name,-10} {$"{batch}/{perSlice}",-11} {Spread.Of(rates[0]).Median,11:N1} {Interleaved.Ratio(rates[1], rates[0]).Show(),22} {Interleaved.Ratio(rates[2], rates[0]).Show(),22} {Interleaved.Ratio(rates[3], rates[0]).Show(),22} {Interleaved.Ratio(rates[5], rates[0]).Show(),22} {Interleaved.Ratio(rates[6], rates[0]).Show(),22} {Interleaved.Ratio(rates[7], rates[0]).Show(),22} {Interleaved.Ratio(rates[8], rates[0]).Show(),22} {Interleaved.Ratio(rates[4], rates[0]).Show(),22}   {Rel(jitCl):G2} / {Rel(jitClSliced):G2} / {Rel(jitBlocked):G2} / {Rel(jitBlockedSliced):G2} / {Rel(jitFused):G2} / {Rel(jitFusedSliced):G2} / {Rel(ort):G2}"));
+            $"{name,-10} {$"{batch}/{perSlice}",-11} {Spread.Of(rates[0]).Median,11:N1} {Interleaved.Ratio(rates[1], rates[0]).Show(),22} {Interleaved.Ratio(rates[2], rates[0]).Show(),22} {Interleaved.Ratio(rates[3], rates[0]).Show(),22} {Interleaved.Ratio(rates[5], rates[0]).Show(),22} {Interleaved.Ratio(rates[6], rates[0]).Show(),22} {Interleaved.Ratio(rates[7], rates[0]).Show(),22} {Interleaved.Ratio(rates[8], rates[0]).Show(),22} {Interleaved.Ratio(rates[9], rates[0]).Show(),24} {Interleaved.Ratio(rates[4], rates[0]).Show(),22}   {Rel(jitCl):G2} / {Rel(jitClSliced):G2} / {Rel(jitBlocked):G2} / {Rel(jitBlockedSliced):G2} / {Rel(jitFused):G2} / {Rel(jitFusedSliced):G2} / {Rel(fusedPerLayer):G2} / {Rel(ort):G2}"));
         if (Rel(oursSliced) != 0)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  note: ours in the scripts' slices differs from ours by {Rel(oursSliced):G2}"));
     }
