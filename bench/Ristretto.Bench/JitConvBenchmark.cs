@@ -30,7 +30,8 @@ namespace Ristretto.Bench;
 /// Runtime in interleaved rounds, with outputs checked against ours, and the cost of one <c>invoke</c> is measured.
 /// What the scripts cannot reach and which oneDNN defects they work around is in docs/performance.md ("TorchScript").
 /// Environment: <c>RISTRETTO_JIT_CASES</c> (e.g. <c>lenet:64,resnet18:32</c>), <c>RISTRETTO_JIT_SLICE</c> (images per
-/// slice), <c>RISTRETTO_JIT_DUMP</c> (a folder: the scripts are written there), <c>RISTRETTO_JIT_JUNK=1</c> (libc10's junk
+/// slice), <c>RISTRETTO_JIT_CLINPUT=1</c> (only compares our path on a channels-last-strided batch with the NCHW one),
+/// <c>RISTRETTO_JIT_DUMP</c> (a folder: the scripts are written there), <c>RISTRETTO_JIT_JUNK=1</c> (libc10's junk
 /// fill: reads of unwritten memory give NaN), and, to reproduce the defects,
 /// <c>RISTRETTO_JIT_ADD=mkldnn</c> (oneDNN's add on blocked tensors: SIGFPE) and <c>RISTRETTO_JIT_1X1=mkldnn</c>
 /// (oneDNN's 1×1 convolutions in the blocked layout: wrong outputs on ResNet-18).
@@ -132,6 +133,17 @@ internal sealed class JitConvBenchmark : IBenchmark
         long perSlice = SlicedRun.ImagesPerSlice(x, SlicedRun.DefaultSliceBytes);
         if (Environment.GetEnvironmentVariable("RISTRETTO_JIT_SLICE") is { Length: > 0 } sliceText)
             perSlice = Math.Min(batch, long.Parse(sliceText, CultureInfo.InvariantCulture));
+        if (Environment.GetEnvironmentVariable("RISTRETTO_JIT_CLINPUT") == "1")
+        {
+            // Our path fed a channels-last-strided copy of the same batch (ATen keeps that layout through its oneDNN
+            // convolutions; its 1×1 stride-2 kernel is wrong on channels-last inputs).
+            using var scope = NewDisposeScope();
+            var nhwc = x.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+            var a = prepared.Forward(x).contiguous().data<float>().ToArray();
+            var b = prepared.Forward(nhwc).contiguous().data<float>().ToArray();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name} batch {batch}: channels-last input vs NCHW input, max rel |Δ| {a.Zip(b).Max(p => Math.Abs(p.First - p.Second)) / a.Max(Math.Abs):G2}"));
+            return;
+        }
         using var cl = new ScriptedNetwork(net, ScriptedNetwork.Layout.ChannelsLast, shape);
         using var clSliced = new ScriptedNetwork(net, ScriptedNetwork.Layout.ChannelsLast, [perSlice, .. sample]);
         using var blocked = new ScriptedNetwork(net, ScriptedNetwork.Layout.Blocked, shape);
