@@ -35,7 +35,7 @@ public class SpeedGuardTests
 
         double ratio = MedianRatio(() => Pass(quantized, x), () => Pass(prepared.Network, x));
 
-        Assert.True(ratio >= 0.5, $"quantized/float throughput {ratio:F2} < 0.5 (bench quantized-eval measures about 0.9 on LeNet)");
+        Assert.True(ratio >= 0.5, $"quantized/float throughput {ratio:F2} < 0.5 (bench quantized-eval: 0.7 on LeNet at batch 100 with oneDNN, session 6)");
     }
 
     [Fact]
