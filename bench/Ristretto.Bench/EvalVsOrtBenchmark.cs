@@ -58,16 +58,25 @@ internal sealed class EvalVsOrtBenchmark : IBenchmark
         return net;
     }
 
-    private static void Measure(string name, Network net, int batch, int threads, int rounds, double slot, bool tries, Device device)
+    /// <summary>
+    /// The input batch of the evaluation benches: uniform [0, 1) values seeded by the batch size and the network's name, so
+    /// every variant and engine sees the same images. Returns the values and the batch shape.
+    /// </summary>
+    internal static (float[] Values, long[] Shape) RandomBatch(Network net, int batch, string name)
     {
-        net.eval();
         var sample = net.Inputs[0].Shape.Skip(1).ToArray();
         long perImage = sample.Aggregate(1L, (a, b) => a * b);
         var rng = new SplitMix64((ulong)batch * 31 + (ulong)name.Length);
         var input = new float[batch * perImage];
         for (int i = 0; i < input.Length; i++)
             input[i] = (float)rng.NextDouble();
-        long[] shape = [batch, .. sample];
+        return (input, [batch, .. sample]);
+    }
+
+    private static void Measure(string name, Network net, int batch, int threads, int rounds, double slot, bool tries, Device device)
+    {
+        net.eval();
+        var (input, shape) = RandomBatch(net, batch, name);
 
         using var sessionOptions = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
         using var session = new InferenceSession(OnnxExporter.Export(net), sessionOptions);

@@ -122,13 +122,9 @@ internal sealed class JitConvBenchmark : IBenchmark
     private static void Measure(string name, EvaluationNetwork prepared, int batch, int threads, int rounds, double slot)
     {
         var net = prepared.Network;
-        var sample = net.Inputs[0].Shape.Skip(1).ToArray();
+        var (input, shape) = EvalVsOrtBenchmark.RandomBatch(net, batch, name);
+        var sample = shape[1..];
         long perImage = sample.Aggregate(1L, (a, b) => a * b);
-        var rng = new SplitMix64((ulong)batch * 31 + (ulong)name.Length);
-        var input = new float[batch * perImage];
-        for (int i = 0; i < input.Length; i++)
-            input[i] = (float)rng.NextDouble();
-        long[] shape = [batch, .. sample];
         using var x = tensor(input, shape);
         long perSlice = SlicedRun.ImagesPerSlice(x, SlicedRun.DefaultSliceBytes);
         if (Environment.GetEnvironmentVariable("RISTRETTO_JIT_SLICE") is { Length: > 0 } sliceText)
