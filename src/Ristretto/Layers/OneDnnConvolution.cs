@@ -62,10 +62,11 @@ internal static class OneDnnConvolution
     /// blocked copy to leave half-written, and does no work on padding channels. A channels-last input (from a previous
     /// such convolution, through pooling) needs no copy, and the output stays channels-last, as oneDNN writes it: ATen's
     /// operations keep their meaning on any strides and the trims take channels-last tensors as they are. LeNet's conv2
-    /// (20 → 50, 5×5) at 50 images: 1.44 ms with both layout copies against 2.57 ms padded (docs/performance.md). Only for undilated kernels larger than 1×1: with libc10's junk
-    /// fill, 4,320 such shapes (kernels 2/3/5/7, strides 1–3, 3–200 input and 7–1,000 output channels, batches 1/3/17)
-    /// matched ATen, while oneDNN's channels-last 1×1 kernel read unwritten memory for 100 and 1,000 output channels (those
-    /// keep the padding; OneDnnPaddingTests covers both).
+    /// (20 → 50, 5×5) at 50 images: 1.44 ms with both layout copies against 2.57 ms padded (docs/performance.md). Only
+    /// for undilated kernels larger than 1×1: with libc10's junk fill, 4,320 such shapes (kernels 2/3/5/7, strides 1–3,
+    /// 3–200 input and 7–1,000 output channels, batches 1/3/17) matched ATen, while oneDNN's channels-last 1×1 kernel read
+    /// unwritten memory for 100 and 1,000 output channels (1×1 convolutions keep NCHW and the padding; OneDnnPaddingTests
+    /// covers both).
     /// </summary>
     private static Tensor ChannelsLast(Tensor input, Tensor weight, Tensor? bias, long[] stride, long[] padding, long[] dilation)
     {
@@ -79,7 +80,7 @@ internal static class OneDnnConvolution
     /// channels-last, which for one channel is the same memory (strides only), so oneDNN writes its output channels-last
     /// where it computes them instead of converting it from its blocked layout to NCHW afterwards, a copy that took as
     /// long as the convolution (LeNet conv1, 50 images: 0.44 ms against 0.70 ms, the same values). The output stays
-    /// channels-last: ATen's operations keep their meaning on any strides, pooling hands back NCHW, and the trims take
+    /// channels-last: ATen's operations keep their meaning on any strides, pooling keeps the layout, and the trims take
     /// channels-last tensors as they are (<see cref="Quantization.Trimmer"/>).
     /// </summary>
     private static Tensor SingleChannel(Tensor input, Tensor weight, Tensor? bias, long[] stride, long[] padding)

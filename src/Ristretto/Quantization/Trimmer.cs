@@ -8,8 +8,9 @@ namespace Ristretto.Quantization;
 
 /// <summary>
 /// Trims tensors to a <see cref="NumberFormat"/>: the tensor counterpart of <see cref="NumberFormat.Quantize"/>,
-/// bit for bit. On CPU a contiguous float32 tensor goes through one fused, vectorised, multithreaded pass; any
-/// other tensor (CUDA, strided) through a chain of torch ops that gives the same bits. Stochastic rounding draws
+/// bit for bit. On CPU a contiguous float32 tensor goes through one fused, vectorised, multithreaded pass, and so does a
+/// channels-last one (in memory order where that gives the same bits, else through an NCHW copy); any other tensor
+/// (CUDA, strided) through a chain of torch ops that gives the same bits. Stochastic rounding draws
 /// element <c>i</c>'s <c>u</c> from <see cref="StochasticStream"/> with <c>(seed, i)</c>, <c>i</c> the row-major index,
 /// so a seed reproduces the same bits on every device. These functions do not record gradients; use
 /// <see cref="StraightThrough"/> for training.
@@ -79,8 +80,8 @@ public static class Trimmer
     }
 
     /// <summary>
-    /// The contiguous NHWC view of a channels-last float32 CPU tensor (what oneDNN's evaluation convolutions of a
-    /// single-channel input leave), null for any other tensor.
+    /// The contiguous NHWC view of a channels-last float32 CPU tensor (what oneDNN's channels-last evaluation
+    /// convolutions leave, Layers/OneDnnConvolution), null for any other tensor.
     /// </summary>
     private static Tensor? ChannelsLastView(Tensor x)
     {
