@@ -36,8 +36,8 @@ internal static class OneDnnConvolution
             && dilation.All(d => d == 1);
         if (channelsLast && inputs == 1 && input.is_contiguous())
             return SingleChannel(input, weight, bias, stride, padding);
-        if (channelsLast && (OneDnn.PaddedInputChannels(inputs) != inputs || IsChannelsLast(input)))
-            return ChannelsLast(input, weight, bias, stride, padding, dilation);
+        if (channelsLast && (OneDnn.PaddedInputChannels(inputs) != inputs || Engine.ChannelsLast.Is(input)))
+            return RunChannelsLast(input, weight, bias, stride, padding, dilation);
 
         using var scope = NewDisposeScope();
         // Every other convolution gets NCHW, as before channels-last outputs existed (oneDNN's channels-last 1×1 kernel is
@@ -68,10 +68,10 @@ internal static class OneDnnConvolution
     /// unwritten memory for 100 and 1,000 output channels (1×1 convolutions keep NCHW and the padding; OneDnnPaddingTests
     /// covers both).
     /// </summary>
-    private static Tensor ChannelsLast(Tensor input, Tensor weight, Tensor? bias, long[] stride, long[] padding, long[] dilation)
+    private static Tensor RunChannelsLast(Tensor input, Tensor weight, Tensor? bias, long[] stride, long[] padding, long[] dilation)
     {
         using var scope = NewDisposeScope();
-        var nhwc = input.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+        var nhwc = Engine.ChannelsLast.Of(input);
         return nn.functional.conv2d(nhwc, weight, bias, stride, padding, dilation).MoveToOuterDisposeScope();
     }
 
@@ -115,15 +115,6 @@ internal static class OneDnnConvolution
         var y = nn.functional.conv_transpose2d(x, w, bias is null ? null : Pad(bias, 0, outputs, outPadded),
             stride, padding, outputPadding, dilation, groups);
         return (outPadded == outputs ? y : y.narrow(1, 0, outputs)).MoveToOuterDisposeScope();
-    }
-
-    /// <summary>Whether <paramref name="x"/> (4-D) has channels-last strides (and not NCHW ones).</summary>
-    private static bool IsChannelsLast(Tensor x)
-    {
-        if (x.is_contiguous())
-            return false;
-        using var nhwc = x.permute(0, 2, 3, 1);
-        return nhwc.is_contiguous();
     }
 
     /// <summary>Whether oneDNN could take this convolution: a float32 CPU batch.</summary>

@@ -192,7 +192,7 @@ public sealed class PoolingLayer : Layer
         // At least one maximum was taken (the window is not 1×1), so this is never a view of the input. A channels-last
         // input (a oneDNN evaluation convolution's output) gives a channels-last result, kept as it is: the next
         // convolution takes it without a copy.
-        bool dense = pooled!.is_contiguous() || pooled.permute(0, 2, 3, 1).is_contiguous();
+        bool dense = pooled!.is_contiguous() || Engine.ChannelsLast.Is(pooled);
         return (dense ? pooled : pooled.contiguous()).MoveToOuterDisposeScope();
     }
 

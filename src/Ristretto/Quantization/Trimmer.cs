@@ -83,17 +83,9 @@ public static class Trimmer
     /// The contiguous NHWC view of a channels-last float32 CPU tensor (what oneDNN's channels-last evaluation
     /// convolutions leave, Layers/OneDnnConvolution), null for any other tensor.
     /// </summary>
-    private static Tensor? ChannelsLastView(Tensor x)
-    {
-        if (x.dim() != 4 || x.device_type != DeviceType.CPU || x.dtype != ScalarType.Float32 || x.is_contiguous()
-            || x.numel() > int.MaxValue / sizeof(float))
-            return null;
-        var nhwc = x.permute(0, 2, 3, 1);
-        if (nhwc.is_contiguous())
-            return nhwc;
-        nhwc.Dispose();
-        return null;
-    }
+    private static Tensor? ChannelsLastView(Tensor x) =>
+        x.device_type == DeviceType.CPU && x.dtype == ScalarType.Float32 && x.numel() <= int.MaxValue / sizeof(float)
+            ? ChannelsLast.View(x) : null;
 
     /// <summary>
     /// Whether trimming the elements in memory order gives the same bits as in row-major order: one format for every
