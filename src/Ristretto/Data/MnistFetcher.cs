@@ -82,7 +82,7 @@ public static class MnistFetcher
         }
         try
         {
-            IO.AtomicFile.WriteText(stamp, Stamp(dir));
+            IO.AtomicFile.WriteText(stamp, current); // the lengths and times just hashed
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

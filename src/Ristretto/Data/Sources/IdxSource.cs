@@ -36,7 +36,7 @@ public sealed class IdxSource : IImageSource
         Height = header.Shape[1];
         Width = header.Shape[2];
         Classes = ImageSet.ClassCount(labels);
-        _set = new Lazy<ImageSet>(() => new ImageSet(setName, IdxFile.ReadValues(imagesPath, header, 0, checked((int)header.Count)), labels, Height, Width));
+        _set = new Lazy<ImageSet>(() => ImageSet.Read(imagesPath, header, labels, setName));
     }
 
     /// <summary>

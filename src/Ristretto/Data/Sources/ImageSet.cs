@@ -64,9 +64,12 @@ public sealed class ImageSet
     public static ImageSet Load(string imagesPath, string labelsPath, string name)
     {
         var header = ImagesHeader(imagesPath);
-        var labels = ReadLabels(labelsPath, header, imagesPath, name);
-        return new ImageSet(name, IdxFile.ReadValues(imagesPath, header, 0, checked((int)header.Count)), labels, header.Shape[1], header.Shape[2]);
+        return Read(imagesPath, header, ReadLabels(labelsPath, header, imagesPath, name), name);
     }
+
+    /// <summary>All images of a checked IDX images file, with their <paramref name="labels"/>.</summary>
+    internal static ImageSet Read(string imagesPath, IdxHeader header, byte[] labels, string name) =>
+        new(name, IdxFile.ReadValues(imagesPath, header, 0, checked((int)header.Count)), labels, header.Shape[1], header.Shape[2]);
 
     /// <summary>The checked header of an IDX images file, which must be rank 3 (count × height × width).</summary>
     internal static IdxHeader ImagesHeader(string imagesPath)
