@@ -18,7 +18,7 @@ internal sealed class EvalSlicesBenchmark : IBenchmark
 {
     public string Name => "eval-slices";
 
-    public string Description => "our float eval pass at several slice sizes (images per slice), ratios over the default 256 KiB slices: LeNet b1000, ResNet-18 and SqueezeNet 1.1 b32";
+    public string Description => "our float eval pass at several slice sizes (images per slice), ratios over the default slices (16 MiB for the largest blob): LeNet b1000, ResNet-18 and SqueezeNet 1.1 b32";
 
     /// <summary>RISTRETTO_SLICE_CASES=resnet18:32:1/4/8,… picks networks, batches and slice sizes.</summary>
     private static IEnumerable<(string, int, long[])> Cases() =>
@@ -42,19 +42,19 @@ internal sealed class EvalSlicesBenchmark : IBenchmark
             var sample = net.Inputs[0].Shape.Skip(1).ToArray();
             long perImage = sample.Aggregate(1L, (a, b) => a * b);
             using var x = rand([batch, .. sample]);
-            long defaultImages = SlicedRun.ImagesPerSlice(x, SlicedRun.DefaultSliceBytes);
+            long defaultImages = SlicedRun.ImagesPerSlice(net, x, SlicedRun.DefaultSliceBytes);
             long[] sizes = [defaultImages, .. slices.Where(s => s != defaultImages)];
             var variants = sizes.Select(images => (Action)(() =>
             {
                 using var mode = inference_mode();
                 using var onednn = OneDnn.Evaluation();
                 using var scope = NewDisposeScope();
-                _ = SlicedRun.Forward(net, x, images * perImage * sizeof(float)).data<float>().ToArray();
+                _ = JitConvBenchmark.InSlices(net, x, images).data<float>().ToArray();
             })).ToArray();
             var rates = Interleaved.Rates(rounds, batch, slot, variants);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{name} batch {batch}: default {defaultImages} images per slice, {Spread.Of(rates[0]).Median:N1} img/s"));
             for (int v = 1; v < sizes.Length; v++)
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {sizes[v],5} images per slice ({sizes[v] * perImage * sizeof(float) / 1024.0:N0} KiB): {Interleaved.Ratio(rates[v], rates[0]).Show()} × the default"));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {sizes[v],5} images per slice ({sizes[v] * perImage * sizeof(float) / 1024.0:N0} KiB of input): {Interleaved.Ratio(rates[v], rates[0]).Show()} × the default"));
         }
         Console.WriteLine($"load {File.ReadAllText("/proc/loadavg").Trim()}");
     }

@@ -119,6 +119,10 @@ internal sealed class JitConvBenchmark : IBenchmark
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"CompilationUnit.invoke of an identity function: {invoke:F1} µs per call (a TorchSharp alias(): {alias:F2} µs)"));
     }
 
+    /// <summary>Our pass over <paramref name="x"/> in slices of exactly <paramref name="images"/> images.</summary>
+    internal static Tensor InSlices(Network net, Tensor x, long images, IReadOnlyDictionary<string, Layer>? substitutes = null) =>
+        SlicedRun.ForwardFrom(net, 0, new Dictionary<string, Tensor>(StringComparer.Ordinal) { [net.Inputs[0].Name] = x }, images, substitutes);
+
     private static void Measure(string name, EvaluationNetwork prepared, int batch, int threads, int rounds, double slot)
     {
         var net = prepared.Network;
@@ -126,7 +130,7 @@ internal sealed class JitConvBenchmark : IBenchmark
         var sample = shape[1..];
         long perImage = sample.Aggregate(1L, (a, b) => a * b);
         using var x = tensor(input, shape);
-        long perSlice = SlicedRun.ImagesPerSlice(x, SlicedRun.DefaultSliceBytes);
+        long perSlice = SlicedRun.ImagesPerSlice(net, x, SlicedRun.DefaultSliceBytes);
         if (Environment.GetEnvironmentVariable("RISTRETTO_JIT_SLICE") is { Length: > 0 } sliceText)
             perSlice = Math.Min(batch, long.Parse(sliceText, CultureInfo.InvariantCulture));
         if (Environment.GetEnvironmentVariable("RISTRETTO_JIT_CLINPUT") == "1")
@@ -164,14 +168,14 @@ internal sealed class JitConvBenchmark : IBenchmark
             using var mode = inference_mode();
             using var onednn = OneDnn.Evaluation();
             using var scope = NewDisposeScope();
-            oursSliced = SlicedRun.Forward(net, x, perSlice * perImage * sizeof(float)).data<float>().ToArray();
+            oursSliced = InSlices(net, x, perSlice).data<float>().ToArray();
         }
         void PerLayer()
         {
             using var mode = inference_mode();
             using var onednn = OneDnn.Evaluation();
             using var scope = NewDisposeScope();
-            fusedPerLayer = SlicedRun.Forward(net, x, perSlice * perImage * sizeof(float), perLayer.Substitutes).contiguous().data<float>().ToArray();
+            fusedPerLayer = InSlices(net, x, perSlice, perLayer.Substitutes).contiguous().data<float>().ToArray();
         }
         float[] Jit(ScriptedNetwork s, bool sliced)
         {

@@ -1,11 +1,13 @@
+using System.Runtime.CompilerServices;
 using static TorchSharp.torch;
 
 namespace Ristretto.Graph;
 
 /// <summary>
-/// Evaluation passes that run a batch in slices of a few images, so that the activations stay in the CPU's caches (on
-/// this project's 2-core CPU ResNet-18 at batch 32 ran at 21.2 img/s in slices of one image against 6.8 whole; LeNet at
-/// 9,400 img/s at batch 1,000 in slices against 360 whole). The nodes from the first one on run slice by slice up to
+/// Evaluation passes that run a batch in slices of a few images, so that no activation buffer outgrows the heap's reuse
+/// (on this project's 2-core CPU ResNet-18 at batch 32 ran 1.4–1.5× faster in slices of 4–16 images than of one, and
+/// 2.5× faster than whole, where its 103 MB activations came from fresh, page-faulted mappings: docs/performance.md).
+/// The nodes from the first one on run slice by slice up to
 /// the first layer that <see cref="Layer.CouplesImages"/> (an inner product: its matrix product's bits depend on the
 /// number of rows); the blobs there are joined and the rest runs on the whole batch. Every other layer computes each
 /// image on its own (a convolution is one matrix product per image), so the outputs are the same bits as a whole pass.
@@ -14,23 +16,58 @@ namespace Ristretto.Graph;
 /// </summary>
 public static class SlicedRun
 {
-    /// <summary>The most input bytes one slice takes by default: 83 LeNet images, or one 224×224 RGB image.</summary>
-    public const long DefaultSliceBytes = 256 * 1024;
+    /// <summary>
+    /// The most bytes the largest blob of one slice takes by default: half the 32 MiB up to which the heap keeps and reuses
+    /// freed buffers (<see cref="Engine.TorchRuntime.HeapBufferLimit"/>); 5 ResNet-18 images (conv1's 64×112×112 output),
+    /// 364 LeNet images (conv1's 20×24×24). eval-slices (session 7) found every zoo network at its best between 4 and 8
+    /// images of 224×224, and MobileNetV2 and GoogLeNet 3–5× slower at 16, where their largest blobs reach 51–77 MB.
+    /// </summary>
+    public const long DefaultSliceBytes = 16L << 20;
 
-    /// <summary>Images per slice for <paramref name="input"/> (batch first) under <paramref name="maxSliceBytes"/>: at least one.</summary>
-    public static long ImagesPerSlice(Tensor input, long maxSliceBytes)
+    /// <summary>
+    /// Images per slice of <paramref name="network"/>'s pass over <paramref name="input"/> (its first input, batch first) such
+    /// that the largest blob of a slice takes at most <paramref name="maxSliceBytes"/>: at least one. Blob sizes come from the
+    /// network's shape inference; where that fails for this input the input's own size per image stands in.
+    /// </summary>
+    public static long ImagesPerSlice(Network network, Tensor input, long maxSliceBytes)
     {
+        ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(input);
         if (input.dim() == 0)
             return 1;
-        long n = Math.Max(1, input.shape[0]);
-        long perImage = Math.Max(1, input.numel() / n * input.element_size());
-        return Math.Max(1, maxSliceBytes / perImage);
+        return Math.Max(1, maxSliceBytes / Math.Max(1, LargestBlobPerImage(network, input)));
+    }
+
+    private static readonly ConditionalWeakTable<Network, StrongBox<(long[] Image, long Bytes)>> Largest = new();
+
+    /// <summary>Bytes of the largest blob one image of <paramref name="input"/> makes in <paramref name="network"/> (remembered per image shape).</summary>
+    private static long LargestBlobPerImage(Network network, Tensor input)
+    {
+        long[] image = input.shape.Skip(1).ToArray();
+        var known = Largest.GetOrCreateValue(network);
+        lock (known)
+        {
+            if (known.Value.Image is { } seen && seen.SequenceEqual(image))
+                return known.Value.Bytes;
+        }
+        long bytes = input.numel() / Math.Max(1, input.shape[0]) * input.element_size();
+        try
+        {
+            var shapes = network.Validate(new Dictionary<string, long[]>(StringComparer.Ordinal) { [network.Inputs[0].Name] = [1, .. image] });
+            bytes = Math.Max(bytes, shapes.Values.Max(s => s.Aggregate(1L, (a, d) => a * d)) * input.element_size());
+        }
+        catch (RistrettoException)
+        {
+            // the pass itself will say what is wrong with this input
+        }
+        lock (known)
+            known.Value = (image, bytes);
+        return bytes;
     }
 
     /// <summary>
     /// A forward pass of a one-input, one-output <paramref name="network"/> (with <paramref name="substitutes"/> run in
-    /// place of its layers) in slices of at most <paramref name="maxSliceBytes"/> input bytes; the result belongs to the
+    /// place of its layers) in slices whose largest blob takes at most <paramref name="maxSliceBytes"/> (<see cref="ImagesPerSlice"/>); the result belongs to the
     /// caller's dispose scope. Call it without gradients and in eval mode (a batch norm in training mode couples the batch).
     /// </summary>
     public static Tensor Forward(Network network, Tensor input, long maxSliceBytes = DefaultSliceBytes, IReadOnlyDictionary<string, Layer>? substitutes = null)
@@ -39,7 +76,7 @@ public static class SlicedRun
         ArgumentNullException.ThrowIfNull(input);
         var known = new Dictionary<string, Tensor>(StringComparer.Ordinal) { [network.Inputs[0].Name] = input };
         using var scope = NewDisposeScope();
-        var outputs = Run(network, 0, network.Nodes.Count, known, network.Outputs, substitutes, ImagesPerSlice(input, maxSliceBytes));
+        var outputs = Run(network, 0, network.Nodes.Count, known, network.Outputs, substitutes, ImagesPerSlice(network, input, maxSliceBytes));
         var y = outputs[network.Outputs[0]];
         // An output that is the input itself (a network of no layers) comes back as an alias, never the caller's tensor.
         return (ReferenceEquals(y, input) ? y.alias() : y).MoveToOuterDisposeScope();

@@ -69,10 +69,13 @@ public sealed class QuantizedNetwork : nn.Module<Tensor, Tensor>
     public QuantizationPlan Plan { get; }
 
     /// <summary>
-    /// The most input bytes one slice of an evaluation pass takes (<see cref="SlicedRun"/>, as the float evaluation
+    /// The most bytes the largest blob of one slice of an evaluation pass takes (<see cref="SlicedRun"/>, as the float evaluation
     /// slices); 0 runs whole batches. Only passes in eval mode without gradients are sliced.
     /// </summary>
     public long MaxSliceBytes { get; init; } = SlicedRun.DefaultSliceBytes;
+
+    /// <summary>Images per slice of this network's pass over <paramref name="input"/> under <see cref="MaxSliceBytes"/>.</summary>
+    public long ImagesPerSlice(Tensor input) => SlicedRun.ImagesPerSlice(_network, input, MaxSliceBytes);
 
     /// <summary>Whether this pass runs in slices: eval mode, no gradients, slicing on.</summary>
     private bool Slicing => !training && MaxSliceBytes > 0 && !is_grad_enabled();
@@ -105,7 +108,7 @@ public sealed class QuantizedNetwork : nn.Module<Tensor, Tensor>
 
     /// <summary>
     /// <see cref="ForwardFrom(int, IReadOnlyDictionary{string, Tensor})"/> in slices of <paramref name="imagesPerSlice"/> images
-    /// (<see cref="SlicedRun.ImagesPerSlice"/> of the batch's input) when this pass slices; 0: whole.
+    /// (<see cref="ImagesPerSlice"/> of the batch's input) when this pass slices; 0: whole.
     /// </summary>
     public Tensor ForwardFrom(int firstNode, IReadOnlyDictionary<string, Tensor> frontier, long imagesPerSlice)
     {

@@ -59,7 +59,7 @@ internal sealed class PlanScorer(Network network, ImageDataset test, int iterati
         Func<int, Tensor, Tensor>? reference = Metric.NeedsReference || MeasureFidelity ? Reference : null;
         var r = prefix is null
             ? Evaluator.Evaluate((_, x) => model.forward(x), test, batchSize, iterations, reference: reference, metric: Metric)
-            : Evaluator.Evaluate((b, x) => prefix.Count > b ? model.ForwardFrom(cut, prefix[b], SlicedRun.ImagesPerSlice(x, model.MaxSliceBytes)) : Remember(prefix, cut, b, x, model),
+            : Evaluator.Evaluate((b, x) => prefix.Count > b ? model.ForwardFrom(cut, prefix[b], model.ImagesPerSlice(x)) : Remember(prefix, cut, b, x, model),
                 test, batchSize, iterations, reference: reference, metric: Metric);
         Evaluations++;
         progress?.Invoke(Evaluations, $"{what}: {Metric.Title} {Metric.Format(r.Driving)}");
@@ -127,7 +127,7 @@ internal sealed class PlanScorer(Network network, ImageDataset test, int iterati
     /// <summary>Runs batch <paramref name="b"/>'s float prefix, keeps it (while the budget lasts), and finishes the pass.</summary>
     private Tensor Remember(List<Dictionary<string, Tensor>> prefix, int cut, int b, Tensor x, QuantizedNetwork model)
     {
-        long slice = SlicedRun.ImagesPerSlice(x, model.MaxSliceBytes);
+        long slice = model.ImagesPerSlice(x);
         var frontier = SlicedRun.Until(network, cut, new Dictionary<string, Tensor> { [network.Inputs[0].Name] = x }, slice);
         var logits = model.ForwardFrom(cut, frontier, slice);
         long bytes = frontier.Values.Sum(t => t.numel() * t.element_size());

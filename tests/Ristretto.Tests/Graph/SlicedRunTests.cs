@@ -12,7 +12,17 @@ namespace Ristretto.Tests.Graph;
 
 public class SlicedRunTests
 {
-    private const long SevenLeNetImages = 7 * 28 * 28 * 4;
+    private const long SevenLeNetImages = 7 * 20 * 24 * 24 * 4; // LeNet's largest blob (conv1's output) for 7 images
+
+    [Fact]
+    public void A_Slice_Should_Hold_As_Many_Images_As_Its_Largest_Blob_Allows()
+    {
+        using var net = LeNet.Build(seed: 3);
+        using var x = zeros(1000, 1, 28, 28);
+        Assert.Equal(7, SlicedRun.ImagesPerSlice(net, x, SevenLeNetImages));
+        Assert.Equal(364, SlicedRun.ImagesPerSlice(net, x, SlicedRun.DefaultSliceBytes)); // 16 MiB over conv1's 46,080 bytes per image
+        Assert.Equal(1, SlicedRun.ImagesPerSlice(net, x, 1));
+    }
 
     [Fact]
     public void A_Float_Pass_In_Slices_Should_Give_The_Bits_Of_A_Whole_Pass()
