@@ -16,7 +16,7 @@ namespace Ristretto.Bench;
 
 /// <summary>
 /// Simulated-quantized evaluation throughput against our fastest float pass over the same (BN-folded) network
-/// (<see cref="EvaluationNetwork.Forward"/>; both run the batch in slices of 256 KiB of input), measured in interleaved rounds: DFP 8/8/8, minifloat e4m3, int8 per-channel weights, power-of-two weights with 8-bit DFP
+/// (<see cref="EvaluationNetwork.Forward"/>; both run the batch in the same slices, <see cref="SlicedRun.DefaultSliceBytes"/>), measured in interleaved rounds: DFP 8/8/8, minifloat e4m3, int8 per-channel weights, power-of-two weights with 8-bit DFP
 /// activations. Every weighted layer is quantized (no float prefix to reuse); ranges come from one batch of the
 /// benchmark's own random input. LeNet (batch 100) and ResNet-18 with random weights (batch 32).
 /// </summary>
