@@ -146,7 +146,8 @@ public static partial class TorchRuntime
     /// evaluation pass page-faults its activations in again and the kernel zeroes each page: ResNet-18 at batch 32 spent
     /// a third of its time in the kernel (1.28 M faults, 10.2 of 43.3 s task clock in one eval-slices run), and the
     /// threshold's drift made the best slice size change from run to run. A fixed 32 MiB threshold and a 1 GiB trim
-    /// threshold cut the faults to 0.48 M and made whole-batch passes 2.7–3× faster (docs/performance.md, session 7).
+    /// threshold cut that run's faults to 0.48 M (under 0.1 M with <see cref="Graph.SlicedRun"/>'s slices) and its
+    /// whole-batch passes ran ≈ 3× faster (docs/performance.md, session 7).
     /// </summary>
     private static void KeepFreedMemory()
     {
@@ -171,7 +172,6 @@ public static partial class TorchRuntime
     {
         [LibraryImport("libc.so.6", EntryPoint = "mallopt")]
         internal static partial int mallopt(int param, int value);
-
 
         [LibraryImport("libc.so.6", EntryPoint = "setenv", StringMarshalling = StringMarshalling.Utf8)]
         internal static partial int setenv(string name, string value, int overwrite);

@@ -49,8 +49,8 @@ public sealed class EvaluationNetwork : IDisposable
 
     /// <summary>
     /// The most bytes the largest blob of one slice of a pass takes (<see cref="SlicedRun.ImagesPerSlice"/>: at least one
-    /// image); 0 runs whole batches. On this project's shared 2-core CPU ResNet-18 at batch 32 ran 2.5× faster in slices of
-    /// 16 MiB than whole, SqueezeNet 1.1 3×, MobileNetV2 18× (session 7, eval-slices).
+    /// image); 0 runs whole batches. On this project's shared 2-core CPU ResNet-18 at batch 32 ran 1.8× faster in slices of
+    /// 16 MiB (5 images) than whole, SqueezeNet 1.1 5.9× (session 7, eval-slices).
     /// </summary>
     public long MaxSliceBytes { get; init; } = SlicedRun.DefaultSliceBytes;
 

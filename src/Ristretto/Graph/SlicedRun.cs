@@ -6,7 +6,7 @@ namespace Ristretto.Graph;
 /// <summary>
 /// Evaluation passes that run a batch in slices of a few images, so that no activation buffer outgrows the heap's reuse
 /// (on this project's 2-core CPU ResNet-18 at batch 32 ran 1.4–1.5× faster in slices of 4–16 images than of one, and
-/// 2.5× faster than whole, where its 103 MB activations came from fresh, page-faulted mappings: docs/performance.md).
+/// 1.8–1.9× faster than whole, where its 103 MB activations came from fresh, page-faulted mappings: docs/performance.md).
 /// The nodes from the first one on run slice by slice up to
 /// the first layer that <see cref="Layer.CouplesImages"/> (an inner product: its matrix product's bits depend on the
 /// number of rows); the blobs there are joined and the rest runs on the whole batch. Every other layer computes each
@@ -19,8 +19,8 @@ public static class SlicedRun
     /// <summary>
     /// The most bytes the largest blob of one slice takes by default: half the 32 MiB up to which the heap keeps and reuses
     /// freed buffers (<see cref="Engine.TorchRuntime.HeapBufferLimit"/>); 5 ResNet-18 images (conv1's 64×112×112 output),
-    /// 364 LeNet images (conv1's 20×24×24). eval-slices (session 7) found every zoo network at its best between 4 and 8
-    /// images of 224×224, and MobileNetV2 and GoogLeNet 3–5× slower at 16, where their largest blobs reach 51–77 MB.
+    /// 364 LeNet images (conv1's 20×24×24). eval-slices (session 7) found every zoo network at or near its best between 4 and 8
+    /// images of 224×224, and MobileNetV2 and GoogLeNet 2.8–3× slower at 16, where their largest blobs reach 51–77 MB.
     /// </summary>
     public const long DefaultSliceBytes = 16L << 20;
 
