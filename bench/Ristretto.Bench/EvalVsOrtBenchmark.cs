@@ -49,7 +49,18 @@ internal sealed class EvalVsOrtBenchmark : IBenchmark
         ? [("lenet", [64, 1000]), ("resnet18", [1])]
         : [("lenet", [1, 64, 1000]), ("squeezenet1.1", [1, 32]), ("resnet18", [1, 32])];
 
-    private static Network Load(string name, Device device)
+    /// <summary>ONNX Runtime's session over <paramref name="net"/> as our exporter writes it: all graph optimisations, <paramref name="threads"/> intra-op threads.</summary>
+    internal static InferenceSession OrtSession(Network net, int threads)
+    {
+        using var sessionOptions = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+        return new InferenceSession(OnnxExporter.Export(net), sessionOptions);
+    }
+
+    /// <summary>The one input of <paramref name="session"/>: <paramref name="input"/> in <paramref name="shape"/>.</summary>
+    internal static List<NamedOnnxValue> OrtFeeds(InferenceSession session, float[] input, long[] shape) =>
+        [NamedOnnxValue.CreateFromTensor(session.InputMetadata.Keys.First(), new DenseTensor<float>(input, shape.Select(d => (int)d).ToArray()))];
+
+    internal static Network Load(string name, Device device)
     {
         if (name == LeNet.ArchitectureName && File.Exists(DefaultModels.LeNetMnistPath))
             return (Network)ModelStore.Load(DefaultModels.LeNetMnistPath, device).Model;
@@ -78,10 +89,8 @@ internal sealed class EvalVsOrtBenchmark : IBenchmark
         net.eval();
         var (input, shape) = RandomBatch(net, batch, name);
 
-        using var sessionOptions = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
-        using var session = new InferenceSession(OnnxExporter.Export(net), sessionOptions);
-        var ortInput = new DenseTensor<float>(input, shape.Select(d => (int)d).ToArray());
-        var feeds = new List<NamedOnnxValue> { NamedOnnxValue.CreateFromTensor(session.InputMetadata.Keys.First(), ortInput) };
+        using var session = OrtSession(net, threads);
+        var feeds = OrtFeeds(session, input, shape);
 
         using var x = tensor(input, shape).to(device);
         using var prepared = EvaluationNetwork.Prepare(net);

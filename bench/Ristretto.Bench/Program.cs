@@ -6,6 +6,8 @@ using Ristretto.Bench;
 // With no name, every benchmark runs. Each prints its measurements and ratios measured in the same run.
 if (args.Length >= 3 && args[0] == PeakMemoryBenchmark.ChildFlag)
     return PeakMemoryBenchmark.RunChild(args[1], args[2]);
+if (args.Length >= 4 && args[0] == ConvFloorBenchmark.ChildFlag)
+    return ConvFloorBenchmark.RunChild(args[1], int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture), int.Parse(args[3], System.Globalization.CultureInfo.InvariantCulture));
 var benchmarks = typeof(IBenchmark).Assembly.GetTypes()
     .Where(t => typeof(IBenchmark).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false })
     .Select(t => (IBenchmark)Activator.CreateInstance(t)!)
