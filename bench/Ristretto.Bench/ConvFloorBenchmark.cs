@@ -88,7 +88,8 @@ internal sealed partial class ConvFloorBenchmark : IBenchmark
             else if (timed && line.Contains(",exec,cpu,", StringComparison.Ordinal))
             {
                 var fields = line.Split(',');
-                double ms = double.Parse(fields[^1], CultureInfo.InvariantCulture);
+                if (fields.Length < 7 || !double.TryParse(fields[^1], NumberStyles.Float, CultureInfo.InvariantCulture, out double ms))
+                    continue; // not an execution record of this oneDNN version's layout
                 if (fields[5] == "convolution")
                     conv += ms;
                 else if (fields[5] == "reorder")
