@@ -37,7 +37,7 @@ internal sealed class FusedLayers : IDisposable
             if (nodes[i].Layer is not ConvolutionLayer { Geo.Groups: 1 } c || c.Geo.Kernel == (1, 1)
                 || OneDnn.PaddedInputChannels(c.Weight.shape[1]) != c.Weight.shape[1])
                 continue;
-            int relu = OnlyReader(nodes, net, i);
+            int relu = net.Outputs.Contains(nodes[i].Outputs[0]) ? -1 : OnlyReader(nodes, i); // a network output is read outside too
             if (relu >= 0 && nodes[relu].Layer is not ReLULayer { NegativeSlope: 0 })
                 relu = -1;
             var g = c.Geo;
@@ -77,7 +77,8 @@ internal sealed class FusedLayers : IDisposable
         _module.Dispose();
     }
 
-    private static int OnlyReader(IReadOnlyList<LayerNode> nodes, Network net, int i)
+    /// <summary>The one node after <paramref name="i"/> that reads its first output (before the blob is written again), or -1 when none or several do.</summary>
+    internal static int OnlyReader(IReadOnlyList<LayerNode> nodes, int i)
     {
         string blob = nodes[i].Outputs[0];
         int reader = -1;
@@ -92,7 +93,7 @@ internal sealed class FusedLayers : IDisposable
             if (nodes[j].Outputs.Contains(blob))
                 break;
         }
-        return net.Outputs.Contains(blob) ? -1 : reader;
+        return reader;
     }
 
     /// <summary>One fused convolution: an <c>invoke</c> of the module's method with the prepacked weights.</summary>

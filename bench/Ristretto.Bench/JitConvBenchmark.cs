@@ -303,23 +303,7 @@ internal sealed class ScriptedNetwork : IDisposable
             return d;
         }
         // The only reader of node i's output (before the blob is written again), or -1.
-        int OnlyReader(int i)
-        {
-            string blob = nodes[i].Outputs[0];
-            int reader = -1;
-            for (int j = i + 1; j < nodes.Count; j++)
-            {
-                if (nodes[j].Inputs.Contains(blob))
-                {
-                    if (reader >= 0)
-                        return -1;
-                    reader = j;
-                }
-                if (nodes[j].Outputs.Contains(blob))
-                    break;
-            }
-            return net.Outputs.Contains(blob) && reader < 0 ? -1 : reader;
-        }
+        int OnlyReader(int i) => FusedLayers.OnlyReader(nodes, i);
         // oneDNN leaves a partial input channel block unwritten (docs/performance.md): a convolution whose input
         // channels need padding gets them from its producer convolution (zero filters, through ReLUs and poolings
         // that only this chain reads), or else from a zero pad in front of it.
